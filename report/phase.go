@@ -1,0 +1,53 @@
+package report
+
+// Phase identifies one timed phase of a session (DESIGN.md §2). The order is
+// the order phases happen in, and the order reports list them.
+type Phase uint8
+
+// Phases. Login and Session are measured from the session's actual start;
+// LoginIntended and SessionIntended from its intended start (open model:
+// corrected for coordinated omission; equal to the former in closed model).
+const (
+	DSConnect Phase = iota
+	DSVer
+	DSInf
+	DSUsr
+	NSConnect
+	NSVer
+	NSInf
+	NSUsrI
+	NSUsrS
+	NSSyn
+	NSChg
+	Login
+	Session
+	LoginIntended
+	SessionIntended
+	Ping
+	Qry
+	SchedLag
+	NumPhases
+)
+
+var phaseNames = [NumPhases]string{
+	"ds.connect", "ds.ver", "ds.inf", "ds.usr", "ns.connect", "ns.ver", "ns.inf", "ns.usr.i", "ns.usr.s",
+	"ns.syn", "ns.chg", "login", "session", "login.intended", "session.intended", "ping", "qry", "sched.lag",
+}
+
+// String returns the phase's stable name as used in reports and flags.
+func (p Phase) String() string {
+	if p < NumPhases {
+		return phaseNames[p]
+	}
+	return "unknown"
+}
+
+// ParsePhase returns the phase named s.
+func ParsePhase(s string) (Phase, bool) {
+	for i, n := range phaseNames {
+		if n == s {
+			return Phase(i), true
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,156 @@
+package report
+
+import "time"
+
+// SchemaVersion is the version of the JSON form of Run. Readers refuse a
+// newer major version than they know.
+const SchemaVersion = 1
+
+// Run is the complete result of one run and the single source of truth for
+// every report format (DESIGN.md §4). It is plain data: everything a writer
+// needs is in it, nothing in it is secret, and it round-trips through JSON.
+type Run struct {
+	Schema  int       `json:"schema"`
+	Tool    string    `json:"tool"`            // "msnbench <version>"
+	Label   string    `json:"label,omitempty"` // user's label for the run
+	Config  Config    `json:"config"`
+	Machine Machine   `json:"machine"`
+	Start   time.Time `json:"start"` // wall-clock start of the measured run
+	End     time.Time `json:"end"`
+	Shard   Shard     `json:"shard"`
+
+	Counts Counts        `json:"counts"`
+	Errors []ErrorCount  `json:"errors"`
+	Phases []PhaseResult `json:"phases"` // only phases with at least one value, in Phase order
+	Series []Point       `json:"series"` // one point per interval
+	Health Health        `json:"health"`
+}
+
+// Config describes what was run, for people reading the report and for
+// merge to check that parts belong together. No passwords, ever.
+type Config struct {
+	Target      string   `json:"target"`   // host:port, or "embedded"
+	Model       string   `json:"model"`    // "closed", "open" or "stages"
+	Concurrency int      `json:"concurrency,omitempty"`
+	Rate        float64  `json:"rate,omitempty"`    // logins per second (open model)
+	Arrival     string   `json:"arrival,omitempty"` // "uniform" or "poisson"
+	Stages      string   `json:"stages,omitempty"`
+	MaxInflight int      `json:"max_inflight,omitempty"`
+	Logins      int64    `json:"logins,omitempty"` // -n
+	Duration    Duration `json:"duration,omitempty"`
+	Warmup      Duration `json:"warmup,omitempty"`
+	Steps       []string `json:"steps"` // e.g. ["syn","chg"]; empty: login + OUT
+	Status      string   `json:"status,omitempty"`
+	Hold        Duration `json:"hold,omitempty"`
+	Ping        Duration `json:"ping,omitempty"`
+	Dialects    string   `json:"dialects"`
+	Accounts    int      `json:"accounts,omitempty"`
+	UserPattern string   `json:"user_pattern,omitempty"`
+	UsersFile   string   `json:"users_file,omitempty"`
+	Source      string   `json:"source,omitempty"`
+	Timeout     Duration `json:"timeout"`
+	Interval    Duration `json:"interval"` // length of one series interval (normally 1s)
+}
+
+// Machine describes the load generator's machine.
+type Machine struct {
+	Hostname   string `json:"hostname,omitempty"`
+	OS         string `json:"os"`
+	Arch       string `json:"arch"`
+	Kernel     string `json:"kernel,omitempty"`
+	CPU        string `json:"cpu,omitempty"`
+	NumCPU     int    `json:"num_cpu"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	GoVersion  string `json:"go_version"`
+}
+
+// Shard says which part of a sharded run this is (DESIGN.md §7); Count 0 or
+// 1 means unsharded.
+type Shard struct {
+	Index int       `json:"index"`
+	Count int       `json:"count"`
+	Group string    `json:"group,omitempty"` // common identifier of the parts
+	At    time.Time `json:"at,omitempty"`    // common start time
+}
+
+// Counts are the session counts. Attempted = OK + Failed; Dropped starts were
+// due (open model) but could not be issued because of --max-inflight, and
+// are not part of Attempted. Warmup sessions are counted apart and excluded
+// from everything else.
+type Counts struct {
+	Attempted int64 `json:"attempted"`
+	OK        int64 `json:"ok"`
+	Failed    int64 `json:"failed"`
+	Dropped   int64 `json:"dropped"`
+	Warmup    int64 `json:"warmup"`
+}
+
+// ErrorCount is the number of failed sessions for one phase × class × code.
+type ErrorCount struct {
+	Phase string `json:"phase"`
+	Class string `json:"class"`
+	Code  int    `json:"code,omitempty"`
+	Count int64  `json:"count"`
+}
+
+// PhaseResult is one phase's latency distribution: the whole run's
+// histogram and one histogram per interval, in HdrHistogram's compressed
+// encoding (base64), values in microseconds.
+type PhaseResult struct {
+	Name      string     `json:"name"`
+	Summary   Summary    `json:"summary"`
+	Hist      string     `json:"hist"`
+	Intervals []Interval `json:"intervals,omitempty"`
+}
+
+// Summary is derived from Hist, stored for readers that do not decode it.
+// Values in microseconds.
+type Summary struct {
+	Count int64   `json:"count"`
+	Mean  float64 `json:"mean"`
+	Min   int64   `json:"min"`
+	P50   int64   `json:"p50"`
+	P90   int64   `json:"p90"`
+	P99   int64   `json:"p99"`
+	P999  int64   `json:"p99_9"`
+	Max   int64   `json:"max"`
+}
+
+// Interval is one interval's histogram of a phase. Start is seconds since
+// Run.Start.
+type Interval struct {
+	Start float64 `json:"start"`
+	Hist  string  `json:"hist"`
+}
+
+// Point is one interval of the run's time series. T is seconds since
+// Run.Start at the interval's beginning.
+type Point struct {
+	T        float64 `json:"t"`
+	Started  int64   `json:"started"`
+	OK       int64   `json:"ok"`
+	Failed   int64   `json:"failed"`
+	Inflight int64   `json:"inflight"`
+	Dropped  int64   `json:"dropped,omitempty"`
+}
+
+// Health is how the load generator itself fared. Saturated is set when the
+// generator, not the server, may have limited the result; Warnings say why.
+type Health struct {
+	CPUUserSec    float64  `json:"cpu_user_s"`
+	CPUSysSec     float64  `json:"cpu_sys_s"`
+	CPUUtil       float64  `json:"cpu_util"` // CPU seconds / (wall seconds × NumCPU)
+	NumGC         uint32   `json:"num_gc"`
+	GCPauseTotal  Duration `json:"gc_pause_total"`
+	GCPauseMax    Duration `json:"gc_pause_max"`
+	SchedLagP99Us int64    `json:"sched_lag_p99_us"`
+	SchedLagMaxUs int64    `json:"sched_lag_max_us"`
+	Dropped       int64    `json:"dropped"`
+	PeakInflight  int64    `json:"peak_inflight"`
+	Saturated     bool     `json:"saturated"`
+	Warnings      []string `json:"warnings,omitempty"`
+}
+
+// Duration is a time.Duration that reads and writes JSON as a Go duration
+// string ("1.5s").
+type Duration time.Duration
