@@ -6,7 +6,7 @@ import "time"
 // The report helper replaces this file with the real implementation.
 type recorderImpl struct{}
 
-func newRecorder(n int, interval time.Duration) *Recorder { return &Recorder{} }
+func newRecorder(n int, interval time.Duration) *Recorder           { return &Recorder{} }
 func (r *recorderImpl) started(shard int, at int64)                 {}
 func (r *recorderImpl) dropped(shard int, at int64)                 {}
 func (r *recorderImpl) record(shard int, s *Sample)                 {}

@@ -29,8 +29,8 @@ type Run struct {
 // Config describes what was run, for people reading the report and for
 // merge to check that parts belong together. No passwords, ever.
 type Config struct {
-	Target      string   `json:"target"`   // host:port, or "embedded"
-	Model       string   `json:"model"`    // "closed", "open" or "stages"
+	Target      string   `json:"target"` // host:port, or "embedded"
+	Model       string   `json:"model"`  // "closed", "open" or "stages"
 	Concurrency int      `json:"concurrency,omitempty"`
 	Rate        float64  `json:"rate,omitempty"`    // logins per second (open model)
 	Arrival     string   `json:"arrival,omitempty"` // "uniform" or "poisson"
