@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/msnbench/msnbench/msnp"
+	"github.com/msnbench/msnbench/server"
+)
+
+const serveExamples = `
+Examples:
+  # dispatch on :1863 refers to the notification server on :1864; 10,000 accounts
+  msnbench serve --ds 127.0.0.1:1863 --ns 127.0.0.1:1864 --accounts 10000 --password secret
+
+  # notification server only, 20 contacts per account, CHL/QRY, 2 ms before every reply
+  msnbench serve --ns 127.0.0.1:1863 --accounts 5000 --contacts 20 --chl --delay 2ms
+
+  # fail 5% of logins with 600 at the challenge step, and slow down SYN
+  msnbench serve --error-code 600 --error-rate 0.05 --error-phases ns.usr.i --phase-delay ns.syn=20ms
+
+Phases (for --phase-delay, --error-phases, --close-phases):
+  ds.ver ds.inf ds.usr ns.ver ns.inf ns.usr.i ns.usr.s ns.syn ns.chg ping qry other
+`
+
+func init() {
+	register("serve", "run the reference MSNP2-7 server (loopback by default)", runServe)
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: msnbench serve [flags]\n\nFlags:")
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), serveExamples)
+	}
+	var cfg server.Config
+	fs.StringVar(&cfg.DSAddr, "ds", "", "dispatch listener `address` (omit for no dispatch tier)")
+	fs.StringVar(&cfg.NSAddr, "ns", "127.0.0.1:1863", "notification listener `address`")
+	fs.StringVar(&cfg.NSPublicAddr, "ns-public", "", "`address` to send in XFR NS referrals (default: the --ns listener)")
+	fs.StringVar(&cfg.DSPublicAddr, "ds-public", "", "`address` for the current-server field of MSNP7 referrals")
+	fs.IntVar(&cfg.Accounts, "accounts", 1000, "number of generated accounts")
+	fs.StringVar(&cfg.UserPattern, "user-pattern", server.DefaultUserPattern, "generated account names (one %d)")
+	password := fs.String("password", "", "password of generated accounts (default $MSNBENCH_PASSWORD, else \"password\")")
+	fs.StringVar(&cfg.UsersFile, "users", "", "`file` of email,password[,friendly name] lines (instead of --accounts)")
+	fs.IntVar(&cfg.Contacts, "contacts", 0, "contacts per account (forward, allow and reverse lists)")
+	dialects := fs.String("dialects", "MSNP2-MSNP7", "accepted dialects, e.g. MSNP7 or MSNP2,MSNP5-MSNP7")
+	fs.BoolVar(&cfg.CHL, "chl", false, "send CHL after the first CHG (MSNP6+) and require a correct QRY")
+	fs.DurationVar(&cfg.CHLTimeout, "chl-timeout", server.DefaultCHLTimeout, "time allowed to answer CHL")
+	fs.BoolVar(&cfg.FullProfile, "full-profile", false, "send the long MSNP3-7 profile message instead of the minimal one")
+	fs.BoolVar(&cfg.IgnoreUnknown, "ignore-unknown", false, "ignore unknown commands after login instead of closing")
+	fs.DurationVar(&cfg.Delay, "delay", 0, "delay before every reply")
+	fs.DurationVar(&cfg.Jitter, "jitter", 0, "extra random delay in [0, jitter) before every reply")
+	phaseDelay := fs.String("phase-delay", "", "per-phase delays overriding --delay, e.g. ns.usr.s=5ms,ns.syn=20ms")
+	fs.IntVar(&cfg.ErrorCode, "error-code", 600, "error code to inject")
+	fs.Float64Var(&cfg.ErrorRate, "error-rate", 0, "share (0..1) of commands in --error-phases answered with --error-code")
+	errorPhases := fs.String("error-phases", "ns.usr.s", "phases where errors are injected (comma-separated, or all)")
+	fs.BoolVar(&cfg.ErrorKeepOpen, "error-keep-open", false, "keep the connection open after an injected error")
+	fs.Float64Var(&cfg.CloseRate, "close-rate", 0, "share (0..1) of commands in --close-phases answered by a close")
+	closePhases := fs.String("close-phases", "ns.usr.s", "phases where closes are injected")
+	fs.IntVar(&cfg.MaxConns, "max-conns", server.DefaultMaxConns, "open connections above which clients get 600")
+	fs.IntVar(&cfg.MaxLine, "max-line", server.DefaultMaxLine, "longest accepted command line in bytes")
+	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", server.DefaultReadTimeout, "time allowed from a command's first byte to its last")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", server.DefaultIdleTimeout, "close connections idle this long")
+	every := fs.Duration("stats-every", 5*time.Second, "print a line of counters this often (0: only at the end)")
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "msnbench serve: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	cfg.Password = *password
+	if cfg.Password == "" {
+		cfg.Password = os.Getenv("MSNBENCH_PASSWORD")
+	}
+	if cfg.Password == "" {
+		cfg.Password = "password"
+	}
+	var err error
+	if cfg.Dialects, err = parseDialectList(*dialects); err != nil {
+		fmt.Fprintf(stderr, "msnbench serve: --dialects: %v\n", err)
+		return exitUsage
+	}
+	if cfg.PhaseDelay, err = parsePhaseDelays(*phaseDelay); err != nil {
+		fmt.Fprintf(stderr, "msnbench serve: --phase-delay: %v\n", err)
+		return exitUsage
+	}
+	if cfg.ErrorPhases, err = server.ParsePhaseSet(*errorPhases); err != nil {
+		fmt.Fprintf(stderr, "msnbench serve: --error-phases: %v\n", err)
+		return exitUsage
+	}
+	if cfg.ClosePhases, err = server.ParsePhaseSet(*closePhases); err != nil {
+		fmt.Fprintf(stderr, "msnbench serve: --close-phases: %v\n", err)
+		return exitUsage
+	}
+	if cfg.UsersFile != "" {
+		cfg.Accounts = 0
+	}
+	cfg.Logf = func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
+	srv, err := server.New(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "msnbench serve: %v\n", err)
+		return exitUsage
+	}
+	ds := srv.DSAddr()
+	if ds == "" {
+		ds = "-"
+	}
+	fmt.Fprintf(stdout, "listening ds=%s ns=%s accounts=%d contacts=%d dialects=%s chl=%t\n",
+		ds, srv.NSAddr(), srv.Accounts(), cfg.Contacts, *dialects, cfg.CHL)
+
+	var tick <-chan time.Time
+	if *every > 0 {
+		t := time.NewTicker(*every)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-tick:
+			fmt.Fprintf(stdout, "stats %s\n", srv.Stats())
+		case <-ctx.Done():
+			srv.Close()
+			fmt.Fprintf(stdout, "stopped %s\n", srv.Stats())
+			return exitOK
+		}
+	}
+}
+
+// parseDialectList parses "MSNP2-MSNP7", "MSNP7", "MSNP2,MSNP5-MSNP7" or the
+// same with spaces; "2-7" works too.
+func parseDialectList(s string) (msnp.DialectSet, error) {
+	var set msnp.DialectSet
+	one := func(tok string) (msnp.Dialect, error) {
+		if n, err := strconv.Atoi(tok); err == nil && n >= 0 && n < 32 {
+			tok = "MSNP" + tok
+		}
+		d, ok := msnp.ParseDialect([]byte(tok))
+		if !ok || d < msnp.MinDialect || d > msnp.MaxDialect {
+			return 0, fmt.Errorf("%q is not one of MSNP2..MSNP7", tok)
+		}
+		return d, nil
+	}
+	for _, tok := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
+		lo, hi, isRange := strings.Cut(tok, "-")
+		a, err := one(lo)
+		if err != nil {
+			return set, err
+		}
+		b := a
+		if isRange {
+			if b, err = one(hi); err != nil {
+				return set, err
+			}
+		}
+		if b < a {
+			return set, fmt.Errorf("empty range %q", tok)
+		}
+		for d := a; d <= b; d++ {
+			set.Add(d)
+		}
+	}
+	if set.Bits == 0 {
+		return set, errors.New("no dialect given")
+	}
+	return set, nil
+}
+
+// parsePhaseDelays parses "ns.usr.s=5ms,ns.syn=20ms".
+func parsePhaseDelays(s string) (map[server.Phase]time.Duration, error) {
+	if s == "" {
+		return nil, nil
+	}
+	out := make(map[server.Phase]time.Duration)
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok {
+			return nil, fmt.Errorf("%q: want phase=duration", kv)
+		}
+		p, err := server.ParsePhase(k)
+		if err != nil {
+			return nil, err
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("%q: bad duration", kv)
+		}
+		out[p] = d
+	}
+	return out, nil
+}

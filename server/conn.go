@@ -1,0 +1,289 @@
+package server
+
+import (
+	"errors"
+	"math/rand/v2"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/msnbench/msnbench/msnp"
+)
+
+// Session states (MSNP.md §6.1).
+const (
+	stNew        uint8 = iota // nothing yet: VER expected
+	stVer                     // VER done: INF or USR MD5 I expected
+	stChallenged              // NS sent the challenge: USR MD5 S expected
+	stOnline                  // logged in
+)
+
+// Status values of a logged-in session; 0 means it has not sent CHG yet and
+// so is offline to its contacts.
+var statuses = [...]string{"FLN", "NLN", "BSY", "IDL", "BRB", "AWY", "PHN", "LUN", "HDN"}
+
+const statusHDN = 8
+
+// visible reports whether a status shows the user online to contacts.
+func visible(st uint32) bool { return st != 0 && st != statusHDN }
+
+// outKeep is the capacity of the reply buffer kept between replies; a larger
+// one (after a big SYN) is dropped so held sessions stay small.
+const outKeep = 1024
+
+// conn is one client connection and, on the notification listener, its
+// session. Only its own goroutine touches the fields above wmu; other
+// goroutines (presence fan-out, a duplicate login, Close) write to it through
+// push and kick, serialised by wmu.
+type conn struct {
+	s    *Server
+	nc   net.Conn
+	role role
+	rd   *msnp.Reader
+	out  []byte // reply being built
+
+	state      uint8
+	gotINF     bool
+	dialect    msnp.Dialect
+	acct       int32  // account index once USR I named a known one, else -1
+	chal       []byte // login challenge sent
+	chl        []byte // CHL challenge last sent
+	chlPending bool   // chl awaits its QRY
+	chlDue     time.Time
+	listVer    uint32
+	gtc        byte   // 'A' or 'N'
+	blp        string // "AL" or "BL"
+
+	lastCmd      time.Time // end of the last complete command (idle timer base)
+	partialSince time.Time // first read of the current, incomplete command
+	armed        time.Time // read deadline currently set on nc
+	timer        *time.Timer
+
+	status   atomic.Uint32 // index into statuses, read by other sessions
+	kicked   atomic.Bool
+	loggedIn atomic.Bool // state == stOnline, for other goroutines
+	wmu      sync.Mutex  // serialises writes to nc
+	scratch  []byte      // presence lines built for other sessions
+}
+
+func newConn(s *Server, nc net.Conn, r role) *conn {
+	return &conn{s: s, nc: nc, role: r, acct: -1, listVer: 1, gtc: 'A', blp: "AL"}
+}
+
+// serve runs the connection until it ends, then cleans up.
+func (c *conn) serve() {
+	s := c.s
+	defer s.wg.Done()
+	defer c.finish()
+	c.rd = msnp.NewReader(c, msnp.FromClient, s.cfg.MaxLine+256)
+	c.rd.SetLimits(s.cfg.MaxLine, s.cfg.MaxPayload)
+	c.out = make([]byte, 0, 256)
+	c.lastCmd = time.Now()
+	for {
+		cmd, err := c.rd.Next()
+		if err != nil {
+			c.readFailed(err)
+			return
+		}
+		c.lastCmd = time.Now()
+		c.partialSince = time.Time{}
+		s.stats.commands.Add(1)
+		if !c.handle(cmd) {
+			return
+		}
+	}
+}
+
+// readFailed counts why reading stopped and, for a missed CHL, says OUT.
+func (c *conn) readFailed(err error) {
+	st := &c.s.stats
+	var pe *msnp.ProtocolError
+	switch {
+	case errors.As(err, &pe):
+		st.protocolViolations.Add(1)
+		// The reader's messages for the two caps; there is no typed error
+		// for them, and this is the error exit, not the command path.
+		if msg := string(*pe); strings.Contains(msg, "longer than") || strings.Contains(msg, "exceeds the limit") {
+			st.lineTooLong.Add(1)
+		}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		if c.chlPending && !time.Now().Before(c.chlDue) {
+			st.challengesFailed.Add(1)
+			c.out = msnp.AppendOUT(c.out[:0], "")
+			c.writeOut()
+			return
+		}
+		st.timeouts.Add(1)
+	}
+}
+
+// finish releases the session: presence, registry, counters, socket.
+func (c *conn) finish() {
+	s := c.s
+	if c.state == stOnline {
+		s.stats.online.Add(-1)
+		if s.online[c.acct].CompareAndSwap(c, nil) && visible(c.status.Load()) {
+			c.scratch = msnp.AppendFLN(c.scratch[:0], s.dir.accounts[c.acct].email)
+			s.notifyWatchers(c.acct, c.scratch)
+		}
+	}
+	c.nc.Close()
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	s.forget(c)
+}
+
+// Read is the Reader's source: it keeps the connection's read deadline at
+// the earliest of the idle timeout, the per-command timeout (once part of a
+// command has arrived) and the CHL deadline. The deadline is only moved when
+// it must come earlier or has fallen well behind, so a busy connection does
+// not reset a timer per command; a timeout that fires early because of that
+// is ignored and the read resumed.
+func (c *conn) Read(p []byte) (int, error) {
+	for {
+		now := time.Now()
+		dl := c.deadline(now)
+		if !dl.After(now) {
+			return 0, os.ErrDeadlineExceeded
+		}
+		if c.armed.IsZero() || dl.Before(c.armed) || dl.Sub(c.armed) > time.Second {
+			c.nc.SetReadDeadline(dl)
+			c.armed = dl
+		}
+		n, err := c.nc.Read(p)
+		if n > 0 {
+			c.s.stats.bytesIn.Add(uint64(n))
+			return n, nil
+		}
+		if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && time.Now().Before(c.deadline(time.Now())) {
+			continue
+		}
+		return n, err
+	}
+}
+
+func (c *conn) deadline(now time.Time) time.Time {
+	cfg := &c.s.cfg
+	dl := c.lastCmd.Add(cfg.IdleTimeout)
+	if c.rd != nil && c.rd.Buffered() > 0 {
+		if c.partialSince.IsZero() {
+			c.partialSince = now
+		}
+		if t := c.partialSince.Add(cfg.ReadTimeout); t.Before(dl) {
+			dl = t
+		}
+	}
+	if c.chlPending && c.chlDue.Before(dl) {
+		dl = c.chlDue
+	}
+	return dl
+}
+
+// send waits for the phase's delay (and any stall), then writes the reply
+// built in c.out in one write. It returns false if the connection failed.
+func (c *conn) send(p Phase) bool {
+	if len(c.out) == 0 {
+		return true
+	}
+	if c.s.anyDelay || c.s.stallUntil.Load() != 0 {
+		if !c.wait(p) {
+			return false
+		}
+	}
+	return c.writeOut()
+}
+
+// wait holds the reply for the delay of phase p plus jitter, or until the end
+// of a stall, whichever is later. It returns false when the server closes.
+func (c *conn) wait(p Phase) bool {
+	s := c.s
+	d := s.delay[p]
+	if s.cfg.Jitter > 0 {
+		d += time.Duration(rand.Int64N(int64(s.cfg.Jitter)))
+	}
+	if until := s.stallUntil.Load(); until != 0 {
+		if left := time.Duration(until) - time.Since(s.epoch); left > d {
+			d = left
+		}
+	}
+	if d <= 0 {
+		return true
+	}
+	s.stats.delayed.Add(1)
+	if c.timer == nil {
+		c.timer = time.NewTimer(d)
+	} else {
+		c.timer.Reset(d)
+	}
+	select {
+	case <-c.timer.C:
+		return true
+	case <-s.done:
+		return false
+	}
+}
+
+// writeOut writes c.out and empties it.
+func (c *conn) writeOut() bool {
+	ok := c.write(c.out, c.s.cfg.WriteTimeout)
+	if cap(c.out) > outKeep {
+		c.out = make([]byte, 0, 256)
+	} else {
+		c.out = c.out[:0]
+	}
+	return ok
+}
+
+// write writes b under the write lock with a deadline; a failed write closes
+// the connection (its reader then ends the session).
+func (c *conn) write(b []byte, timeout time.Duration) bool {
+	c.wmu.Lock()
+	c.nc.SetWriteDeadline(time.Now().Add(timeout))
+	n, err := c.nc.Write(b)
+	c.wmu.Unlock()
+	c.s.stats.bytesOut.Add(uint64(n))
+	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			c.s.stats.timeouts.Add(1)
+		}
+		c.nc.Close()
+		return false
+	}
+	return true
+}
+
+// pushTimeout bounds a presence write to another session: a client that does
+// not read its socket is dropped rather than stalling the sender.
+const pushTimeout = 2 * time.Second
+
+// push writes an asynchronous line (NLN, FLN) from another session.
+func (c *conn) push(line []byte) {
+	c.write(line, min(pushTimeout, c.s.cfg.WriteTimeout))
+	c.s.stats.presence.Add(1)
+}
+
+// kick ends a session from outside with "OUT <reason>" (OTH for a duplicate
+// login, SSD for shutdown).
+func (c *conn) kick(reason string) {
+	c.kicked.Store(true)
+	var buf [16]byte
+	c.write(msnp.AppendOUT(buf[:0], reason), min(pushTimeout, c.s.cfg.WriteTimeout))
+	c.nc.Close()
+}
+
+// shutdown is kick("SSD") for Close: it never waits for a busy connection's
+// write lock, so Close cannot hang on a client that does not read.
+func (c *conn) shutdown() {
+	if c.loggedIn.Load() {
+		if c.wmu.TryLock() {
+			c.nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+			c.nc.Write([]byte("OUT SSD\r\n"))
+			c.wmu.Unlock()
+		}
+	}
+	c.nc.Close()
+}
