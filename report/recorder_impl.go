@@ -1,16 +1,418 @@
 package report
 
-import "time"
+import (
+	"math"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
 
-// TEMPORARY placeholder so the tree compiles while the recorder is written.
-// The report helper replaces this file with the real implementation.
-type recorderImpl struct{}
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/msnbench/msnbench/msnp"
+)
 
-func newRecorder(n int, interval time.Duration) *Recorder           { return &Recorder{} }
-func (r *recorderImpl) started(shard int, at int64)                 {}
-func (r *recorderImpl) dropped(shard int, at int64)                 {}
-func (r *recorderImpl) record(shard int, s *Sample)                 {}
-func (r *recorderImpl) recordValue(shard int, p Phase, d, at int64) {}
-func (r *recorderImpl) tick(now int64)                              {}
-func (r *recorderImpl) live() Live                                  { return Live{} }
-func (r *recorderImpl) finish(run *Run, now int64)                  {}
+// How the recorder attributes values to intervals: by the time the caller
+// gives (a Sample's End, or the at argument), not by when the call happens,
+// so a Tick that runs a little late does not shift values into the wrong
+// second, and tests are deterministic. Each shard keeps two interval slots,
+// for interval k (the oldest not yet closed, shard.open) and k+1. A value for
+// an interval already closed goes into the oldest open one; a value more
+// than one interval ahead (Tick lagging) goes into the newest. Values are
+// never lost, only attributed one interval late in those rare cases.
+//
+// The whole-run histogram of each phase is not kept per shard: Tick folds
+// each closed interval into it, which halves the memory and the recording
+// work and gives the same counts.
+
+// errKey is the comparable key of the error table: incrementing an existing
+// key in a map does not allocate.
+type errKey struct {
+	phase Phase
+	class msnp.Class
+	code  uint16
+}
+
+// slot is one shard's data for one interval.
+type slot struct {
+	hist                               [NumPhases]*hdrhistogram.Histogram // nil until the phase's first value
+	started, ok, failed, warm, dropped int64
+}
+
+// shard is one lock's worth of the recorder. The atomic totals are written
+// under mu and read without it by Live.
+type shard struct {
+	mu      sync.Mutex
+	open    int64 // oldest interval not closed yet
+	slots   [2]slot
+	errs    map[errKey]int64
+	clamped int64
+
+	started, ok, failed, warm, dropped atomic.Int64
+
+	_ [64]byte // keep the next shard's lock off this cache line
+}
+
+type recorderImpl struct {
+	shards   []*shard
+	interval int64 // ns
+
+	// Owned by the goroutine that calls Tick and Finish.
+	closed    int64 // intervals closed so far
+	acc       [NumPhases]*hdrhistogram.Histogram
+	cum       [NumPhases]*hdrhistogram.Histogram
+	intervals [NumPhases][]Interval
+	series    []Point
+	inflight  int64
+	errTotals map[errKey]int64
+	lastFail  int64
+	encErr    error
+
+	// Published by Tick for Live.
+	now      atomic.Int64
+	rate     atomic.Uint64 // float64 bits
+	loginP99 atomic.Int64  // µs
+	topErrs  atomic.Pointer[[3]string]
+}
+
+func newRecorder(n int, interval time.Duration) *Recorder {
+	if n < 1 {
+		n = 1
+	}
+	if interval <= 0 {
+		interval = time.Second
+	}
+	r := &Recorder{}
+	r.impl.interval = int64(interval)
+	r.impl.shards = make([]*shard, n)
+	for i := range r.impl.shards {
+		r.impl.shards[i] = &shard{errs: make(map[errKey]int64, 8)}
+	}
+	r.impl.errTotals = make(map[errKey]int64)
+	return r
+}
+
+// shard returns the shard for index i, taken modulo the shard count so any
+// worker index is valid.
+func (r *recorderImpl) shard(i int) *shard {
+	return r.shards[uint(i)%uint(len(r.shards))]
+}
+
+// slotFor returns the slot for time at (ns since start). s.mu must be held.
+func (r *recorderImpl) slotFor(s *shard, at int64) *slot {
+	k := int64(0)
+	if at > 0 {
+		k = at / r.interval
+	}
+	if k < s.open {
+		k = s.open
+	} else if k > s.open+1 {
+		k = s.open + 1
+	}
+	return &s.slots[k&1]
+}
+
+// recordPhase records d ns of phase p into sl. s.mu must be held.
+func (s *shard) recordPhase(sl *slot, p Phase, d int64) {
+	h := sl.hist[p]
+	if h == nil {
+		h = NewHist() // the phase's first value in this slot: allocate once
+		sl.hist[p] = h
+	}
+	us, clamped := toMicros(d)
+	if clamped {
+		s.clamped++
+	}
+	// In range by construction, so RecordValue cannot fail.
+	_ = h.RecordValue(us)
+}
+
+func (r *recorderImpl) started(i int, at int64) {
+	s := r.shard(i)
+	s.mu.Lock()
+	r.slotFor(s, at).started++
+	s.started.Add(1)
+	s.mu.Unlock()
+}
+
+func (r *recorderImpl) dropped(i int, at int64) {
+	s := r.shard(i)
+	s.mu.Lock()
+	r.slotFor(s, at).dropped++
+	s.dropped.Add(1)
+	s.mu.Unlock()
+}
+
+func (r *recorderImpl) record(i int, smp *Sample) {
+	s := r.shard(i)
+	s.mu.Lock()
+	sl := r.slotFor(s, smp.End)
+	switch {
+	case smp.Warmup:
+		sl.warm++
+		s.warm.Add(1)
+	default:
+		for p := Phase(0); p < NumPhases; p++ {
+			if smp.Has(p) {
+				s.recordPhase(sl, p, smp.Dur[p])
+			}
+		}
+		if smp.OK() {
+			sl.ok++
+			s.ok.Add(1)
+		} else {
+			sl.failed++
+			s.failed.Add(1)
+			s.errs[errKey{smp.FailPhase, smp.Class, smp.Code}]++
+		}
+	}
+	s.mu.Unlock()
+}
+
+func (r *recorderImpl) recordValue(i int, p Phase, d, at int64) {
+	if p >= NumPhases {
+		return
+	}
+	s := r.shard(i)
+	s.mu.Lock()
+	s.recordPhase(r.slotFor(s, at), p, d)
+	s.mu.Unlock()
+}
+
+func (r *recorderImpl) tick(now int64) {
+	for (r.closed+1)*r.interval <= now {
+		r.closeInterval(r.closed)
+	}
+	r.now.Store(now)
+}
+
+// closeInterval folds interval k of every shard into the accumulators, then
+// publishes its histograms, its series point and the Live figures.
+func (r *recorderImpl) closeInterval(k int64) {
+	var pt Point
+	pt.T = float64(k*r.interval) / float64(time.Second)
+	var warm int64
+	for _, s := range r.shards {
+		s.mu.Lock()
+		sl := &s.slots[k&1]
+		for p, h := range sl.hist {
+			if h == nil || h.TotalCount() == 0 {
+				continue
+			}
+			if r.acc[p] == nil {
+				r.acc[p] = NewHist()
+			}
+			r.acc[p].Merge(h)
+			h.Reset()
+		}
+		pt.Started += sl.started
+		pt.OK += sl.ok
+		pt.Failed += sl.failed
+		pt.Dropped += sl.dropped
+		warm += sl.warm
+		sl.started, sl.ok, sl.failed, sl.warm, sl.dropped = 0, 0, 0, 0, 0
+		s.open = k + 1
+		s.mu.Unlock()
+	}
+	r.inflight += pt.Started - pt.OK - pt.Failed - warm
+	pt.Inflight = r.inflight
+	r.series = append(r.series, pt)
+	start := pt.T
+	for p, h := range r.acc {
+		if h == nil || h.TotalCount() == 0 {
+			continue
+		}
+		enc, err := EncodeHist(h)
+		if err != nil && r.encErr == nil {
+			r.encErr = err
+		}
+		r.intervals[p] = append(r.intervals[p], Interval{Start: start, Hist: enc})
+		if r.cum[p] == nil {
+			r.cum[p] = NewHist()
+		}
+		r.cum[p].Merge(h)
+		h.Reset()
+	}
+	r.closed = k + 1
+
+	r.rate.Store(math.Float64bits(float64(pt.OK) / (float64(r.interval) / float64(time.Second))))
+	if h := r.cum[Login]; h != nil {
+		r.loginP99.Store(h.ValueAtPercentile(99))
+	}
+	r.publishErrors()
+}
+
+// publishErrors refreshes the top error keys for Live when failures were
+// added since the last time.
+func (r *recorderImpl) publishErrors() {
+	var failed int64
+	for _, s := range r.shards {
+		failed += s.failed.Load()
+	}
+	if failed == r.lastFail {
+		return
+	}
+	r.lastFail = failed
+	clear(r.errTotals)
+	for _, s := range r.shards {
+		s.mu.Lock()
+		for k, n := range s.errs {
+			r.errTotals[k] += n
+		}
+		s.mu.Unlock()
+	}
+	errs := errorList(r.errTotals)
+	var top [3]string
+	for i := 0; i < len(top) && i < len(errs); i++ {
+		e := errs[i]
+		top[i] = errorKeyString(e.Phase, e.Class, e.Code)
+	}
+	r.topErrs.Store(&top)
+}
+
+// errorKeyString is the "phase/class/code" form used by Live.
+func errorKeyString(phase, class string, code int) string {
+	s := phase + "/" + class
+	if code != 0 {
+		s += "/" + strconv.Itoa(code)
+	}
+	return s
+}
+
+// errorList turns an error table into ErrorCounts, most frequent first, ties
+// in phase, class, code order so the result is deterministic.
+func errorList(m map[errKey]int64) []ErrorCount {
+	keys := make([]errKey, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if m[a] != m[b] {
+			return m[a] > m[b]
+		}
+		if a.phase != b.phase {
+			return a.phase < b.phase
+		}
+		if a.class != b.class {
+			return a.class < b.class
+		}
+		return a.code < b.code
+	})
+	out := make([]ErrorCount, len(keys))
+	for i, k := range keys {
+		out[i] = ErrorCount{Phase: k.phase.String(), Class: k.class.String(), Code: int(k.code), Count: m[k]}
+	}
+	return out
+}
+
+func (r *recorderImpl) live() Live {
+	var l Live
+	for _, s := range r.shards {
+		l.Started += s.started.Load()
+		l.OK += s.ok.Load()
+		l.Failed += s.failed.Load()
+		l.Dropped += s.dropped.Load()
+		l.Inflight -= s.warm.Load()
+	}
+	l.Inflight += l.Started - l.OK - l.Failed
+	if l.Inflight < 0 {
+		// The loads above are not one snapshot; a session may finish between them.
+		l.Inflight = 0
+	}
+	l.Elapsed = time.Duration(r.now.Load())
+	l.Rate = math.Float64frombits(r.rate.Load())
+	l.LoginP99 = time.Duration(r.loginP99.Load()) * time.Microsecond
+	if top := r.topErrs.Load(); top != nil {
+		l.LastErrors = *top
+	}
+	return l
+}
+
+func (r *recorderImpl) finish(run *Run, now int64) {
+	r.tick(now)
+	// The partial interval that now falls in, and anything recorded with a
+	// time beyond now, still belong to the run.
+	if r.closed*r.interval < now || r.pending(r.closed) || r.pending(r.closed+1) {
+		r.closeInterval(r.closed)
+	}
+	if r.pending(r.closed) {
+		r.closeInterval(r.closed)
+	}
+
+	var c Counts
+	var clamped int64
+	for _, s := range r.shards {
+		c.OK += s.ok.Load()
+		c.Failed += s.failed.Load()
+		c.Dropped += s.dropped.Load()
+		c.Warmup += s.warm.Load()
+		s.mu.Lock()
+		clamped += s.clamped
+		s.mu.Unlock()
+	}
+	c.Attempted = c.OK + c.Failed
+	run.Counts = c
+
+	r.lastFail = -1 // force a fresh error table
+	r.publishErrors()
+	run.Errors = errorList(r.errTotals)
+
+	run.Phases = run.Phases[:0]
+	for p, h := range r.cum {
+		if h == nil || h.TotalCount() == 0 {
+			continue
+		}
+		enc, err := EncodeHist(h)
+		if err != nil && r.encErr == nil {
+			r.encErr = err
+		}
+		run.Phases = append(run.Phases, PhaseResult{
+			Name:      Phase(p).String(),
+			Summary:   SummaryOf(h),
+			Hist:      enc,
+			Intervals: r.intervals[p],
+		})
+	}
+	run.Series = r.series
+	if run.Interval() == 0 {
+		run.Config.Interval = Duration(r.interval)
+	}
+
+	// Health figures the recorder knows; keep larger values the engine may
+	// have measured more finely.
+	h := &run.Health
+	h.Dropped = c.Dropped
+	for _, pt := range r.series {
+		h.PeakInflight = max(h.PeakInflight, pt.Inflight)
+	}
+	if lag := r.cum[SchedLag]; lag != nil && lag.TotalCount() > 0 {
+		h.SchedLagP99Us = max(h.SchedLagP99Us, lag.ValueAtPercentile(99))
+		h.SchedLagMaxUs = max(h.SchedLagMaxUs, lag.Max())
+	}
+	if clamped > 0 {
+		h.Warnings = append(h.Warnings, strconv.FormatInt(clamped, 10)+" values above 10m were recorded as 10m")
+	}
+	if r.encErr != nil {
+		h.Warnings = append(h.Warnings, "histogram encoding failed: "+r.encErr.Error())
+	}
+}
+
+// pending reports whether any shard holds values for interval k.
+func (r *recorderImpl) pending(k int64) bool {
+	for _, s := range r.shards {
+		s.mu.Lock()
+		sl := &s.slots[k&1]
+		any := sl.started|sl.ok|sl.failed|sl.warm|sl.dropped != 0
+		for _, h := range sl.hist {
+			if h != nil && h.TotalCount() > 0 {
+				any = true
+			}
+		}
+		s.mu.Unlock()
+		if any {
+			return true
+		}
+	}
+	return false
+}

@@ -71,6 +71,7 @@ type Shard struct {
 	Count int       `json:"count"`
 	Group string    `json:"group,omitempty"` // common identifier of the parts
 	At    time.Time `json:"at,omitempty"`    // common start time
+	Parts []int     `json:"parts,omitempty"` // shard indexes a merged run holds (set by Merge)
 }
 
 // Counts are the session counts. Attempted = OK + Failed; Dropped starts were

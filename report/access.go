@@ -1,0 +1,78 @@
+package report
+
+import (
+	"math"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Phase returns the result of the phase named name, or nil when the run has
+// no values for it. Every writer looks phases up through it.
+func (r *Run) Phase(name string) *PhaseResult {
+	for i := range r.Phases {
+		if r.Phases[i].Name == name {
+			return &r.Phases[i]
+		}
+	}
+	return nil
+}
+
+// Interval returns the length of one series interval.
+func (r *Run) Interval() time.Duration { return time.Duration(r.Config.Interval) }
+
+// Elapsed returns the measured wall-clock length of the run, End - Start, or
+// zero when either is unknown or they are out of order.
+func (r *Run) Elapsed() time.Duration {
+	if r.Start.IsZero() || r.End.IsZero() || r.End.Before(r.Start) {
+		return 0
+	}
+	return r.End.Sub(r.Start)
+}
+
+// LoginRate returns successful logins per second over the whole run, or 0
+// when the run has no length.
+func (r *Run) LoginRate() float64 {
+	if s := r.Elapsed().Seconds(); s > 0 {
+		return float64(r.Counts.OK) / s
+	}
+	return 0
+}
+
+// ErrorRate returns failed sessions as a fraction of attempted ones.
+func (r *Run) ErrorRate() float64 {
+	if r.Counts.Attempted <= 0 {
+		return 0
+	}
+	return float64(r.Counts.Failed) / float64(r.Counts.Attempted)
+}
+
+// Histogram decodes the phase's whole-run histogram (µs).
+func (p *PhaseResult) Histogram() (*hdrhistogram.Histogram, error) { return DecodeHist(p.Hist) }
+
+// OnlyPhases returns a shallow copy of r holding only the named phases, in
+// r's order; for writers such as hgrm whose standard tools read one
+// histogram per file.
+func (r *Run) OnlyPhases(names ...string) *Run {
+	c := *r
+	c.Phases = nil
+	for _, p := range r.Phases {
+		for _, n := range names {
+			if p.Name == n {
+				c.Phases = append(c.Phases, p)
+				break
+			}
+		}
+	}
+	return &c
+}
+
+// intervalIndex returns the index of the interval that starts start seconds
+// after the run's start: intervals are aligned to multiples of the interval
+// length, and rounding absorbs float error from JSON.
+func intervalIndex(start float64, interval time.Duration) int64 {
+	if interval <= 0 {
+		return 0
+	}
+	return int64(math.Round(start / interval.Seconds()))
+}

@@ -1,0 +1,364 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Merge joins runs made by several generators at once (the shards of one
+// sharded run, DESIGN.md §7) into one Run, exactly: histograms are added
+// bucket by bucket and their summaries recomputed, intervals are aligned by
+// absolute time (Run.Start + Interval.Start, on the interval grid of the
+// earliest start) and added per phase, the series is summed per aligned
+// interval, counts and errors are summed. Start is the earliest start, End
+// the latest end.
+//
+// Load figures in the Config (concurrency, rate, max in flight, -n) are
+// summed, since each shard runs its share; Machine describes the combined
+// generators (CPUs summed, host names joined). Health adds CPU time, GC
+// counts and pauses and dropped starts, keeps the maxima of maxima and
+// utilisation, and is saturated when any part was.
+//
+// Merge refuses runs that do not belong together, with an error that says
+// why: different schema, target, steps, dialects or interval, shard groups
+// or counts that differ, sharded and unsharded parts mixed, or the same
+// shard index twice (also through already merged parts).
+func Merge(runs ...*Run) (*Run, error) {
+	if len(runs) == 0 {
+		return nil, errors.New("merge: no runs")
+	}
+	for i, r := range runs {
+		if r == nil {
+			return nil, fmt.Errorf("merge: run %d is nil", i+1)
+		}
+	}
+	parts, err := checkMergeable(runs)
+	if err != nil {
+		return nil, err
+	}
+	first := runs[0]
+	out := &Run{
+		Schema:  SchemaVersion,
+		Tool:    first.Tool,
+		Config:  first.Config,
+		Machine: mergeMachine(runs),
+		Shard:   first.Shard,
+	}
+	out.Config.Steps = slices.Clone(first.Config.Steps)
+	out.Config.Concurrency, out.Config.Rate, out.Config.MaxInflight, out.Config.Logins = 0, 0, 0, 0
+	for _, r := range runs {
+		if out.Label == "" {
+			out.Label = r.Label
+		}
+		out.Config.Concurrency += r.Config.Concurrency
+		out.Config.Rate += r.Config.Rate
+		out.Config.MaxInflight += r.Config.MaxInflight
+		out.Config.Logins += r.Config.Logins
+		if !r.Start.IsZero() && (out.Start.IsZero() || r.Start.Before(out.Start)) {
+			out.Start = r.Start
+		}
+		if r.End.After(out.End) {
+			out.End = r.End
+		}
+		if !r.Shard.At.IsZero() && (out.Shard.At.IsZero() || r.Shard.At.Before(out.Shard.At)) {
+			out.Shard.At = r.Shard.At
+		}
+		out.Counts.Attempted += r.Counts.Attempted
+		out.Counts.OK += r.Counts.OK
+		out.Counts.Failed += r.Counts.Failed
+		out.Counts.Dropped += r.Counts.Dropped
+		out.Counts.Warmup += r.Counts.Warmup
+	}
+	if parts != nil {
+		out.Shard.Index = 0
+		out.Shard.Parts = parts
+	}
+	out.Errors = mergeErrors(runs)
+
+	iv := first.Interval()
+	offsets := make([]time.Duration, len(runs)) // each run's start after out.Start
+	for i, r := range runs {
+		if !r.Start.IsZero() {
+			offsets[i] = r.Start.Sub(out.Start)
+		}
+	}
+	if out.Phases, err = mergePhases(runs, offsets, iv); err != nil {
+		return nil, err
+	}
+	out.Series = mergeSeries(runs, offsets, iv)
+	out.Health = mergeHealth(runs)
+	if lag := out.Phase(SchedLag.String()); lag != nil {
+		out.Health.SchedLagP99Us = lag.Summary.P99 // exact from the merged histogram
+		out.Health.SchedLagMaxUs = max(out.Health.SchedLagMaxUs, lag.Summary.Max)
+	}
+	for i, r := range runs[1:] {
+		if r.Tool != first.Tool {
+			out.Health.Warnings = append(out.Health.Warnings,
+				fmt.Sprintf("parts were made by different versions: %q and %q (part %d)", first.Tool, r.Tool, i+2))
+			break
+		}
+	}
+	if parts != nil && out.Shard.Count > 1 && len(parts) < out.Shard.Count {
+		out.Health.Warnings = append(out.Health.Warnings,
+			fmt.Sprintf("merged %d of %d shards: the result covers only part of the load", len(parts), out.Shard.Count))
+	}
+	return out, nil
+}
+
+// shardParts returns the shard indexes r holds, or nil if r is unsharded.
+func shardParts(r *Run) []int {
+	if len(r.Shard.Parts) > 0 {
+		return r.Shard.Parts
+	}
+	if r.Shard.Count > 1 {
+		return []int{r.Shard.Index}
+	}
+	return nil
+}
+
+// checkMergeable returns the sorted shard indexes of the merged run (nil for
+// unsharded runs) or why the runs cannot be merged.
+func checkMergeable(runs []*Run) ([]int, error) {
+	a := runs[0]
+	if a.Interval() <= 0 {
+		return nil, fmt.Errorf("merge: run 1 has no interval length")
+	}
+	sharded := shardParts(a) != nil
+	var parts []int
+	seen := map[int]int{}
+	for i, r := range runs {
+		n := i + 1
+		differ := func(what string, x, y any) error {
+			return fmt.Errorf("merge: run %d has a different %s (%v) than run 1 (%v); these runs do not belong together", n, what, y, x)
+		}
+		switch {
+		case r.Schema != a.Schema:
+			return nil, differ("schema", a.Schema, r.Schema)
+		case r.Config.Target != a.Config.Target:
+			return nil, differ("target", a.Config.Target, r.Config.Target)
+		case !slices.Equal(r.Config.Steps, a.Config.Steps):
+			return nil, differ("steps", a.Config.Steps, r.Config.Steps)
+		case r.Config.Dialects != a.Config.Dialects:
+			return nil, differ("dialects", a.Config.Dialects, r.Config.Dialects)
+		case r.Config.Interval != a.Config.Interval:
+			return nil, differ("interval", a.Config.Interval, r.Config.Interval)
+		case r.Shard.Group != a.Shard.Group:
+			return nil, differ("shard group", a.Shard.Group, r.Shard.Group)
+		}
+		p := shardParts(r)
+		if (p != nil) != sharded {
+			return nil, fmt.Errorf("merge: run %d is %s but run 1 is not; these runs do not belong together", n,
+				map[bool]string{true: "a shard", false: "unsharded"}[p != nil])
+		}
+		if !sharded {
+			continue
+		}
+		if r.Shard.Count != a.Shard.Count {
+			return nil, differ("shard count", a.Shard.Count, r.Shard.Count)
+		}
+		for _, x := range p {
+			if x < 0 || x >= r.Shard.Count {
+				return nil, fmt.Errorf("merge: run %d holds shard %d, outside 0..%d", n, x, r.Shard.Count-1)
+			}
+			if m, dup := seen[x]; dup {
+				return nil, fmt.Errorf("merge: shard %d is in both run %d and run %d", x, m, n)
+			}
+			seen[x] = n
+			parts = append(parts, x)
+		}
+	}
+	sort.Ints(parts)
+	return parts, nil
+}
+
+func mergeMachine(runs []*Run) Machine {
+	m := runs[0].Machine
+	m.NumCPU, m.GOMAXPROCS = 0, 0
+	var hosts []string
+	for _, r := range runs {
+		m.NumCPU += r.Machine.NumCPU
+		m.GOMAXPROCS += r.Machine.GOMAXPROCS
+		if h := r.Machine.Hostname; h != "" && !slices.Contains(hosts, h) {
+			hosts = append(hosts, h)
+		}
+	}
+	m.Hostname = strings.Join(hosts, ",")
+	return m
+}
+
+// phaseOrder sorts phase names in Phase order, unknown names after, by name.
+func phaseOrder(a, b string) bool {
+	pa, oka := ParsePhase(a)
+	pb, okb := ParsePhase(b)
+	switch {
+	case oka && okb:
+		return pa < pb
+	case oka != okb:
+		return oka
+	}
+	return a < b
+}
+
+func mergeErrors(runs []*Run) []ErrorCount {
+	type key struct {
+		phase, class string
+		code         int
+	}
+	sum := map[key]int64{}
+	for _, r := range runs {
+		for _, e := range r.Errors {
+			sum[key{e.Phase, e.Class, e.Code}] += e.Count
+		}
+	}
+	out := make([]ErrorCount, 0, len(sum))
+	for k, n := range sum {
+		out = append(out, ErrorCount{Phase: k.phase, Class: k.class, Code: k.code, Count: n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		switch {
+		case a.Count != b.Count:
+			return a.Count > b.Count
+		case a.Phase != b.Phase:
+			return phaseOrder(a.Phase, b.Phase)
+		case a.Class != b.Class:
+			return a.Class < b.Class
+		}
+		return a.Code < b.Code
+	})
+	return out
+}
+
+// alignedIndex returns the index, on the merged run's grid, of the interval
+// starting start seconds after a run that began offset after the merged one.
+func alignedIndex(offset time.Duration, start float64, iv time.Duration) int64 {
+	return int64(math.Round((offset.Seconds() + start) / iv.Seconds()))
+}
+
+func mergePhases(runs []*Run, offsets []time.Duration, iv time.Duration) ([]PhaseResult, error) {
+	var names []string
+	for _, r := range runs {
+		for _, p := range r.Phases {
+			if !slices.Contains(names, p.Name) {
+				names = append(names, p.Name)
+			}
+		}
+	}
+	sort.Slice(names, func(i, j int) bool { return phaseOrder(names[i], names[j]) })
+
+	acc := NewHist() // reused: one dense histogram at a time, however long the run
+	out := make([]PhaseResult, 0, len(names))
+	for _, name := range names {
+		acc.Reset()
+		type piece struct {
+			k    int64
+			hist string
+		}
+		var pieces []piece
+		for i, r := range runs {
+			p := r.Phase(name)
+			if p == nil {
+				continue
+			}
+			if err := mergeInto(acc, p.Hist); err != nil {
+				return nil, fmt.Errorf("merge: run %d phase %s: %w", i+1, name, err)
+			}
+			for _, in := range p.Intervals {
+				pieces = append(pieces, piece{alignedIndex(offsets[i], in.Start, iv), in.Hist})
+			}
+		}
+		res := PhaseResult{Name: name, Summary: SummaryOf(acc)}
+		var err error
+		if res.Hist, err = EncodeHist(acc); err != nil {
+			return nil, fmt.Errorf("merge: phase %s: %w", name, err)
+		}
+		sort.SliceStable(pieces, func(i, j int) bool { return pieces[i].k < pieces[j].k })
+		for i := 0; i < len(pieces); {
+			k := pieces[i].k
+			acc.Reset()
+			for ; i < len(pieces) && pieces[i].k == k; i++ {
+				if err := mergeInto(acc, pieces[i].hist); err != nil {
+					return nil, fmt.Errorf("merge: phase %s interval %d: %w", name, k, err)
+				}
+			}
+			enc, err := EncodeHist(acc)
+			if err != nil {
+				return nil, fmt.Errorf("merge: phase %s: %w", name, err)
+			}
+			res.Intervals = append(res.Intervals, Interval{Start: float64(k) * iv.Seconds(), Hist: enc})
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// mergeInto adds the encoded histogram s to acc.
+func mergeInto(acc *hdrhistogram.Histogram, s string) error {
+	p, err := decodePacked(s)
+	if err != nil {
+		return err
+	}
+	if dropped := p.MergeInto(acc); dropped != 0 {
+		return fmt.Errorf("%d values could not be merged", dropped)
+	}
+	return nil
+}
+
+func mergeSeries(runs []*Run, offsets []time.Duration, iv time.Duration) []Point {
+	sum := map[int64]*Point{}
+	for i, r := range runs {
+		for _, pt := range r.Series {
+			k := alignedIndex(offsets[i], pt.T, iv)
+			s := sum[k]
+			if s == nil {
+				s = &Point{T: float64(k) * iv.Seconds()}
+				sum[k] = s
+			}
+			s.Started += pt.Started
+			s.OK += pt.OK
+			s.Failed += pt.Failed
+			s.Inflight += pt.Inflight
+			s.Dropped += pt.Dropped
+		}
+	}
+	out := make([]Point, 0, len(sum))
+	for _, p := range sum {
+		out = append(out, *p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].T < out[j].T })
+	return out
+}
+
+func mergeHealth(runs []*Run) Health {
+	var h Health
+	for i, r := range runs {
+		x := &r.Health
+		h.CPUUserSec += x.CPUUserSec
+		h.CPUSysSec += x.CPUSysSec
+		h.CPUUtil = max(h.CPUUtil, x.CPUUtil)
+		h.NumGC += x.NumGC
+		h.GCPauseTotal += x.GCPauseTotal
+		h.GCPauseMax = max(h.GCPauseMax, x.GCPauseMax)
+		h.SchedLagP99Us = max(h.SchedLagP99Us, x.SchedLagP99Us)
+		h.SchedLagMaxUs = max(h.SchedLagMaxUs, x.SchedLagMaxUs)
+		h.Dropped += x.Dropped
+		h.PeakInflight += x.PeakInflight // peaks need not coincide: an upper bound
+		h.Saturated = h.Saturated || x.Saturated
+		name := "run " + strconv.Itoa(i+1)
+		if p := shardParts(r); len(p) == 1 {
+			name = "shard " + strconv.Itoa(p[0])
+		}
+		for _, w := range x.Warnings {
+			h.Warnings = append(h.Warnings, name+": "+w)
+		}
+	}
+	return h
+}

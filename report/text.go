@@ -1,0 +1,300 @@
+package report
+
+import (
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// WriteText writes the human summary of a run: what ran, counts and rate,
+// the phase table, errors by phase/class/code, and generator health. Every
+// figure comes from the Run, so a saved run re-renders identically.
+func WriteText(w io.Writer, run *Run) error {
+	ew := &errWriter{w: w}
+	writeTextHeader(ew, run)
+	writeTextCounts(ew, run)
+	writeTextPhases(ew, run)
+	writeTextErrors(ew, run)
+	writeTextHealth(ew, run)
+	return ew.err
+}
+
+func writeTextHeader(ew *errWriter, run *Run) {
+	title := run.Tool
+	if title == "" {
+		title = "msnbench"
+	}
+	if run.Label != "" {
+		title += "  \"" + run.Label + "\""
+	}
+	ew.printf("%s\n", title)
+	c := &run.Config
+	target := c.Target
+	if target == "" {
+		target = "?"
+	}
+	ew.printf("target    %s", target)
+	if c.Dialects != "" {
+		ew.printf("  dialects %s", c.Dialects)
+	}
+	steps := "login"
+	if len(c.Steps) > 0 {
+		steps += "," + strings.Join(c.Steps, ",")
+	}
+	ew.printf("  steps %s\n", steps)
+	ew.printf("load      %s\n", describeLoad(c))
+	if !run.Start.IsZero() {
+		ew.printf("start     %s  elapsed %s  interval %s\n", run.Start.UTC().Format(time.RFC3339),
+			fmtDuration(run.Elapsed()), fmtDuration(run.Interval()))
+	}
+	if s := describeShard(&run.Shard); s != "" {
+		ew.printf("shards    %s\n", s)
+	}
+	m := &run.Machine
+	if m.OS != "" || m.NumCPU != 0 {
+		ew.printf("machine   %s/%s, %d CPUs, GOMAXPROCS %d, %s", m.OS, m.Arch, m.NumCPU, m.GOMAXPROCS, m.GoVersion)
+		if m.Hostname != "" {
+			ew.printf(", %s", m.Hostname)
+		}
+		ew.printf("\n")
+	}
+	ew.printf("\n")
+}
+
+// describeLoad summarises the load model in one line.
+func describeLoad(c *Config) string {
+	var b strings.Builder
+	model := c.Model
+	if model == "" {
+		model = "?"
+	}
+	b.WriteString(model)
+	switch c.Model {
+	case "closed":
+		if c.Concurrency > 0 {
+			b.WriteString(", concurrency " + strconv.Itoa(c.Concurrency))
+		}
+	case "open":
+		b.WriteString(", rate " + strconv.FormatFloat(c.Rate, 'g', -1, 64) + "/s")
+		if c.Arrival != "" {
+			b.WriteString(" " + c.Arrival)
+		}
+	case "stages":
+		b.WriteString(" " + c.Stages)
+	}
+	if c.MaxInflight > 0 {
+		b.WriteString(", max in flight " + strconv.Itoa(c.MaxInflight))
+	}
+	if c.Logins > 0 {
+		b.WriteString(", -n " + strconv.FormatInt(c.Logins, 10))
+	}
+	if c.Duration > 0 {
+		b.WriteString(", -d " + c.Duration.String())
+	}
+	if c.Warmup > 0 {
+		b.WriteString(", warm-up " + c.Warmup.String())
+	}
+	if c.Hold > 0 {
+		b.WriteString(", hold " + c.Hold.String())
+		if c.Ping > 0 {
+			b.WriteString(" ping " + c.Ping.String())
+		}
+	}
+	if c.Timeout > 0 {
+		b.WriteString(", timeout " + c.Timeout.String())
+	}
+	return b.String()
+}
+
+// describeShard says which part of a sharded run this is, or "" if unsharded.
+func describeShard(s *Shard) string {
+	if s.Count <= 1 && len(s.Parts) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	if len(s.Parts) > 0 {
+		b.WriteString("merged ")
+		for i, p := range s.Parts {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.Itoa(p))
+		}
+		if s.Count > 1 {
+			b.WriteString(" of " + strconv.Itoa(s.Count))
+		}
+	} else {
+		b.WriteString(strconv.Itoa(s.Index) + " of " + strconv.Itoa(s.Count))
+	}
+	if s.Group != "" {
+		b.WriteString(", group " + s.Group)
+	}
+	if !s.At.IsZero() {
+		b.WriteString(", start at " + s.At.UTC().Format(time.RFC3339Nano))
+	}
+	return b.String()
+}
+
+func writeTextCounts(ew *errWriter, run *Run) {
+	c := &run.Counts
+	ew.printf("sessions  %d attempted, %d ok (%s), %d failed (%s)", c.Attempted, c.OK,
+		fmtPercent(ratio(c.OK, c.Attempted)), c.Failed, fmtPercent(ratio(c.Failed, c.Attempted)))
+	if c.Dropped > 0 {
+		ew.printf(", %d dropped starts", c.Dropped)
+	}
+	if c.Warmup > 0 {
+		ew.printf(", %d in warm-up (excluded)", c.Warmup)
+	}
+	ew.printf("\n")
+	if run.Elapsed() > 0 {
+		ew.printf("rate      %.1f logins/s\n", run.LoginRate())
+	}
+	ew.printf("\n")
+}
+
+// textPhases returns the phases the table shows: all of them, except an
+// intended-start phase whose summary equals its actual-start twin (closed
+// model, where the two are the same by definition).
+func textPhases(run *Run) []*PhaseResult {
+	twins := map[string]string{"login.intended": "login", "session.intended": "session"}
+	var out []*PhaseResult
+	for i := range run.Phases {
+		p := &run.Phases[i]
+		if twin, ok := twins[p.Name]; ok {
+			if q := run.Phase(twin); q != nil && q.Summary == p.Summary {
+				continue
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func writeTextPhases(ew *errWriter, run *Run) {
+	phases := textPhases(run)
+	if len(phases) == 0 {
+		ew.printf("no latency values recorded\n\n")
+		return
+	}
+	ew.printf("%-17s %9s %9s %9s %9s %9s %9s %9s\n", "phase", "count", "mean", "p50", "p90", "p99", "p99.9", "max")
+	for _, p := range phases {
+		s := &p.Summary
+		ew.printf("%-17s %9d %9s %9s %9s %9s %9s %9s\n", p.Name, s.Count, fmtMicros(s.Mean),
+			fmtMicros(float64(s.P50)), fmtMicros(float64(s.P90)), fmtMicros(float64(s.P99)),
+			fmtMicros(float64(s.P999)), fmtMicros(float64(s.Max)))
+	}
+	for _, p := range phases {
+		if p.Name != "login.intended" {
+			continue
+		}
+		ew.printf("(login: from actual start; login.intended: from intended start, corrected for coordinated omission)\n")
+	}
+	ew.printf("\n")
+}
+
+func writeTextErrors(ew *errWriter, run *Run) {
+	if len(run.Errors) == 0 {
+		return
+	}
+	ew.printf("errors by phase / class / code\n")
+	for _, e := range run.Errors {
+		code := ""
+		if e.Code != 0 {
+			code = strconv.Itoa(e.Code)
+		}
+		ew.printf("  %-17s %-16s %5s %9d  %s\n", e.Phase, e.Class, code, e.Count,
+			fmtPercent(ratio(e.Count, run.Counts.Attempted)))
+	}
+	ew.printf("\n")
+}
+
+func writeTextHealth(ew *errWriter, run *Run) {
+	h := &run.Health
+	ew.printf("generator cpu %.2fs user %.2fs sys (%s of %d CPUs), gc %d (pause max %s, total %s)",
+		h.CPUUserSec, h.CPUSysSec, fmtPercent(h.CPUUtil), run.Machine.NumCPU, h.NumGC,
+		fmtDuration(time.Duration(h.GCPauseMax)), fmtDuration(time.Duration(h.GCPauseTotal)))
+	if h.SchedLagP99Us > 0 || h.SchedLagMaxUs > 0 {
+		ew.printf(", sched lag p99 %s max %s", fmtMicros(float64(h.SchedLagP99Us)), fmtMicros(float64(h.SchedLagMaxUs)))
+	}
+	if h.PeakInflight > 0 {
+		ew.printf(", peak in flight %d", h.PeakInflight)
+	}
+	ew.printf("\n")
+	if h.Saturated {
+		ew.printf("WARNING: the load generator may have limited this result; the server was not necessarily the bottleneck.\n")
+	}
+	if run.Counts.Dropped > 0 {
+		ew.printf("WARNING: %d starts were due but not issued (max in flight reached): the offered rate was not achieved.\n",
+			run.Counts.Dropped)
+	}
+	for _, m := range h.Warnings {
+		ew.printf("WARNING: %s\n", m)
+	}
+}
+
+func ratio(a, b int64) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// fmtPercent formats a fraction as a percentage with a precision that keeps
+// small error rates visible: 0.0123 -> "1.23%", 0.00004 -> "0.004%".
+func fmtPercent(f float64) string {
+	p := f * 100
+	switch {
+	case p == 0 || math.IsNaN(p) || math.IsInf(p, 0):
+		return "0%"
+	case p >= 10:
+		return strconv.FormatFloat(p, 'f', 1, 64) + "%"
+	case p >= 0.1:
+		return strconv.FormatFloat(p, 'f', 2, 64) + "%"
+	default:
+		return strconv.FormatFloat(p, 'g', 2, 64) + "%"
+	}
+}
+
+// fmtMicros formats a latency in µs with three significant digits and a
+// unit that suits it: "87µs", "1.23ms", "45.6s".
+func fmtMicros(us float64) string {
+	switch {
+	case math.IsNaN(us) || math.IsInf(us, 0) || us < 0:
+		return "-"
+	case us < 999.5:
+		return sig3(us) + "µs"
+	case us < 999_500:
+		return sig3(us/1e3) + "ms"
+	case us < 59_950_000:
+		return sig3(us/1e6) + "s"
+	default:
+		return fmtDuration(time.Duration(us * 1e3).Round(time.Second))
+	}
+}
+
+// sig3 formats x >= 0 with three significant digits (no exponent).
+func sig3(x float64) string {
+	switch {
+	case x < 9.995:
+		return strconv.FormatFloat(x, 'f', 2, 64)
+	case x < 99.95:
+		return strconv.FormatFloat(x, 'f', 1, 64)
+	default:
+		return strconv.FormatFloat(x, 'f', 0, 64)
+	}
+}
+
+// fmtDuration is time.Duration's String with trailing zero units dropped
+// ("2m0s" -> "2m").
+func fmtDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
