@@ -1,0 +1,412 @@
+// Package loadgen is msnbench's load engine: it schedules sessions (closed,
+// open or staged load), runs each one as a full MSNP2–7 login over the wire,
+// times every phase into a fixed-size report.Sample, and returns a
+// report.Run (DESIGN.md §2, §3).
+//
+// A failed login is a result, never a reason to stop: every session ends in
+// exactly one Recorder.Record call, successful or not. Setup problems
+// (bad configuration, too few file descriptors or local ports, unusable
+// source addresses) are returned by New before anything is sent.
+package loadgen
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/msnbench/msnbench/msnp"
+)
+
+// Step is one optional post-login step of a session.
+type Step uint8
+
+// Steps a session can take after USR OK, in the order a real client takes
+// them (MSNP.md §4: SYN before CHG).
+const (
+	StepSyn Step = iota + 1
+	StepChg
+)
+
+// String returns the step's flag name.
+func (s Step) String() string {
+	switch s {
+	case StepSyn:
+		return "syn"
+	case StepChg:
+		return "chg"
+	}
+	return "unknown"
+}
+
+// ParseSteps parses a comma-separated step list such as "syn,chg". "none"
+// or an empty string means login and OUT only.
+func ParseSteps(s string) ([]Step, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "none" {
+		return nil, nil
+	}
+	var out []Step
+	seen := map[Step]bool{}
+	for _, f := range strings.Split(s, ",") {
+		var st Step
+		switch strings.TrimSpace(strings.ToLower(f)) {
+		case "syn":
+			st = StepSyn
+		case "chg":
+			st = StepChg
+		default:
+			return nil, fmt.Errorf("unknown step %q (want syn, chg or none)", f)
+		}
+		if seen[st] {
+			return nil, fmt.Errorf("step %q listed twice", f)
+		}
+		seen[st] = true
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// Arrival is the distribution of start times in the open model.
+type Arrival uint8
+
+// Arrival processes.
+const (
+	Uniform Arrival = iota // evenly spaced starts
+	Poisson                // exponentially distributed gaps with the same mean
+)
+
+// String returns the arrival's flag name.
+func (a Arrival) String() string {
+	if a == Poisson {
+		return "poisson"
+	}
+	return "uniform"
+}
+
+// ParseArrival parses "uniform" or "poisson".
+func ParseArrival(s string) (Arrival, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "uniform":
+		return Uniform, nil
+	case "poisson":
+		return Poisson, nil
+	}
+	return 0, fmt.Errorf("unknown arrival %q (want uniform or poisson)", s)
+}
+
+// Account is one login identity. Password may be nil, meaning the
+// Config's shared Password.
+type Account struct {
+	Handle   string
+	Password string
+}
+
+// Config is everything a run needs. The zero value is not valid: set Target
+// and one load model (Concurrency, Rate or Stages) and call Validate (New
+// does). The CLI maps its flags to these fields one to one.
+type Config struct {
+	// Target is the first server's host:port (a dispatch server, or a
+	// notification server when there is no dispatch tier).
+	Target string
+	// TargetLabel is what reports show as the target ("embedded" for the
+	// in-process server); Target when empty.
+	TargetLabel string
+
+	// Closed model: Concurrency sessions in flight, each worker starting its
+	// next login when the last one ends.
+	Concurrency int
+	// Open model: Rate session starts per second, independent of how fast
+	// the server answers, with Arrival spacing and at most MaxInflight
+	// sessions in flight (default 10000, or the number of accounts if less).
+	Rate        float64
+	Arrival     Arrival
+	MaxInflight int
+	// Seed makes Poisson arrivals reproducible; 0 picks one from the clock.
+	Seed uint64
+	// Stages is a ramp profile of concurrency (closed, the default) or of
+	// rate (when StagesRate is set), e.g. "30s:0->500,2m:500,30s:500->0".
+	Stages     []Stage
+	StagesRate bool
+
+	// Stop conditions, measured after Warmup: Logins sessions started,
+	// Duration elapsed, or the end of Stages; whichever comes first.
+	Logins   int64
+	Duration time.Duration
+	// Warmup is run first; its sessions are counted apart and kept out of
+	// the histograms.
+	Warmup time.Duration
+
+	// Steps after login; nil for login + OUT only.
+	Steps []Step
+	// Status is the CHG status (default NLN).
+	Status string
+	// Hold keeps each session open after its steps, sending PNG every Ping
+	// (default 60s) and answering CHL, before OUT.
+	Hold time.Duration
+	Ping time.Duration
+	// Dialects is the VER list in order of preference, e.g.
+	// "MSNP7 MSNP6 MSNP5 MSNP4 CVR0" (commas or spaces).
+	Dialects string
+	// QRYClientID is the client ID sent in QRY; its key must be known
+	// (msnp.QRYKeys). Default msnp.DefaultQRYClientID.
+	QRYClientID string
+
+	// Accounts: either a generated table (UserPattern with one %d verb,
+	// Accounts entries numbered from AccountStart) or an explicit list
+	// (Users). Password is the shared password for generated accounts and
+	// for Users entries without one. Never printed or reported.
+	UserPattern  string
+	Accounts     int
+	AccountStart int
+	Users        []Account
+	UsersFile    string // only for the report
+	Password     string
+	// AllowSharedAccounts lets two sessions use one account at once (the
+	// server will normally kick the older one with OUT OTH).
+	AllowSharedAccounts bool
+
+	// Source is a list of local addresses to dial from, round robin:
+	// "127.0.0.2-127.0.0.40" or "10.0.0.1,10.0.0.2".
+	Source string
+	// Timeout bounds every phase (and the connect); default 10s.
+	Timeout time.Duration
+	// Grace is how long sessions in flight may still take after the context
+	// is canceled before their connections are closed; 0 means Timeout.
+	// Negative means close them at once.
+	Grace time.Duration
+	// Interval is the length of one series interval (default 1s).
+	Interval time.Duration
+
+	// Shard splits accounts and load among ShardCount generators
+	// (DESIGN.md §7); ShardCount 0 or 1 means unsharded.
+	ShardIndex int
+	ShardCount int
+	ShardGroup string
+	// StartAt delays the start of the run until that wall-clock time.
+	StartAt time.Time
+
+	// Label and Tool go into the report; Tool defaults to "msnbench".
+	Label string
+	Tool  string
+	// SharedProcess notes that the target runs in this process (the
+	// embedded server), so CPU figures include the server's.
+	SharedProcess bool
+}
+
+// Defaults used when the Config leaves a field zero.
+const (
+	DefaultTimeout     = 10 * time.Second
+	DefaultPing        = 60 * time.Second
+	DefaultMaxInflight = 10000
+	DefaultDialects    = "MSNP7 MSNP6 MSNP5 MSNP4 MSNP3 MSNP2 CVR0"
+	DefaultStatus      = "NLN"
+	DefaultInterval    = time.Second
+	// MaxReferrals caps the XFR NS chain (MSNP.md §2.5).
+	MaxReferrals = 3
+)
+
+// Model returns "closed", "open" or "stages".
+func (c *Config) Model() string {
+	switch {
+	case len(c.Stages) > 0:
+		return "stages"
+	case c.Rate > 0:
+		return "open"
+	}
+	return "closed"
+}
+
+// open reports whether sessions are started by a clock (open model, or
+// rate stages) rather than by workers finishing.
+func (c *Config) open() bool { return c.Rate > 0 || (len(c.Stages) > 0 && c.StagesRate) }
+
+// Validate fills defaults and checks the configuration. It does not touch
+// the system; New does the preflight checks that do.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if c.Target == "" {
+		bad("no target address")
+	}
+	models := 0
+	if c.Concurrency > 0 {
+		models++
+	}
+	if c.Rate > 0 {
+		models++
+	}
+	if len(c.Stages) > 0 {
+		models++
+	}
+	switch {
+	case c.Concurrency < 0 || c.Rate < 0:
+		bad("concurrency and rate must not be negative")
+	case models == 0:
+		bad("no load model: set a concurrency, a rate or stages")
+	case models > 1:
+		bad("choose one load model: concurrency, rate or stages")
+	}
+	if c.Logins < 0 || c.Duration < 0 || c.Warmup < 0 || c.Hold < 0 || c.Ping < 0 || c.Timeout < 0 {
+		bad("counts and durations must not be negative")
+	}
+	if len(c.Stages) == 0 && c.Logins == 0 && c.Duration == 0 {
+		bad("no stop condition: set a number of logins, a duration or stages")
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.Grace == 0 {
+		c.Grace = c.Timeout
+	}
+	if c.Ping == 0 {
+		c.Ping = DefaultPing
+	}
+	if c.Interval <= 0 {
+		c.Interval = DefaultInterval
+	}
+	if c.Status == "" {
+		c.Status = DefaultStatus
+	}
+	if !validStatus(c.Status) {
+		bad("status %q is not an MSNP2-7 status (NLN BSY IDL BRB AWY PHN LUN HDN)", c.Status)
+	}
+	if c.Dialects == "" {
+		c.Dialects = DefaultDialects
+	}
+	if _, _, err := parseDialectList(c.Dialects); err != nil {
+		errs = append(errs, err)
+	}
+	if c.QRYClientID == "" {
+		c.QRYClientID = msnp.DefaultQRYClientID
+	}
+	if _, ok := msnp.QRYKeys[c.QRYClientID]; !ok {
+		bad("QRY client ID %q has no known key", c.QRYClientID)
+	}
+	if c.Tool == "" {
+		c.Tool = "msnbench"
+	}
+	if c.ShardCount < 0 || (c.ShardCount > 1 && (c.ShardIndex < 0 || c.ShardIndex >= c.ShardCount)) {
+		bad("shard %d/%d out of range", c.ShardIndex, c.ShardCount)
+	}
+	for i, st := range c.Stages {
+		if st.Duration <= 0 || st.From < 0 || st.To < 0 {
+			bad("stage %d: duration must be positive and levels not negative", i+1)
+		}
+	}
+	switch {
+	case len(c.Users) > 0 && c.UserPattern != "":
+		bad("give either a users file or a user pattern, not both")
+	case len(c.Users) == 0 && c.UserPattern == "":
+		bad("no accounts: give a user pattern or a users file")
+	case len(c.Users) == 0:
+		if err := checkPattern(c.UserPattern); err != nil {
+			errs = append(errs, err)
+		}
+		if c.Accounts <= 0 {
+			bad("the number of accounts must be positive")
+		}
+	}
+	if c.MaxInflight < 0 {
+		bad("max in-flight must not be negative")
+	}
+	if c.open() && c.MaxInflight == 0 {
+		c.MaxInflight = DefaultMaxInflight
+		if n := c.accountCount(); n > 0 && n < c.MaxInflight && !c.AllowSharedAccounts {
+			c.MaxInflight = n
+		}
+	}
+	if c.Source != "" {
+		if _, err := ParseSource(c.Source); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) accountCount() int {
+	if len(c.Users) > 0 {
+		return len(c.Users)
+	}
+	return c.Accounts
+}
+
+// PeakInflight is the most sessions the configuration can have in flight at
+// once (held sessions included), for the whole run before sharding.
+func (c *Config) PeakInflight() int {
+	if c.open() {
+		return c.MaxInflight
+	}
+	if len(c.Stages) > 0 {
+		return int(maxLevel(c.Stages) + 0.5)
+	}
+	return c.Concurrency
+}
+
+func validStatus(s string) bool {
+	switch s {
+	case "NLN", "BSY", "IDL", "BRB", "AWY", "PHN", "LUN", "HDN":
+		return true
+	}
+	return false
+}
+
+// parseDialectList turns "MSNP7,MSNP6 CVR0" (or "7,6") into the VER list as
+// sent on the wire and the set offered.
+func parseDialectList(s string) ([]byte, msnp.DialectSet, error) {
+	var set msnp.DialectSet
+	var out []byte
+	f := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	for _, tok := range f {
+		up := strings.ToUpper(tok)
+		if up == "CVR0" {
+			set.CVR0 = true
+		} else {
+			if up[0] >= '0' && up[0] <= '9' {
+				up = "MSNP" + up
+			}
+			d, ok := msnp.ParseDialect([]byte(up))
+			if !ok || d < msnp.MinDialect || d > msnp.MaxDialect {
+				return nil, set, fmt.Errorf("dialect %q is not one of MSNP2..MSNP7 or CVR0", tok)
+			}
+			if set.Has(d) {
+				return nil, set, fmt.Errorf("dialect %q listed twice", tok)
+			}
+			set.Add(d)
+		}
+		if len(out) > 0 {
+			out = append(out, ' ')
+		}
+		out = append(out, up...)
+	}
+	if set.Bits == 0 {
+		return nil, set, fmt.Errorf("dialect list %q has no MSNP version", s)
+	}
+	return out, set, nil
+}
+
+func checkPattern(p string) error {
+	verbs := 0
+	for i := 0; i < len(p); i++ {
+		if p[i] != '%' {
+			continue
+		}
+		if i+1 < len(p) && p[i+1] == '%' {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(p) && (p[j] >= '0' && p[j] <= '9' || p[j] == '-') {
+			j++
+		}
+		if j >= len(p) || p[j] != 'd' {
+			return fmt.Errorf("user pattern %q: only %%d (with optional width) is allowed", p)
+		}
+		verbs++
+		i = j
+	}
+	if verbs != 1 {
+		return fmt.Errorf("user pattern %q must contain exactly one %%d", p)
+	}
+	return nil
+}

@@ -1,0 +1,621 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/netip"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/msnbench/msnbench/msnp"
+	"github.com/msnbench/msnbench/report"
+)
+
+// Engine runs one load test. Create it with New (which does every check
+// that can fail before the run), then call Run once.
+type Engine struct {
+	cfg     Config
+	p       params
+	srcs    []netip.Addr
+	limits  Limits
+	nshards int
+
+	// this shard's share of the load
+	concurrency int
+	rate        float64
+	levelScale  float64
+
+	rec      atomic.Pointer[report.Recorder]
+	runStart atomic.Int64 // unix ns of the run start, 0 before
+	state    atomic.Int32
+
+	mu       sync.Mutex
+	sessions []*session // every session struct, for abort and wake
+
+	inflight atomic.Int64
+	peak     atomic.Int64
+	held     atomic.Int64
+	issued   atomic.Int64 // measured (post-warm-up) starts, for -n
+	spawned  atomic.Int64
+
+	stop     chan struct{} // closed when no more sessions may start
+	stopOnce sync.Once
+
+	holdMu     sync.Mutex
+	holdFailed map[string]int64
+
+	ran              atomic.Bool
+	sessionsCanceled atomic.Bool // the grace period is over: new sessions fail fast too
+}
+
+// Engine states, for Live.
+const (
+	stateWaiting int32 = iota
+	stateWarmup
+	stateRunning
+	stateStopping
+	stateDone
+)
+
+var stateNames = [...]string{"waiting", "warmup", "running", "stopping", "done"}
+
+// New validates cfg, builds the account table, checks the source addresses
+// and raises and checks the process limits. Any error it returns is a setup
+// error: nothing has been sent yet.
+func New(cfg Config) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	e := &Engine{cfg: cfg, stop: make(chan struct{}), holdFailed: map[string]int64{}}
+	verList, offered, _ := parseDialectList(cfg.Dialects)
+	steps := append([]Step(nil), cfg.Steps...)
+	e.p = params{
+		target:  cfg.Target,
+		verList: verList,
+		offered: offered,
+		steps:   steps,
+		status:  []byte(cfg.Status),
+		qryID:   []byte(cfg.QRYClientID),
+		qryKey:  []byte(msnp.QRYKeys[cfg.QRYClientID]),
+		timeout: cfg.Timeout,
+		hold:    cfg.Hold,
+		ping:    cfg.Ping,
+	}
+	acc, err := newAccounts(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	e.p.accts = acc
+
+	shards := max(cfg.ShardCount, 1)
+	lo, hi := shardRange(cfg.Concurrency, cfg.ShardIndex, shards)
+	e.concurrency = hi - lo
+	e.rate = cfg.Rate / float64(shards)
+	e.levelScale = 1 / float64(shards)
+	if cfg.Concurrency > 0 && e.concurrency == 0 {
+		return nil, fmt.Errorf("concurrency %d split %d ways leaves shard %d with none", cfg.Concurrency, shards,
+			cfg.ShardIndex)
+	}
+	peak := e.peakInflight()
+	if !cfg.AllowSharedAccounts && acc.len() < peak {
+		return nil, fmt.Errorf("%d accounts for up to %d sessions in flight: an account must not be logged in "+
+			"twice at once (the server would kick one with OUT OTH); add accounts, lower the load, or pass "+
+			"--allow-shared-accounts", acc.len(), peak)
+	}
+	if cfg.Source != "" {
+		if e.srcs, err = ParseSource(cfg.Source); err != nil {
+			return nil, err
+		}
+		if err := checkSources(e.srcs); err != nil {
+			return nil, err
+		}
+	}
+	sides := 1
+	if cfg.SharedProcess {
+		sides = 2
+	}
+	if e.limits, err = preflight(peak, len(e.srcs), sides); err != nil {
+		return nil, err
+	}
+	e.nshards = max(2*runtime.GOMAXPROCS(0), 1)
+	return e, nil
+}
+
+// peakInflight is this shard's most sessions in flight at once.
+func (e *Engine) peakInflight() int {
+	c := &e.cfg
+	switch {
+	case c.open():
+		return c.MaxInflight
+	case len(c.Stages) > 0:
+		return int(math.Ceil(maxLevel(c.Stages) * e.levelScale))
+	}
+	return e.concurrency
+}
+
+// Limits returns what the preflight found (file descriptors, local ports).
+func (e *Engine) Limits() Limits { return e.limits }
+
+// Config returns the validated configuration (defaults filled in).
+func (e *Engine) Config() Config { return e.cfg }
+
+// Live is a progress snapshot of a running Engine.
+type Live struct {
+	report.Live
+	Held  int64         // sessions logged in and being held
+	State string        // waiting, warmup, running, stopping, done
+	Left  time.Duration // estimated time to the end; -1 if unknown
+}
+
+// Live returns the progress so far; it is safe to call from any goroutine
+// at any time, also before and after Run.
+func (e *Engine) Live() Live {
+	l := Live{State: stateNames[e.state.Load()], Held: e.held.Load(), Left: -1}
+	if r := e.rec.Load(); r != nil {
+		l.Live = r.Live()
+	}
+	start := e.runStart.Load()
+	if start == 0 {
+		return l
+	}
+	elapsed := time.Since(time.Unix(0, start))
+	l.Elapsed = elapsed
+	l.Inflight = e.inflight.Load()
+	c := &e.cfg
+	end := time.Duration(0)
+	if len(c.Stages) > 0 {
+		end = stagesDuration(c.Stages)
+	}
+	if c.Duration > 0 && (end == 0 || c.Warmup+c.Duration < end) {
+		end = c.Warmup + c.Duration
+	}
+	if end > 0 {
+		l.Left = max(end-elapsed, 0)
+	}
+	if c.Logins > 0 {
+		rate := l.Rate
+		if e.rate > 0 {
+			rate = e.rate
+		}
+		if rate > 0 {
+			left := time.Duration(float64(c.Logins-min(e.issued.Load(), c.Logins)) / rate * float64(time.Second))
+			if l.Left < 0 || left < l.Left {
+				l.Left = left
+			}
+		}
+	}
+	if l.State == "done" {
+		l.Left = 0
+	}
+	return l
+}
+
+func (e *Engine) stopStarting() { e.stopOnce.Do(func() { close(e.stop) }) }
+
+func (e *Engine) stopped() bool {
+	select {
+	case <-e.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// endHolds tells every held session to log out now.
+func (e *Engine) endHolds() {
+	e.p.stopHold.Store(true)
+	e.mu.Lock()
+	for _, s := range e.sessions {
+		s.wake()
+	}
+	e.mu.Unlock()
+}
+
+func (e *Engine) abortAll() {
+	e.mu.Lock()
+	for _, s := range e.sessions {
+		s.abort()
+	}
+	e.mu.Unlock()
+}
+
+func (e *Engine) newSession(shard int) *session {
+	s := newSession(&e.p, shard)
+	e.mu.Lock()
+	e.sessions = append(e.sessions, s)
+	e.mu.Unlock()
+	if e.sessionsCanceled.Load() {
+		s.canceled.Store(true)
+	}
+	return s
+}
+
+// Run runs the load until a stop condition (logins, duration, end of the
+// stages) or until ctx is canceled, and returns the result. On
+// cancellation it stops starting sessions at once, lets sessions in flight
+// finish for the grace period (Config.Grace), then closes what is left;
+// those count as canceled. Held sessions log out at the end of the run. The
+// only errors are setup errors (or calling Run twice); a failing server
+// gives a report full of failures, not an error.
+func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
+	if !e.ran.CompareAndSwap(false, true) {
+		return nil, errors.New("loadgen: Engine.Run called twice")
+	}
+	c := &e.cfg
+	if !c.StartAt.IsZero() {
+		if err := sleepUntil(ctx, c.StartAt); err != nil {
+			return nil, fmt.Errorf("waiting for the start time %s: %w", c.StartAt.Format(time.RFC3339), err)
+		}
+	}
+	hardCtx, hardCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer hardCancel()
+	d := newDialer(hardCtx, c.Timeout, e.srcs)
+	e.p.dial = d.dial
+
+	rec := report.NewRecorder(e.nshards, c.Interval)
+	e.rec.Store(rec)
+	u0 := takeUsage()
+	start := time.Now()
+	e.p.start = start
+	e.p.rec = rec
+	e.runStart.Store(start.UnixNano())
+	if c.Warmup > 0 {
+		e.state.Store(stateWarmup)
+	} else {
+		e.state.Store(stateRunning)
+	}
+
+	done := make(chan struct{})
+	var bg sync.WaitGroup
+	bg.Add(2)
+	go func() { // interval ticks
+		defer bg.Done()
+		t := time.NewTicker(c.Interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				rec.Tick(e.p.now())
+				if e.state.Load() == stateWarmup && time.Since(start) >= c.Warmup {
+					e.state.CompareAndSwap(stateWarmup, stateRunning)
+				}
+			}
+		}
+	}()
+	go func() { // stop conditions by time, cancellation, grace
+		defer bg.Done()
+		var end <-chan time.Time
+		total := time.Duration(0)
+		if len(c.Stages) > 0 {
+			total = stagesDuration(c.Stages)
+		}
+		if c.Duration > 0 && (total == 0 || c.Warmup+c.Duration < total) {
+			total = c.Warmup + c.Duration
+		}
+		if total > 0 {
+			t := time.NewTimer(total)
+			defer t.Stop()
+			end = t.C
+		}
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+		case <-end:
+		case <-e.stop: // -n reached: sessions in flight (and held) finish normally
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+			}
+		}
+		e.state.Store(stateStopping)
+		e.stopStarting()
+		e.endHolds()
+		if c.Grace < 0 {
+			e.abortAll()
+			hardCancel()
+			return
+		}
+		g := time.NewTimer(c.Grace)
+		defer g.Stop()
+		select {
+		case <-done:
+		case <-g.C:
+			e.sessionsCanceled.Store(true)
+			e.abortAll()
+			hardCancel()
+		}
+	}()
+
+	if c.open() {
+		e.runOpen()
+	} else {
+		e.runClosed()
+	}
+	e.stopStarting()
+	close(done)
+	bg.Wait()
+
+	end := e.p.now()
+	u1 := takeUsage()
+	run := &report.Run{
+		Schema:  report.SchemaVersion,
+		Tool:    c.Tool,
+		Label:   c.Label,
+		Config:  e.reportConfig(),
+		Machine: machine(),
+		Start:   start,
+		End:     start.Add(time.Duration(end)),
+		Shard:   report.Shard{Index: c.ShardIndex, Count: c.ShardCount, Group: c.ShardGroup, At: c.StartAt},
+	}
+	rec.Finish(run, end)
+	e.holdMu.Lock()
+	fillHealth(run, u0, u1, e.peak.Load(), c.SharedProcess, e.holdFailed)
+	e.holdMu.Unlock()
+	e.state.Store(stateDone)
+	return run, nil
+}
+
+func sleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return nil
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// runOne runs one session on s: lease an account, log in and take the
+// steps, record the result, hold, release.
+func (e *Engine) runOne(s *session, intended int64) {
+	p := &e.p
+	rec := p.rec
+	acct, ok := p.accts.acquire()
+	if !ok {
+		rec.Dropped(s.shard, p.now())
+		return
+	}
+	s.warm = intended < int64(e.cfg.Warmup)
+	rec.Started(s.shard, p.now())
+	n := e.inflight.Add(1)
+	for {
+		pk := e.peak.Load()
+		if n <= pk || e.peak.CompareAndSwap(pk, n) {
+			break
+		}
+	}
+	held := s.run(acct, intended)
+	if e.cfg.open() && s.sm.Class != msnp.ClassCanceled {
+		s.sm.Set(report.SchedLag, s.sm.Start-intended)
+	}
+	rec.Record(s.shard, &s.sm)
+	if held != nil {
+		e.held.Add(1)
+		ph, err := s.holdAndLogout(held)
+		e.held.Add(-1)
+		if err != nil {
+			class, code := msnp.Classify(err)
+			if s.canceled.Load() && class == msnp.ClassTimeout {
+				class = msnp.ClassCanceled
+			}
+			key := ph.String() + "/" + class.String()
+			if code != 0 {
+				key += fmt.Sprintf("/%d", code)
+			}
+			e.holdMu.Lock()
+			e.holdFailed[key]++
+			e.holdMu.Unlock()
+		}
+	}
+	e.inflight.Add(-1)
+	p.accts.release(acct)
+}
+
+// runClosed runs the closed model: a fixed (or staged) number of workers,
+// each starting its next session when the last one ended.
+func (e *Engine) runClosed() {
+	c := &e.cfg
+	workers := e.concurrency
+	if len(c.Stages) > 0 {
+		workers = e.peakInflight()
+	}
+	var g errgroup.Group
+	for id := range workers {
+		s := e.newSession(id % e.nshards)
+		g.Go(func() error {
+			e.closedWorker(id, s)
+			return nil
+		})
+	}
+	_ = g.Wait()
+}
+
+func (e *Engine) closedWorker(id int, s *session) {
+	c := &e.cfg
+	p := &e.p
+	for !e.stopped() {
+		if len(c.Stages) > 0 {
+			lvl, ok := levelAt(c.Stages, time.Since(p.start))
+			if !ok {
+				e.stopStarting()
+				return
+			}
+			if float64(id) >= lvl*e.levelScale {
+				// Not this worker's turn at the current level: look again
+				// soon, but wake at once when the run stops.
+				t := time.NewTimer(20 * time.Millisecond)
+				select {
+				case <-t.C:
+				case <-e.stop:
+					t.Stop()
+				}
+				continue
+			}
+		}
+		now := p.now()
+		if now >= int64(c.Warmup) && c.Logins > 0 {
+			if e.issued.Add(1) > c.Logins {
+				e.stopStarting()
+				return
+			}
+		}
+		e.runOne(s, now)
+	}
+}
+
+// runOpen runs the open model: a scheduler computes the intended start of
+// every session from the rate (or the rate stages) and hands it to an idle
+// worker. Workers are created on demand up to MaxInflight; a start due when
+// all of them are busy is dropped and counted, never queued (a queue would
+// hide the server's slowness from the measurement).
+func (e *Engine) runOpen() {
+	c := &e.cfg
+	p := &e.p
+	var g errgroup.Group
+	g.SetLimit(c.MaxInflight)
+	work := make(chan int64)
+	seed := c.Seed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	rng := rand.New(rand.NewPCG(seed, uint64(c.ShardIndex)))
+	total := time.Duration(math.MaxInt64)
+	if len(c.Stages) > 0 {
+		total = stagesDuration(c.Stages)
+	}
+	if c.Duration > 0 {
+		total = min(total, c.Warmup+c.Duration)
+	}
+	tm := time.NewTimer(time.Hour)
+	tm.Stop()
+	var t time.Duration // intended offset of the next start
+	var issued int64
+loop:
+	for {
+		rate := e.rate
+		if len(c.Stages) > 0 {
+			lvl, ok := levelAt(c.Stages, t)
+			if !ok {
+				break
+			}
+			rate = lvl * e.levelScale
+		}
+		if t >= total {
+			break
+		}
+		if rate <= 0 {
+			t += 10 * time.Millisecond // no starts due at level 0: step over it
+			continue
+		}
+		if d := time.Until(p.start.Add(t)); d > 0 {
+			tm.Reset(d)
+			select {
+			case <-tm.C:
+			case <-e.stop:
+				tm.Stop()
+				break loop
+			}
+		} else if e.stopped() {
+			break
+		}
+		intended := int64(t)
+		if intended >= int64(c.Warmup) && c.Logins > 0 {
+			if issued >= c.Logins {
+				break
+			}
+			issued++
+			e.issued.Store(issued)
+		}
+		select {
+		case work <- intended:
+		default:
+			if e.spawned.Load() < int64(c.MaxInflight) {
+				id := int(e.spawned.Add(1) - 1)
+				s := e.newSession(id % e.nshards)
+				if g.TryGo(func() error {
+					e.runOne(s, intended)
+					for it := range work {
+						e.runOne(s, it)
+					}
+					return nil
+				}) {
+					break
+				}
+			}
+			p.rec.Dropped(id0(e.spawned.Load(), e.nshards), p.now())
+		}
+		gap := float64(time.Second) / rate
+		if c.Arrival == Poisson {
+			gap *= rng.ExpFloat64()
+		}
+		t += time.Duration(gap)
+	}
+	e.stopStarting()
+	close(work)
+	_ = g.Wait()
+}
+
+func id0(n int64, shards int) int { return int(n % int64(shards)) }
+
+// reportConfig is the configuration as the report shows it: no password,
+// no account list, only what describes the run.
+func (e *Engine) reportConfig() report.Config {
+	c := &e.cfg
+	rc := report.Config{
+		Target:      c.Target,
+		Model:       c.Model(),
+		Concurrency: c.Concurrency,
+		Rate:        c.Rate,
+		MaxInflight: c.MaxInflight,
+		Logins:      c.Logins,
+		Duration:    report.Duration(c.Duration),
+		Warmup:      report.Duration(c.Warmup),
+		Steps:       []string{},
+		Hold:        report.Duration(c.Hold),
+		Dialects:    string(e.p.verList),
+		Accounts:    c.accountCount(),
+		UserPattern: c.UserPattern,
+		UsersFile:   c.UsersFile,
+		Source:      c.Source,
+		Timeout:     report.Duration(c.Timeout),
+		Interval:    report.Duration(c.Interval),
+	}
+	if c.TargetLabel != "" {
+		rc.Target = c.TargetLabel
+	}
+	if c.open() {
+		rc.Arrival = c.Arrival.String()
+	}
+	if len(c.Stages) > 0 {
+		rc.Stages = FormatStages(c.Stages)
+		if c.StagesRate {
+			rc.Stages = "rate " + rc.Stages
+		}
+	}
+	for _, s := range c.Steps {
+		rc.Steps = append(rc.Steps, s.String())
+		if s == StepChg {
+			rc.Status = c.Status
+		}
+	}
+	if c.Hold > 0 {
+		rc.Ping = report.Duration(c.Ping)
+	}
+	return rc
+}

@@ -1,0 +1,668 @@
+package loadgen
+
+import (
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/msnbench/msnbench/msnp"
+	"github.com/msnbench/msnbench/report"
+)
+
+// params is what every session of a run shares, read-only once the run
+// starts (except the atomics).
+type params struct {
+	target  string
+	verList []byte // "MSNP7 MSNP6 ... CVR0" as sent
+	offered msnp.DialectSet
+	steps   []Step
+	status  []byte
+	qryID   []byte
+	qryKey  []byte
+	timeout time.Duration
+	hold    time.Duration
+	ping    time.Duration
+	start   time.Time // run start; every timestamp is time.Since(start)
+	accts   *accounts
+	rec     *report.Recorder
+	dial    func(addr string) (net.Conn, error)
+
+	// firstIsNS is set once a session saw the first server answer USR I
+	// with a challenge: there is no dispatch tier, so failures on the first
+	// connection belong to the ns.* phases.
+	firstIsNS atomic.Bool
+	// stopHold tells held sessions to log out now (end of run).
+	stopHold atomic.Bool
+}
+
+func (p *params) now() int64 { return int64(time.Since(p.start)) }
+
+// Sessions: one struct per worker, reused for every login it runs, so a
+// login allocates nothing beyond what dialing costs.
+type session struct {
+	p     *params
+	shard int
+	rd    *msnp.Reader
+	wbuf  []byte
+	hash  [32]byte
+	trid  uint32
+	d     msnp.Dialect
+	sm    report.Sample
+	warm  bool
+
+	mu       sync.Mutex // guards conn against abort/wake from the engine
+	conn     net.Conn
+	canceled atomic.Bool // the run is being torn down: fail fast
+	holding  atomic.Bool
+
+	// A CHL that arrived while a reply was awaited is answered after it,
+	// because we never have two requests outstanding.
+	chl        [128]byte
+	chlLen     int
+	chlAt      int64
+	chlPending bool
+
+	refBuf  [280]byte
+	lastRef string
+}
+
+const writeBufSize = 512
+
+func newSession(p *params, shard int) *session {
+	s := &session{p: p, shard: shard, wbuf: make([]byte, 0, writeBufSize)}
+	s.rd = msnp.NewReader(nil, msnp.FromServer, msnp.DefaultBufSize)
+	return s
+}
+
+// aLongTimeAgo is a deadline in the past: setting it wakes a blocked
+// read or write at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+func (s *session) setConn(c net.Conn) {
+	s.mu.Lock()
+	s.conn = c
+	s.mu.Unlock()
+	if c != nil && s.canceled.Load() {
+		_ = c.SetDeadline(aLongTimeAgo)
+	}
+}
+
+// abort makes the session's current and next I/O fail at once. The engine
+// calls it when the grace period after a cancel is over.
+func (s *session) abort() {
+	s.canceled.Store(true)
+	s.mu.Lock()
+	if s.conn != nil {
+		_ = s.conn.SetDeadline(aLongTimeAgo)
+	}
+	s.mu.Unlock()
+}
+
+// wake interrupts a held session's wait so it sees stopHold.
+func (s *session) wake() {
+	if !s.holding.Load() {
+		return
+	}
+	s.mu.Lock()
+	if s.conn != nil {
+		_ = s.conn.SetReadDeadline(aLongTimeAgo)
+	}
+	s.mu.Unlock()
+}
+
+// deadline arms the per-phase timeout. Checking canceled after setting it
+// closes the race with abort: either abort's past deadline comes after
+// ours, or we see the flag and set it ourselves.
+func (s *session) deadline(c net.Conn) {
+	_ = c.SetDeadline(time.Now().Add(s.p.timeout))
+	if s.canceled.Load() {
+		_ = c.SetDeadline(aLongTimeAgo)
+	}
+}
+
+func (s *session) closeConn(c net.Conn) {
+	s.setConn(nil)
+	_ = c.Close()
+}
+
+// run performs one whole session for account acct, intended to start at
+// intended (ns since run start), and leaves its result in s.sm. The
+// connection stays open if the session succeeded and must be held: the
+// caller then calls holdAndLogout.
+func (s *session) run(acct int32, intended int64) (held net.Conn) {
+	p := s.p
+	sm := &s.sm
+	*sm = report.Sample{}
+	sm.Start = p.now()
+	sm.Intended = intended
+	sm.Warmup = s.warm
+	if intended > sm.Start {
+		sm.Intended = sm.Start // a worker that starts early is not "negative lag"
+	}
+	s.trid = 0
+	s.chlPending = false
+
+	c, phase, err := s.login(p.accts.handles[acct], p.accts.password(acct))
+	if err == nil {
+		phase, err = s.steps(c)
+	}
+	end := p.now()
+	sm.End = end
+	if err != nil {
+		s.fail(phase, err)
+		if c != nil {
+			s.closeConn(c)
+		}
+		return nil
+	}
+	sm.Set(report.Session, end-sm.Start)
+	sm.Set(report.SessionIntended, end-sm.Intended)
+	if p.hold > 0 && !p.stopHold.Load() {
+		return c
+	}
+	s.logout(c)
+	return nil
+}
+
+func (s *session) fail(phase report.Phase, err error) {
+	class, code := msnp.Classify(err)
+	if s.canceled.Load() && (class == msnp.ClassTimeout || class == msnp.ClassEOF || class == msnp.ClassOther) {
+		class = msnp.ClassCanceled
+	}
+	if class == msnp.ClassNone {
+		class = msnp.ClassOther
+	}
+	s.sm.Class = class
+	s.sm.FailPhase = phase
+	if code > 0 && code < 1<<16 {
+		s.sm.Code = uint16(code)
+	}
+}
+
+func (s *session) nextTrID() uint32 {
+	s.trid++
+	if s.trid == 0 { // never use 0: it marks server-initiated commands
+		s.trid = 1
+	}
+	return s.trid
+}
+
+// send writes s.wbuf under a fresh phase deadline.
+func (s *session) send(c net.Conn) error {
+	s.deadline(c)
+	_, err := c.Write(s.wbuf)
+	return err
+}
+
+// phase tables for a connection that turns out to be a dispatch server or
+// a notification server.
+var (
+	dsPhases = [4]report.Phase{report.DSConnect, report.DSVer, report.DSInf, report.DSUsr}
+	nsPhases = [4]report.Phase{report.NSConnect, report.NSVer, report.NSInf, report.NSUsrI}
+)
+
+// login walks VER, INF, USR I over up to MaxReferrals referrals, then USR S,
+// and returns the notification server connection on success, or the phase
+// a failure happened in.
+func (s *session) login(handle, password []byte) (net.Conn, report.Phase, error) {
+	p := s.p
+	sm := &s.sm
+	addr := p.target
+	for hop := 0; ; hop++ {
+		ph := &dsPhases
+		if hop > 0 || p.firstIsNS.Load() {
+			ph = &nsPhases
+		}
+		var dur [4]int64
+		t0 := p.now()
+		c, err := p.dial(addr)
+		t1 := p.now()
+		if err != nil {
+			return nil, ph[0], err
+		}
+		s.setConn(c)
+		s.rd.Reset(c)
+		dur[0] = t1 - t0
+
+		// VER
+		trid := s.nextTrID()
+		s.wbuf = msnp.AppendVER(s.wbuf[:0], trid, p.verList)
+		if err := s.send(c); err != nil {
+			return c, ph[1], err
+		}
+		cmd, err := s.await(trid)
+		if err != nil {
+			return c, ph[1], err
+		}
+		if !cmd.Is("VER") {
+			return c, ph[1], unexpected("VER")
+		}
+		set, refused := msnp.ParseDialects(cmd.Args)
+		if refused {
+			return c, ph[1], errNoDialect
+		}
+		if s.d = msnp.Negotiate(set, p.offered); s.d == 0 {
+			return c, ph[1], errNoDialect
+		}
+		t2 := p.now()
+		dur[1] = t2 - t1
+
+		// INF
+		trid = s.nextTrID()
+		s.wbuf = msnp.AppendINF(s.wbuf[:0], trid)
+		if err := s.send(c); err != nil {
+			return c, ph[2], err
+		}
+		if cmd, err = s.await(trid); err != nil {
+			return c, ph[2], err
+		}
+		if !cmd.Is("INF") {
+			return c, ph[2], unexpected("INF")
+		}
+		t3 := p.now()
+		dur[2] = t3 - t2
+
+		// USR MD5 I: a challenge (we are on the NS) or a referral.
+		trid = s.nextTrID()
+		s.wbuf = msnp.AppendUSRI(s.wbuf[:0], trid, handle)
+		if err := s.send(c); err != nil {
+			return c, ph[3], err
+		}
+		if cmd, err = s.await(trid); err != nil {
+			return c, ph[3], err
+		}
+		t4 := p.now()
+		dur[3] = t4 - t3
+		switch {
+		case cmd.Is("XFR"):
+			if !bytesEq(cmd.Arg(0), "NS") || len(cmd.Arg(1)) == 0 {
+				return c, ph[3], unexpected("XFR NS")
+			}
+			if hop >= MaxReferrals {
+				return c, ph[3], errTooManyReferrals
+			}
+			addr = s.referral(cmd.Arg(1), addr)
+			for i, d := range dur {
+				sm.Dur[ph[i]] += d
+				sm.Have |= 1 << ph[i]
+			}
+			s.closeConn(c) // the DS closes after XFR anyway; send nothing more
+			continue
+		case cmd.Is("USR") && bytesEq(cmd.Arg(0), "MD5") && bytesEq(cmd.Arg(1), "S") && len(cmd.Arg(2)) > 0:
+			if hop == 0 && ph == &dsPhases {
+				p.firstIsNS.Store(true)
+			}
+			for i, d := range dur {
+				sm.Set(nsPhases[i], d)
+			}
+			msnp.LoginHash(&s.hash, cmd.Arg(2), password)
+		default:
+			return c, ph[3], unexpected("XFR NS or USR MD5 S")
+		}
+
+		// USR MD5 S <hash> -> USR OK
+		trid = s.nextTrID()
+		s.wbuf = msnp.AppendUSRS(s.wbuf[:0], trid, &s.hash)
+		if err := s.send(c); err != nil {
+			return c, report.NSUsrS, err
+		}
+		if cmd, err = s.await(trid); err != nil {
+			return c, report.NSUsrS, err
+		}
+		if !cmd.Is("USR") || !bytesEq(cmd.Arg(0), "OK") {
+			return c, report.NSUsrS, unexpected("USR OK")
+		}
+		t5 := p.now()
+		sm.Set(report.NSUsrS, t5-t4)
+		sm.Set(report.Login, t5-sm.Start)
+		sm.Set(report.LoginIntended, t5-sm.Intended)
+		return c, 0, nil
+	}
+}
+
+// referral turns the XFR address into host:port: a missing port means
+// 1863, "0" means the server we are on (MSNP.md §2.5). The string is cached
+// so following the same referral again allocates nothing.
+func (s *session) referral(a []byte, cur string) string {
+	if len(a) == 1 && a[0] == '0' {
+		return cur
+	}
+	n := copy(s.refBuf[:], a)
+	if !hasPort(a) && n+5 <= len(s.refBuf) {
+		n += copy(s.refBuf[n:], ":1863")
+	}
+	b := s.refBuf[:n]
+	if string(b) != s.lastRef {
+		s.lastRef = string(b)
+	}
+	return s.lastRef
+}
+
+// hasPort reports whether a referral address ends in :port. A bracketed
+// IPv6 address has one only after the closing bracket.
+func hasPort(a []byte) bool {
+	for i := len(a) - 1; i >= 0; i-- {
+		switch a[i] {
+		case ':':
+			return i+1 < len(a)
+		case ']':
+			return false
+		}
+		if a[i] < '0' || a[i] > '9' {
+			return false
+		}
+	}
+	return false
+}
+
+// steps runs the configured post-login steps and answers any CHL that came
+// in meanwhile.
+func (s *session) steps(c net.Conn) (report.Phase, error) {
+	p := s.p
+	if err := s.answerCHL(c); err != nil {
+		return report.Qry, err
+	}
+	for _, st := range p.steps {
+		var ph report.Phase
+		var err error
+		t0 := p.now()
+		switch st {
+		case StepSyn:
+			ph, err = report.NSSyn, s.syn(c)
+		case StepChg:
+			ph, err = report.NSChg, s.chg(c)
+		}
+		if err != nil {
+			return ph, err
+		}
+		s.sm.Set(ph, p.now()-t0)
+		if err := s.answerCHL(c); err != nil {
+			return report.Qry, err
+		}
+	}
+	return 0, nil
+}
+
+// syn sends SYN t 0 and reads to the end of the list: the RL line with
+// index == count (either order), "LST t RL v 0 0", or a bare SYN reply
+// with our version (MSNP.md §4.1, §11).
+func (s *session) syn(c net.Conn) error {
+	trid := s.nextTrID()
+	s.wbuf = msnp.AppendSYN(s.wbuf[:0], trid, 0)
+	if err := s.send(c); err != nil {
+		return err
+	}
+	first := true
+	for {
+		cmd, err := s.await(trid)
+		if err != nil {
+			return err
+		}
+		if first {
+			if !cmd.Is("SYN") {
+				return unexpected("SYN")
+			}
+			first = false
+			if v, ok := msnp.ParseUint32(cmd.Arg(0)); ok && v == 0 && cmd.NArgs == 1 {
+				return nil // same version as ours: nothing follows
+			}
+			continue
+		}
+		if cmd.Is("LST") && bytesEq(cmd.Arg(0), "RL") && cmd.NArgs >= 4 {
+			i, ok1 := msnp.ParseUint32(cmd.Arg(2))
+			n, ok2 := msnp.ParseUint32(cmd.Arg(3))
+			if ok1 && ok2 && i == n {
+				return nil
+			}
+		}
+	}
+}
+
+// chg sends CHG t <status> and waits for its echo (extra fields allowed).
+func (s *session) chg(c net.Conn) error {
+	trid := s.nextTrID()
+	s.wbuf = msnp.AppendCHG(s.wbuf[:0], trid, s.p.status)
+	if err := s.send(c); err != nil {
+		return err
+	}
+	cmd, err := s.await(trid)
+	if err != nil {
+		return err
+	}
+	if !cmd.Is("CHG") {
+		return unexpected("CHG")
+	}
+	return nil
+}
+
+// answerCHL answers a challenge stashed by await with QRY and waits for
+// the acknowledgement, timed from the CHL's arrival.
+func (s *session) answerCHL(c net.Conn) error {
+	for s.chlPending {
+		s.chlPending = false
+		trid := s.nextTrID()
+		msnp.QRYHash(&s.hash, s.chl[:s.chlLen], s.p.qryKey)
+		s.wbuf = msnp.AppendQRY(s.wbuf[:0], trid, s.p.qryID, &s.hash)
+		if err := s.send(c); err != nil {
+			return err
+		}
+		cmd, err := s.await(trid)
+		if err != nil {
+			return err
+		}
+		if !cmd.Is("QRY") {
+			return unexpected("QRY")
+		}
+		s.recordValue(report.Qry, s.p.now()-s.chlAt)
+	}
+	return nil
+}
+
+func (s *session) recordValue(ph report.Phase, d int64) {
+	if !s.warm {
+		s.p.rec.RecordValue(s.shard, ph, d, s.p.now())
+	}
+}
+
+// await reads until the reply carrying trid, skipping everything a client
+// must tolerate meanwhile (MSNP.md §4.8): presence, BPR, payload messages,
+// unknown commands. CHL is stashed for answerCHL; OUT and an asynchronous
+// XFR end the session.
+func (s *session) await(trid uint32) (*msnp.Command, error) {
+	for {
+		cmd, err := s.rd.Next()
+		if err != nil {
+			return nil, err
+		}
+		if cmd.HasTrID && cmd.TrID == trid {
+			return cmd, nil
+		}
+		if err := s.async(cmd); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// async handles a command that is not the reply being waited for.
+func (s *session) async(cmd *msnp.Command) error {
+	switch {
+	case cmd.Is("CHL"):
+		if ch := cmd.Arg(0); len(ch) > 0 && len(ch) <= len(s.chl) {
+			s.chlLen = copy(s.chl[:], ch)
+			s.chlAt = s.p.now()
+			s.chlPending = true
+		}
+	case cmd.Is("OUT"):
+		return kicked(cmd.Arg(0))
+	case cmd.Is("XFR") && bytesEq(cmd.Arg(0), "NS"):
+		return kickedXFR
+	}
+	return nil
+}
+
+// logout sends OUT and closes without waiting for an echo (MSNP.md §4.7).
+func (s *session) logout(c net.Conn) {
+	_ = c.SetWriteDeadline(time.Now().Add(s.p.timeout))
+	s.wbuf = msnp.AppendOUT(s.wbuf[:0], "")
+	_, _ = c.Write(s.wbuf)
+	s.closeConn(c)
+}
+
+// holdAndLogout keeps a logged-in session open for the hold time: PNG
+// every ping interval (timed until QNG), CHL answered with QRY, everything
+// else skipped; then OUT. It returns the phase and error if the session
+// ended early (kicked, closed, ping timeout); stopHold ends it cleanly.
+func (s *session) holdAndLogout(c net.Conn) (report.Phase, error) {
+	p := s.p
+	s.holding.Store(true)
+	defer s.holding.Store(false)
+	now := time.Now()
+	end := now.Add(p.hold)
+	nextPing := now.Add(p.ping)
+	var pingAt int64
+	var pingDue time.Time
+	pinging := false
+	var qryTrID uint32
+	var qryDue time.Time
+	for {
+		if p.stopHold.Load() || s.canceled.Load() {
+			break
+		}
+		now = time.Now()
+		if !now.Before(end) {
+			break
+		}
+		if pinging && !now.Before(pingDue) {
+			s.closeConn(c)
+			return report.Ping, os.ErrDeadlineExceeded
+		}
+		if qryTrID != 0 && !now.Before(qryDue) {
+			s.closeConn(c)
+			return report.Qry, os.ErrDeadlineExceeded
+		}
+		if !pinging && !now.Before(nextPing) {
+			s.wbuf = msnp.AppendPNG(s.wbuf[:0])
+			_ = c.SetWriteDeadline(now.Add(p.timeout))
+			if _, err := c.Write(s.wbuf); err != nil {
+				s.closeConn(c)
+				return report.Ping, err
+			}
+			pinging, pingAt, pingDue = true, p.now(), now.Add(p.timeout)
+			nextPing = now.Add(p.ping)
+		}
+		wake := end
+		if pinging {
+			wake = minTime(wake, pingDue)
+		} else {
+			wake = minTime(wake, nextPing)
+		}
+		if qryTrID != 0 {
+			wake = minTime(wake, qryDue)
+		}
+		_ = c.SetReadDeadline(wake)
+		if p.stopHold.Load() || s.canceled.Load() {
+			break
+		}
+		cmd, err := s.rd.Next()
+		if err != nil {
+			// A timeout is our timer firing. The Reader keeps read errors,
+			// so start it afresh; that is only safe with nothing buffered
+			// (a half-received command that stalls is a real timeout).
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() && s.rd.Buffered() == 0 && !s.canceled.Load() {
+				s.rd.Reset(c)
+				continue
+			}
+			s.closeConn(c)
+			if qryTrID != 0 {
+				return report.Qry, err
+			}
+			return report.Ping, err
+		}
+		switch {
+		case cmd.Is("QNG"):
+			if pinging {
+				pinging = false
+				s.recordValue(report.Ping, p.now()-pingAt)
+			}
+		case cmd.Is("QRY") && cmd.HasTrID && cmd.TrID == qryTrID:
+			qryTrID = 0
+			s.recordValue(report.Qry, p.now()-s.chlAt)
+		case cmd.Is("CHL"):
+			if qryTrID != 0 { // one request at a time: answer it after the ack
+				_ = s.async(cmd)
+				continue
+			}
+			_ = s.async(cmd)
+		default:
+			if err := s.async(cmd); err != nil {
+				s.closeConn(c)
+				return report.Ping, err
+			}
+		}
+		if s.chlPending && qryTrID == 0 {
+			s.chlPending = false
+			qryTrID = s.nextTrID()
+			msnp.QRYHash(&s.hash, s.chl[:s.chlLen], p.qryKey)
+			s.wbuf = msnp.AppendQRY(s.wbuf[:0], qryTrID, p.qryID, &s.hash)
+			qryDue = time.Now().Add(p.timeout)
+			_ = c.SetWriteDeadline(qryDue)
+			if _, err := c.Write(s.wbuf); err != nil {
+				s.closeConn(c)
+				return report.Qry, err
+			}
+		}
+	}
+	s.logout(c)
+	return 0, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func bytesEq(b []byte, s string) bool { return string(b) == s }
+
+var (
+	errNoDialect        = msnp.NewProtocolError("no common MSNP dialect in the VER reply")
+	errTooManyReferrals = msnp.NewProtocolError("more than 3 XFR NS referrals")
+	kickedXFR           = &msnp.KickedError{Reason: "XFR"}
+	kickedOTH           = &msnp.KickedError{Reason: "OTH"}
+	kickedSSD           = &msnp.KickedError{Reason: "SSD"}
+	kickedNone          = &msnp.KickedError{Reason: "OUT"}
+)
+
+// unexpected is the error for a reply of the wrong type; the messages are
+// built once so the failure path does not allocate either.
+func unexpected(want string) error {
+	if e, ok := unexpectedErrs[want]; ok {
+		return e
+	}
+	return msnp.NewProtocolError("unexpected reply, want " + want)
+}
+
+var unexpectedErrs = func() map[string]error {
+	m := map[string]error{}
+	for _, w := range []string{"VER", "INF", "XFR NS", "XFR NS or USR MD5 S", "USR OK", "SYN", "CHG", "QRY"} {
+		m[w] = msnp.NewProtocolError("unexpected reply, want " + w)
+	}
+	return m
+}()
+
+func kicked(reason []byte) error {
+	switch string(reason) {
+	case "OTH":
+		return kickedOTH
+	case "SSD":
+		return kickedSSD
+	case "":
+		return kickedNone
+	}
+	return &msnp.KickedError{Reason: string(reason)}
+}
