@@ -138,4 +138,3 @@ func machine() report.Machine {
 	}
 	return m
 }
-
