@@ -223,19 +223,28 @@ func (s *Server) accept(l net.Listener, r role) {
 			s.refuse(nc)
 			continue
 		}
-		c := newConn(s, nc, r)
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			nc.Close()
+		if !s.start(nc, r) {
 			return
 		}
-		s.conns[c] = struct{}{}
-		s.stats.connsOpen.Add(1)
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go c.serve()
 	}
+}
+
+// start serves nc in a new goroutine; it returns false (and closes nc) once
+// the server is closed.
+func (s *Server) start(nc net.Conn, r role) bool {
+	c := newConn(s, nc, r)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		nc.Close()
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.stats.connsOpen.Add(1)
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go c.serve()
+	return true
 }
 
 // maxRefusing bounds the goroutines answering connections above the cap;
