@@ -150,7 +150,7 @@ func (c *conn) Read(p []byte) (int, error) {
 		if !dl.After(now) {
 			return 0, os.ErrDeadlineExceeded
 		}
-		if c.armed.IsZero() || dl.Before(c.armed) || dl.Sub(c.armed) > time.Second {
+		if !c.armed.After(now) || dl.Before(c.armed) || dl.Sub(c.armed) > time.Second {
 			c.nc.SetReadDeadline(dl)
 			c.armed = dl
 		}

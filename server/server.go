@@ -168,17 +168,19 @@ func (s *Server) Stats() Stats { return s.stats.snapshot() }
 // server's goroutines. It is safe to call more than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
-		close(s.done)
-		s.ns.Close()
-		if s.ds != nil {
-			s.ds.Close()
-		}
+		// Say goodbye before waking the sessions that wait for a delay, so
+		// they do not close their sockets first.
 		s.mu.Lock()
 		s.closed = true
 		for c := range s.conns {
 			c.shutdown()
 		}
 		s.mu.Unlock()
+		close(s.done)
+		s.ns.Close()
+		if s.ds != nil {
+			s.ds.Close()
+		}
 	})
 	s.wg.Wait()
 	return nil

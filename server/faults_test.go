@@ -1,0 +1,152 @@
+package server
+
+import (
+	"strconv"
+	"testing"
+	"time"
+)
+
+// TestErrorInjection uses rates 1 and 0 only, so every outcome is certain.
+func TestErrorInjection(t *testing.T) {
+	tests := []struct {
+		name   string
+		cfg    Config
+		script []string // client lines
+		want   []string // server lines, one per client line (the last may be the injected error)
+		closed bool
+	}{
+		{"600 at ns.usr.i", Config{ErrorCode: 600, ErrorRate: 1, ErrorPhases: PhaseSetOf(PhaseNSUSRI)},
+			[]string{"VER 1 MSNP7", "INF 2", "USR 3 MD5 I user0@example.com"},
+			[]string{"VER 1 MSNP7", "INF 2 MD5", "600 3"}, true},
+		{"911 at ns.ver", Config{ErrorCode: 911, ErrorRate: 1, ErrorPhases: PhaseSetOf(PhaseNSVER)},
+			[]string{"VER 1 MSNP7"}, []string{"911 1"}, true},
+		{"rate 0", Config{ErrorCode: 600, ErrorRate: 0, ErrorPhases: AllPhases},
+			[]string{"VER 1 MSNP7", "INF 2", "VER 3 MSNP7"}, []string{"VER 1 MSNP7", "INF 2 MD5", "715 3"}, true},
+		{"close at ns.inf", Config{CloseRate: 1, ClosePhases: PhaseSetOf(PhaseNSINF)},
+			[]string{"VER 1 MSNP7", "INF 2"}, []string{"VER 1 MSNP7"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.Accounts, tt.cfg.Password = 1, "pw"
+			s := newServer(t, tt.cfg)
+			c := dial(t, s.Addr())
+			for i, l := range tt.script {
+				c.send(l)
+				if i < len(tt.want) {
+					c.expect(tt.want[i])
+				}
+			}
+			if tt.closed {
+				c.expectClosed()
+			}
+		})
+	}
+
+	t.Run("default phase is ns.usr.s", func(t *testing.T) {
+		s := newServer(t, Config{Accounts: 1, Password: "pw", ErrorCode: 921, ErrorRate: 1, DSAddr: "127.0.0.1:0"})
+		c := dial(t, s.Addr())
+		c.send("VER 1 MSNP7")
+		c.expect("VER 1 MSNP7")
+		c.send("USR 2 MD5 I user0@example.com")
+		c.expectPrefix("XFR 2 NS ")
+		c = dial(t, s.NSAddr())
+		c.send("VER 3 MSNP7")
+		c.expect("VER 3 MSNP7")
+		c.send("USR 4 MD5 I user0@example.com")
+		c.expectPrefix("USR 4 MD5 S ")
+		c.send("USR 5 MD5 S 00000000000000000000000000000000")
+		c.expect("921 5")
+		c.expectClosed()
+		if st := s.Stats(); st.ErrorsInjected != 1 || st.AuthFailures != 0 {
+			t.Errorf("stats %v", st)
+		}
+	})
+
+	t.Run("kept open after error", func(t *testing.T) {
+		s := newServer(t, Config{Accounts: 1, Password: "pw", ErrorCode: 500, ErrorRate: 1,
+			ErrorPhases: PhaseSetOf(PhasePNG), ErrorKeepOpen: true})
+		c := login(t, s.Addr(), "user0@example.com", "pw", "MSNP7 CVR0").c
+		for i := 0; i < 3; i++ {
+			c.send("PNG")
+			c.expect("500") // PNG has no TrID
+		}
+		c.send("SYN 9 1")
+		c.expect("SYN 9 1")
+		if st := s.Stats(); st.ErrorsInjected != 3 {
+			t.Errorf("stats %v", st)
+		}
+	})
+
+	t.Run("many logins at rate 0", func(t *testing.T) {
+		s := newServer(t, Config{Accounts: 5, Password: "pw", ErrorCode: 600, CloseRate: 0,
+			ErrorPhases: AllPhases, DSAddr: "127.0.0.1:0"})
+		for i := 0; i < 20; i++ {
+			login(t, s.Addr(), "user"+strconv.Itoa(i%5)+"@example.com", "pw", "MSNP7 CVR0")
+		}
+		if st := s.Stats(); st.ErrorsInjected != 0 || st.ClosesInjected != 0 || st.LoginsOK != 20 {
+			t.Errorf("stats %v", st)
+		}
+	})
+}
+
+// TestDelays checks lower bounds only: a timer never fires early, while the
+// machine may always be slower.
+func TestDelays(t *testing.T) {
+	s := newServer(t, Config{Accounts: 1, Password: "pw",
+		PhaseDelay: map[Phase]time.Duration{PhaseSYN: 60 * time.Millisecond}})
+	c := login(t, s.Addr(), "user0@example.com", "pw", "MSNP7 CVR0").c
+	if d := s.Stats().Delayed; d != 0 {
+		t.Fatalf("%d replies delayed before any SYN", d)
+	}
+	start := time.Now()
+	c.send("SYN 9 1")
+	c.expect("SYN 9 1")
+	if el := time.Since(start); el < 60*time.Millisecond {
+		t.Errorf("SYN answered after %v, before its 60ms delay", el)
+	}
+	c.send("PNG")
+	c.expect("QNG")
+	if d := s.Stats().Delayed; d != 1 {
+		t.Errorf("%d replies delayed, want 1 (only the SYN)", d)
+	}
+
+	s2 := newServer(t, Config{Accounts: 1, Password: "pw", Delay: 20 * time.Millisecond,
+		Jitter: 10 * time.Millisecond})
+	start = time.Now()
+	login(t, s2.Addr(), "user0@example.com", "pw", "MSNP7 CVR0") // VER, INF, USR I, USR S
+	if el := time.Since(start); el < 80*time.Millisecond {
+		t.Errorf("login took %v, less than 4 delayed replies of 20ms", el)
+	}
+}
+
+func TestStall(t *testing.T) {
+	s := newServer(t, Config{Accounts: 1, Password: "pw"})
+	c := login(t, s.Addr(), "user0@example.com", "pw", "MSNP7 CVR0").c
+	start := time.Now()
+	s.Stall(100 * time.Millisecond)
+	c.send("PNG")
+	c.expect("QNG")
+	if el := time.Since(start); el < 100*time.Millisecond {
+		t.Errorf("reply after %v during a 100ms stall", el)
+	}
+	s.Stall(0)
+	before := s.Stats().Delayed
+	c.send("PNG")
+	c.expect("QNG")
+	if d := s.Stats().Delayed; d != before {
+		t.Errorf("reply delayed after the stall ended")
+	}
+
+	// Close must not wait for a stall to end.
+	s.Stall(time.Hour)
+	c.send("PNG")
+	waitFor(t, "reply held", func() bool { return s.Stats().Delayed > before })
+	done := make(chan struct{})
+	go func() { s.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(testTimeout):
+		t.Fatal("Close hung on a stalled reply")
+	}
+	c.expectPrefix("OUT SSD")
+}

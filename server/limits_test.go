@@ -1,0 +1,106 @@
+package server
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConnectionCap(t *testing.T) {
+	s := newServer(t, Config{Accounts: 1, Password: "pw", MaxConns: 2})
+	a := dial(t, s.Addr())
+	dial(t, s.Addr())
+	waitFor(t, "two open connections", func() bool { return s.Stats().ConnsOpen == 2 })
+	over := dial(t, s.Addr())
+	over.send("VER 7 MSNP7 CVR0")
+	over.expect("600 7")
+	over.expectClosed()
+	if st := s.Stats(); st.ConnsRefused != 1 {
+		t.Errorf("refused %d, want 1", st.ConnsRefused)
+	}
+	// Below the cap again, clients are served.
+	a.nc.Close()
+	waitFor(t, "one open connection", func() bool { return s.Stats().ConnsOpen == 1 })
+	login(t, s.Addr(), "user0@example.com", "pw", "MSNP7 CVR0")
+}
+
+func TestLineCap(t *testing.T) {
+	tests := []struct {
+		name    string
+		send    string
+		tooLong bool
+	}{
+		{"long line", "VER 1 " + strings.Repeat("MSNP7 ", 40) + "\r\n", true},
+		{"no newline", strings.Repeat("A", 5000), true},
+		{"huge payload length", "MSG 1 N 999999999\r\n", true},
+		{"payload over the cap", "MSG 1 N 5000\r\n" + strings.Repeat("x", 5000), true},
+		{"malformed length", "MSG 1 N -5\r\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(t, Config{MaxLine: 128})
+			c := dial(t, s.Addr())
+			c.nc.Write([]byte(tt.send))
+			c.expectClosed()
+			waitFor(t, "close", func() bool { return s.Stats().ConnsOpen == 0 })
+			if st := s.Stats(); st.ProtocolViolations != 1 || (st.LineTooLong == 1) != tt.tooLong {
+				t.Errorf("stats %v", st)
+			}
+		})
+	}
+}
+
+// TestSlowClients checks that a command dripping in too slowly and an idle
+// connection are both closed. Only "closed" is asserted, never how fast.
+func TestSlowClients(t *testing.T) {
+	t.Run("partial line", func(t *testing.T) {
+		s := newServer(t, Config{ReadTimeout: 50 * time.Millisecond})
+		c := dial(t, s.Addr())
+		c.nc.Write([]byte("VER 1 MSNP"))
+		c.expectClosed()
+		waitFor(t, "timeout counted", func() bool { return s.Stats().Timeouts == 1 })
+	})
+	t.Run("drip", func(t *testing.T) {
+		s := newServer(t, Config{ReadTimeout: 50 * time.Millisecond})
+		c := dial(t, s.Addr())
+		line := "VER 1 " + strings.Repeat("MSNP7 ", 60) + "CVR0\r\n"
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			for i := 0; i < len(line); i++ {
+				select {
+				case <-stop:
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+				if _, err := c.nc.Write([]byte{line[i]}); err != nil {
+					return
+				}
+			}
+		}()
+		c.expectClosed() // and never a VER reply: the line was cut off
+	})
+	t.Run("idle", func(t *testing.T) {
+		s := newServer(t, Config{Accounts: 1, Password: "pw", IdleTimeout: 50 * time.Millisecond})
+		c := dial(t, s.Addr())
+		c.expectClosed()
+		// A logged-in session that stops talking is closed too.
+		l := login(t, s.Addr(), "user0@example.com", "pw", "MSNP7 CVR0")
+		l.c.expectClosed()
+		if st := s.Stats(); st.Timeouts < 2 {
+			t.Errorf("timeouts %d, want 2", st.Timeouts)
+		}
+	})
+	t.Run("busy session stays", func(t *testing.T) {
+		// Commands keep the idle timer from firing: pings 10 ms apart for
+		// longer than the 300 ms idle timeout (this would only flake if the
+		// test stalled for 290 ms between two pings).
+		s := newServer(t, Config{Accounts: 1, Password: "pw", IdleTimeout: 300 * time.Millisecond})
+		c := login(t, s.Addr(), "user0@example.com", "pw", "MSNP7 CVR0").c
+		for i := 0; i < 60; i++ {
+			time.Sleep(10 * time.Millisecond)
+			c.send("PNG")
+			c.expect("QNG")
+		}
+	})
+}
