@@ -122,6 +122,9 @@ type Config struct {
 	Rate        float64
 	Arrival     Arrival
 	MaxInflight int
+	// MaxLag is how late a start may become while it waits for one of the
+	// MaxInflight sessions to end before it is dropped (default Timeout).
+	MaxLag time.Duration
 	// Seed makes Poisson arrivals reproducible; 0 picks one from the clock.
 	Seed uint64
 	// Stages is a ramp profile of concurrency (closed, the default) or of
@@ -255,6 +258,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
+	}
+	if c.MaxLag <= 0 {
+		c.MaxLag = c.Timeout
 	}
 	if c.Grace == 0 {
 		c.Grace = c.Timeout

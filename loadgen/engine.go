@@ -504,6 +504,8 @@ func (e *Engine) runOpen() {
 	}
 	tm := time.NewTimer(time.Hour)
 	tm.Stop()
+	lagTimer := time.NewTimer(time.Hour)
+	lagTimer.Stop()
 	var t time.Duration // intended offset of the next start
 	var issued int64
 loop:
@@ -542,23 +544,8 @@ loop:
 			issued++
 			e.issued.Store(issued)
 		}
-		select {
-		case work <- intended:
-		default:
-			if e.spawned.Load() < int64(c.MaxInflight) {
-				id := int(e.spawned.Add(1) - 1)
-				s := e.newSession(id % e.nshards)
-				if g.TryGo(func() error {
-					e.runOne(s, intended)
-					for it := range work {
-						e.runOne(s, it)
-					}
-					return nil
-				}) {
-					break
-				}
-			}
-			p.rec.Dropped(id0(e.spawned.Load(), e.nshards), p.now())
+		if !e.issue(&g, work, intended, lagTimer) {
+			break
 		}
 		gap := float64(time.Second) / rate
 		if c.Arrival == Poisson {
@@ -571,7 +558,45 @@ loop:
 	_ = g.Wait()
 }
 
-func id0(n int64, shards int) int { return int(n % int64(shards)) }
+// issue hands the start due at intended to an idle worker, creating one
+// if fewer than MaxInflight exist. When all are busy it waits for one, but
+// only until the start is MaxLag late: then the start is dropped and
+// counted. Waiting, rather than dropping at once, is what lets a stalled
+// server show up in sched.lag and login.intended (coordinated omission);
+// the bound keeps the backlog finite. It returns false when the run stops.
+func (e *Engine) issue(g *errgroup.Group, work chan int64, intended int64, lagTimer *time.Timer) bool {
+	c := &e.cfg
+	p := &e.p
+	select {
+	case work <- intended:
+		return true
+	default:
+	}
+	if e.spawned.Load() < int64(c.MaxInflight) {
+		id := int(e.spawned.Add(1) - 1)
+		s := e.newSession(id % e.nshards)
+		if g.TryGo(func() error {
+			e.runOne(s, intended)
+			for it := range work {
+				e.runOne(s, it)
+			}
+			return nil
+		}) {
+			return true
+		}
+	}
+	lagTimer.Reset(time.Until(p.start.Add(time.Duration(intended) + c.MaxLag)))
+	defer lagTimer.Stop()
+	select {
+	case work <- intended:
+		return true
+	case <-lagTimer.C:
+		p.rec.Dropped(int(intended%int64(e.nshards)), p.now())
+		return true
+	case <-e.stop:
+		return false
+	}
+}
 
 // reportConfig is the configuration as the report shows it: no password,
 // no account list, only what describes the run.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,10 +17,13 @@ import (
 // hook to play every variation and fault of MSNP.md §11.
 type fakeServer struct {
 	ln   net.Listener
+	host string // ln's address, formatted once
 	opts fakeOpts
 	wg   sync.WaitGroup
 	mu   sync.Mutex
 	conn map[net.Conn]bool
+	// served counts connections whose goroutine is set up and reading.
+	served atomic.Int64
 }
 
 type fakeOpts struct {
@@ -47,14 +51,14 @@ func newFake(t testing.TB, o fakeOpts) *fakeServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeServer{ln: ln, opts: o, conn: map[net.Conn]bool{}}
+	f := &fakeServer{ln: ln, host: ln.Addr().String(), opts: o, conn: map[net.Conn]bool{}}
 	f.wg.Add(1)
 	go f.accept()
 	t.Cleanup(f.close)
 	return f
 }
 
-func (f *fakeServer) addr() string { return f.ln.Addr().String() }
+func (f *fakeServer) addr() string { return f.host }
 
 func (f *fakeServer) accept() {
 	defer f.wg.Done()
@@ -93,6 +97,7 @@ var profileMsg = []byte("MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsprofile
 func (f *fakeServer) serve(c net.Conn) {
 	rd := msnp.NewReader(c, msnp.FromClient, 0)
 	st := &fakeConn{c: c, out: make([]byte, 0, 4096)}
+	f.served.Add(1)
 	for {
 		cmd, err := rd.Next()
 		if err != nil {
@@ -136,7 +141,7 @@ func (f *fakeServer) respond(st *fakeConn, cmd *msnp.Command) bool {
 	case cmd.Is("USR") && string(cmd.Arg(1)) == "I":
 		st.hn = copy(st.handle[:], cmd.Arg(2))
 		if o.nsAddr != "" {
-			st.out = msnp.AppendXFRNS(st.out, t, st.d, o.nsAddr, f.ln.Addr().String())
+			st.out = msnp.AppendXFRNS(st.out, t, st.d, o.nsAddr, f.host)
 			return true
 		}
 		st.out = msnp.AppendUSRChallenge(st.out, t, []byte("1013928519.693957190"))

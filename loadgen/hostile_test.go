@@ -1,0 +1,469 @@
+package loadgen_test
+
+// The hostile-server suite: every login phase × every way a server can
+// misbehave (internal/hostile), run through the whole engine. Each case
+// checks that the run returns (a phase timeout costs a timeout, never a
+// hang), that the failure is counted under the scripted phase, class and
+// code, that the report's books balance, that every connection the client
+// opened was closed by it, and, once all cases are done, that no goroutine
+// or file descriptor is left over. Variations a client must tolerate
+// (MSNP.md §4.8, §11) must log in successfully.
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/msnbench/msnbench/internal/hostile"
+	"github.com/msnbench/msnbench/loadgen"
+	"github.com/msnbench/msnbench/msnp"
+	"github.com/msnbench/msnbench/report"
+)
+
+// Timeouts. Cases that expect a phase timeout use shortTimeout so the suite
+// stays quick; every other case uses longTimeout, so a loaded machine can
+// never turn an expected EOF or protocol error into a timeout. runBound is
+// only the guard against a hung engine.
+const (
+	shortTimeout = time.Second
+	longTimeout  = 10 * time.Second
+	runBound     = 60 * time.Second
+	settleBound  = 15 * time.Second
+	parallelism  = 8
+)
+
+// hcase is one scripted misbehaviour and what the engine must make of it.
+type hcase struct {
+	name   string
+	sc     hostile.Script
+	nsOnly bool           // target the notification listener (no dispatch tier)
+	steps  []loadgen.Step // default syn,chg
+	hold   bool           // hold the session and ping (the ping phase)
+	ok     bool           // every login must succeed
+	phase  string         // else: the phase every failure is counted in,
+	class  msnp.Class     // its class,
+	code   int            // and code (server error replies)
+	warn   string         // hold cases: the held-session failure key expected in the warnings
+	// unreached: the scripted phase must never happen (a step not taken).
+	unreached bool
+}
+
+func (c *hcase) timeout() time.Duration {
+	if c.class == msnp.ClassTimeout || strings.HasSuffix(c.warn, "/timeout") {
+		return shortTimeout
+	}
+	return longTimeout
+}
+
+// loginPhases are the phases of a login through a dispatch server.
+var loginPhases = []hostile.Phase{hostile.DSVer, hostile.DSInf, hostile.DSUsr, hostile.NSVer, hostile.NSInf,
+	hostile.NSUsrI, hostile.NSUsrS, hostile.NSSyn, hostile.NSChg}
+
+// tolerated asynchronous commands: a login with one of them injected
+// before a reply must succeed (MSNP.md §4.8).
+var tolerated = []string{"NLN", "ILN", "FLN", "BPR", "CHG0", "ADD", "MSG", "NOT", "IPG", "CHL"}
+
+// kicking asynchronous commands end the session (MSNP.md §2.5, §4.7).
+var kicking = []string{"XFR", "OTH", "SSD", "OUT"}
+
+// section7Codes are the error codes of MSNP.md §7 a login can meet.
+var section7Codes = []int{200, 201, 205, 206, 207, 208, 209, 210, 212, 213, 215, 216, 217, 218, 219, 220, 223,
+	224, 225, 228, 229, 230, 231, 280, 281, 300, 301, 302, 500, 501, 502, 503, 510, 520, 540, 600, 601, 602, 603,
+	604, 605, 606, 700, 707, 710, 711, 712, 713, 714, 715, 717, 731, 800, 910, 911, 912, 913, 914, 915, 916, 917,
+	918, 919, 920, 921, 922, 923, 924, 928, 931}
+
+func hostileCases() []hcase {
+	var cs []hcase
+	add := func(c hcase) {
+		if c.name == "" {
+			c.name = c.sc.String()
+		}
+		cs = append(cs, c)
+	}
+	fail := func(ph hostile.Phase, a hostile.Action, arg string, class msnp.Class) {
+		add(hcase{sc: hostile.Script{Phase: ph, Action: a, Arg: arg}, phase: string(ph), class: class})
+	}
+	succeed := func(ph hostile.Phase, a hostile.Action, arg string) {
+		add(hcase{sc: hostile.Script{Phase: ph, Action: a, Arg: arg}, ok: true})
+	}
+	payloadCmds := []string{"MSG", "NOT", "IPG"}
+	for i, ph := range loginPhases {
+		pc := payloadCmds[i%len(payloadCmds)]
+		fail(ph, hostile.Close, "", msnp.ClassEOF)
+		fail(ph, hostile.Reset, "", msnp.ClassReset)
+		fail(ph, hostile.Stall, "", msnp.ClassTimeout)
+		fail(ph, hostile.Garbage, "", msnp.ClassProtocol)
+		fail(ph, hostile.LongLine, "", msnp.ClassProtocol)
+		fail(ph, hostile.Unterminated, "", msnp.ClassTimeout)
+		fail(ph, hostile.Endless, "", msnp.ClassProtocol)
+		succeed(ph, hostile.Drip, "1ms")
+		// 200ms a byte: no reply is short enough to arrive within the 1s
+		// phase timeout, however fast the machine.
+		fail(ph, hostile.Drip, "200ms", msnp.ClassTimeout)
+		// A declared length longer than what is sent swallows the real
+		// reply: the client waits for the rest of the payload (and the
+		// dispatch server, which closes after its referral, gives EOF).
+		if ph == hostile.DSUsr {
+			fail(ph, hostile.BadLength, pc+" long", msnp.ClassEOF)
+		} else {
+			fail(ph, hostile.BadLength, pc+" long", msnp.ClassTimeout)
+		}
+		for _, kind := range []string{"short", "negative", "huge", "nan"} {
+			fail(ph, hostile.BadLength, pc+" "+kind, msnp.ClassProtocol)
+		}
+		// A reply with another TrID is not the reply: the client keeps
+		// waiting. An XFR NS with another TrID is an asynchronous referral
+		// (MSNP.md §2.5): the session is over.
+		if ph == hostile.DSUsr {
+			fail(ph, hostile.WrongTrID, "", msnp.ClassKicked)
+		} else {
+			fail(ph, hostile.WrongTrID, "", msnp.ClassTimeout)
+		}
+		succeed(ph, hostile.Unknown, "")
+		for _, a := range tolerated {
+			succeed(ph, hostile.Inject, a)
+		}
+		for _, a := range kicking {
+			fail(ph, hostile.Inject, a, msnp.ClassKicked)
+		}
+		for _, code := range []int{911, 600, 715} {
+			add(hcase{sc: hostile.Script{Phase: ph, Action: hostile.Error, Arg: strconv.Itoa(code)},
+				phase: string(ph), class: msnp.CodeClass(code), code: code})
+		}
+	}
+	// Every §7 code, where a wrong password would get its 911.
+	for _, code := range section7Codes {
+		add(hcase{sc: hostile.Script{Phase: hostile.NSUsrS, Action: hostile.Error, Arg: strconv.Itoa(code)},
+			phase: string(hostile.NSUsrS), class: msnp.CodeClass(code), code: code})
+	}
+
+	// Referrals (MSNP.md §2.5).
+	add(hcase{name: "ds.usr/xfr/loop", sc: hostile.Script{Phase: hostile.DSUsr, Action: hostile.XFR, Arg: "self"},
+		phase: "ns.usr.i", class: msnp.ClassProtocol})
+	add(hcase{name: "ns.usr.i/xfr/loop", sc: hostile.Script{Phase: hostile.NSUsrI, Action: hostile.XFR, Arg: "self"},
+		phase: "ns.usr.i", class: msnp.ClassProtocol})
+	add(hcase{name: "ds.usr/xfr/refused", sc: hostile.Script{Phase: hostile.DSUsr, Action: hostile.XFR,
+		Arg: "refused"}, phase: "ns.connect", class: msnp.ClassRefused})
+	add(hcase{name: "ds.usr/xfr/zero", sc: hostile.Script{Phase: hostile.DSUsr, Action: hostile.XFR, Arg: "zero",
+		Times: 1}, ok: true})
+	add(hcase{name: "ns.usr.i/xfr/ns-once", sc: hostile.Script{Phase: hostile.NSUsrI, Action: hostile.XFR,
+		Arg: "ns", Times: 1}, ok: true})
+	if portFree(1863) {
+		// "127.0.0.1" without a port means 127.0.0.1:1863, where nothing
+		// listens on this machine right now.
+		add(hcase{name: "ds.usr/xfr/noport", sc: hostile.Script{Phase: hostile.DSUsr, Action: hostile.XFR,
+			Arg: "noport"}, phase: "ns.connect", class: msnp.ClassRefused})
+	}
+
+	// No dispatch tier: the first server answers USR I with a challenge.
+	add(hcase{name: "ns-only/none", nsOnly: true, ok: true})
+	add(hcase{name: "ns-only/ns.syn/close", nsOnly: true, sc: hostile.Script{Phase: hostile.NSSyn,
+		Action: hostile.Close}, phase: "ns.syn", class: msnp.ClassEOF})
+	add(hcase{name: "ns-only/ns.usr.s/error/911", nsOnly: true, sc: hostile.Script{Phase: hostile.NSUsrS,
+		Action: hostile.Error, Arg: "911"}, phase: "ns.usr.s", class: msnp.ClassAuthFail, code: 911})
+
+	// Dialects other than MSNP7 (SYN forms differ, USR OK has no flag
+	// before MSNP6).
+	for _, d := range []msnp.Dialect{2, 4, 5, 6} {
+		add(hcase{name: "dialect/MSNP" + strconv.Itoa(int(d)), sc: hostile.Script{Dialect: d}, ok: true})
+		add(hcase{name: "dialect/MSNP" + strconv.Itoa(int(d)) + "/ns.syn/stall", sc: hostile.Script{Dialect: d,
+			Phase: hostile.NSSyn, Action: hostile.Stall}, phase: "ns.syn", class: msnp.ClassTimeout})
+	}
+
+	// Steps: login only; CHG without SYN.
+	add(hcase{name: "steps=none/ns.syn/stall", steps: []loadgen.Step{}, sc: hostile.Script{Phase: hostile.NSSyn,
+		Action: hostile.Stall}, ok: true, unreached: true})
+	add(hcase{name: "steps=chg/ns.chg/garbage", steps: []loadgen.Step{loadgen.StepChg},
+		sc: hostile.Script{Phase: hostile.NSChg, Action: hostile.Garbage}, phase: "ns.chg", class: msnp.ClassProtocol})
+
+	// The CHL the server sends after the CHG echo, answered with QRY: with
+	// CHG before SYN, the CHL arrives while the SYN reply is awaited and is
+	// answered after it (a failure is a qry failure of the session); with
+	// a hold, it is answered while held (an early end is a warning).
+	qry := func(a hostile.Action, arg string, class msnp.Class, code int, warn string) {
+		sc := hostile.Script{Phase: hostile.Qry, Action: a, Arg: arg}
+		name := "qry/" + a.String()
+		if arg != "" {
+			name += "/" + arg
+		}
+		c := hcase{name: name, sc: sc, steps: []loadgen.Step{loadgen.StepChg, loadgen.StepSyn}, phase: "qry",
+			class: class, code: code}
+		if class == msnp.ClassNone {
+			c.ok, c.phase = true, ""
+		}
+		add(c)
+		add(hcase{name: "hold/" + name, sc: sc, hold: true, ok: true, warn: warn})
+	}
+	qry(hostile.None, "", msnp.ClassNone, 0, "")
+	qry(hostile.Close, "", msnp.ClassEOF, 0, "qry/eof")
+	qry(hostile.Reset, "", msnp.ClassReset, 0, "qry/reset")
+	qry(hostile.Stall, "", msnp.ClassTimeout, 0, "qry/timeout")
+	qry(hostile.Garbage, "", msnp.ClassProtocol, 0, "qry/protocol")
+	qry(hostile.Error, "540", msnp.ClassChallenge, 540, "qry/challenge/540")
+	qry(hostile.Inject, "NLN", msnp.ClassNone, 0, "")
+	qry(hostile.Inject, "OTH", msnp.ClassKicked, 0, "qry/kicked")
+	qry(hostile.Drip, "1ms", msnp.ClassNone, 0, "")
+
+	// Held sessions: the misbehaviour answers a PNG. The session itself
+	// was already counted as a success; an early end of the hold is
+	// reported among the warnings as phase/class[/code].
+	ping := func(a hostile.Action, arg, warn string) {
+		add(hcase{sc: hostile.Script{Phase: hostile.Ping, Action: a, Arg: arg}, hold: true, ok: true, warn: warn})
+	}
+	ping(hostile.Close, "", "ping/eof")
+	ping(hostile.Reset, "", "ping/reset")
+	ping(hostile.Stall, "", "ping/timeout")
+	ping(hostile.Garbage, "", "ping/protocol")
+	ping(hostile.Endless, "", "ping/protocol")
+	ping(hostile.BadLength, "NOT nan", "ping/protocol")
+	ping(hostile.Error, "600", "ping/busy/600")
+	ping(hostile.Inject, "OTH", "ping/kicked")
+	ping(hostile.Inject, "SSD", "ping/kicked")
+	ping(hostile.Inject, "NLN", "")
+	ping(hostile.Inject, "CHL", "")
+	ping(hostile.Unknown, "", "")
+	ping(hostile.Drip, "1ms", "")
+	return cs
+}
+
+// TestHostileServer runs every case, several at a time, then checks that
+// the process is back to the goroutines and file descriptors it had.
+func TestHostileServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("hostile-server suite skipped in -short mode")
+	}
+	g0, fd0 := runtime.NumGoroutine(), countFDs(t)
+	cases := hostileCases()
+	sem := make(chan struct{}, parallelism)
+	var wg sync.WaitGroup
+	for _, c := range cases {
+		wg.Add(1)
+		sem <- struct{}{}
+		// t.Run from several goroutines at once: independent of
+		// -parallel, and every case has returned before the leak check.
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			t.Run(c.name, func(t *testing.T) { runHostileCase(t, c) })
+		}()
+	}
+	wg.Wait()
+	t.Logf("%d cases", len(cases))
+
+	settle(t, "goroutines", func() (bool, string) {
+		g := runtime.NumGoroutine()
+		return g <= g0, strconv.Itoa(g) + " goroutines, " + strconv.Itoa(g0) + " before:\n" + goroutines()
+	})
+	if fd0 >= 0 {
+		settle(t, "file descriptors", func() (bool, string) {
+			n := countFDs(t)
+			return n <= fd0, strconv.Itoa(n) + " open file descriptors, " + strconv.Itoa(fd0) + " before"
+		})
+	}
+}
+
+func runHostileCase(t *testing.T, c hcase) {
+	srv, err := hostile.New(c.sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cfg := loadgen.Config{
+		Target:      srv.Addr(),
+		Concurrency: 1,
+		Logins:      2,
+		Steps:       []loadgen.Step{loadgen.StepSyn, loadgen.StepChg},
+		UserPattern: "user%d@example.com",
+		Accounts:    4,
+		Password:    "password",
+		Timeout:     c.timeout(),
+		Interval:    100 * time.Millisecond,
+	}
+	if c.nsOnly {
+		cfg.Target = srv.NSAddr()
+	}
+	if c.steps != nil {
+		cfg.Steps = c.steps
+	}
+	if cfg.Timeout == shortTimeout {
+		cfg.Concurrency = 2 // both logins wait out their timeout at once
+	}
+	if c.hold {
+		cfg.Concurrency, cfg.Logins = 1, 1
+		cfg.Hold = cfg.Timeout + 2*time.Second // room for one ping and its timeout
+		cfg.Ping = 100 * time.Millisecond
+	}
+	e, err := loadgen.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), runBound)
+	defer cancel()
+	type result struct {
+		run *report.Run
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := e.Run(ctx)
+		done <- result{r, err}
+	}()
+	var run *report.Run
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Fatalf("Run: %v", r.err)
+		}
+		run = r.run
+	case <-time.After(runBound + settleBound):
+		t.Fatalf("engine still running %v after start, context canceled at %v: it hangs", runBound+settleBound,
+			runBound)
+	}
+	if ctx.Err() != nil {
+		t.Errorf("the run needed the guard context (%v) to end", runBound)
+	}
+
+	checkBooks(t, run, cfg.Logins)
+	switch st := srv.Stats(); {
+	case c.unreached && st.Fired != 0:
+		t.Errorf("the scripted phase was reached %d times, want never", st.Fired)
+	case !c.unreached && st.Fired == 0 && c.sc.Action != hostile.None:
+		t.Errorf("the scripted misbehaviour never happened (server stats %+v)", st)
+	}
+	if c.ok {
+		if run.Counts.OK != cfg.Logins || run.Counts.Failed != 0 {
+			t.Errorf("want %d successful logins, got ok %d failed %d, errors %+v", cfg.Logins, run.Counts.OK,
+				run.Counts.Failed, run.Errors)
+		}
+	} else {
+		if run.Counts.Failed != cfg.Logins {
+			t.Errorf("want %d failed logins, got ok %d failed %d, errors %+v", cfg.Logins, run.Counts.OK,
+				run.Counts.Failed, run.Errors)
+		}
+		for _, ec := range run.Errors {
+			if ec.Phase != c.phase || ec.Class != c.class.String() || ec.Code != c.code {
+				t.Errorf("error counted as %s/%s/%d ×%d, want %s/%s/%d", ec.Phase, ec.Class, ec.Code, ec.Count,
+					c.phase, c.class, c.code)
+			}
+		}
+	}
+	if c.hold {
+		checkHoldWarning(t, run, c.warn)
+	}
+	if c.sc.Phase == hostile.Qry && c.ok && phaseCount(run, "qry") == 0 {
+		t.Errorf("the CHL was answered but no qry time was recorded (phases %v)", phaseNames(run))
+	}
+	// Every connection the client opened must be closed by the client
+	// (or already by the server) once Run has returned.
+	settle(t, "connections closed", func() (bool, string) {
+		st := srv.Stats()
+		return st.Open == 0, strconv.FormatInt(st.Open, 10) + " client connections still open at the server"
+	})
+}
+
+// checkBooks asserts the report is complete: every login counted once,
+// every failure in the error table.
+func checkBooks(t *testing.T, run *report.Run, logins int64) {
+	t.Helper()
+	c := run.Counts
+	if c.Attempted != logins {
+		t.Errorf("attempted %d, want %d", c.Attempted, logins)
+	}
+	if c.Attempted != c.OK+c.Failed {
+		t.Errorf("attempted %d != ok %d + failed %d", c.Attempted, c.OK, c.Failed)
+	}
+	var sum int64
+	for _, ec := range run.Errors {
+		sum += ec.Count
+	}
+	if sum != c.Failed {
+		t.Errorf("error table sums to %d, failed is %d: %+v", sum, c.Failed, run.Errors)
+	}
+}
+
+// checkHoldWarning asserts that exactly the expected early end of the hold
+// (or none) is reported.
+func checkHoldWarning(t *testing.T, run *report.Run, want string) {
+	t.Helper()
+	var got string
+	for _, w := range run.Health.Warnings {
+		if strings.Contains(w, "held sessions ended before their hold time") {
+			got = w
+		}
+	}
+	switch {
+	case want == "" && got != "":
+		t.Errorf("unexpected early end of the hold: %q", got)
+	case want != "" && !strings.Contains(got, want+" 1"):
+		t.Errorf("want the warning to report %q once, got %q (all warnings %q)", want, got, run.Health.Warnings)
+	}
+}
+
+func phaseCount(run *report.Run, name string) int64 {
+	for _, p := range run.Phases {
+		if p.Name == name {
+			return p.Summary.Count
+		}
+	}
+	return 0
+}
+
+func phaseNames(run *report.Run) []string {
+	var out []string
+	for _, p := range run.Phases {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
+// settle polls cond until it holds or settleBound passes; the bound is only
+// a guard, the condition decides.
+func settle(t *testing.T, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(settleBound)
+	for {
+		ok, msg := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%s: %s", what, msg)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// countFDs counts this process's open file descriptors, or -1 where
+// /proc/self/fd does not exist.
+func countFDs(t *testing.T) int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Logf("not counting file descriptors: %v", err)
+		return -1
+	}
+	return len(ents)
+}
+
+func goroutines() string {
+	buf := make([]byte, 1<<20)
+	return string(buf[:runtime.Stack(buf, true)])
+}
+
+// portFree reports whether nothing accepts connections on 127.0.0.1:port.
+func portFree(port int) bool {
+	c, err := (&net.Dialer{Timeout: time.Second}).Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		return errors.Is(err, syscall.ECONNREFUSED)
+	}
+	c.Close()
+	return false
+}
