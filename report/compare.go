@@ -1,0 +1,604 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"sort"
+)
+
+// Defaults of CompareOptions.
+const (
+	DefaultThreshold     = 0.05  // minimum effect: a 5% change
+	DefaultFailThreshold = 0.001 // minimum change of the failure rate: 0.1 percentage point
+	DefaultConfidence    = 0.95
+	DefaultResamples     = 1000
+	DefaultMinTail       = 10
+	DefaultSeed          = 0x6d736e62656e6368 // "msnbench": fixed, so a comparison is reproducible
+)
+
+// DefaultComparePercentiles are the percentiles Compare judges unless told
+// otherwise.
+var DefaultComparePercentiles = []float64{50, 90, 99, 99.9}
+
+// CompareOptions tune Compare. The zero value means every default.
+type CompareOptions struct {
+	// Threshold is the minimum effect, as a fraction (0.05 = 5%): a change
+	// smaller than this is never called significant, however certain, because
+	// a benchmark cannot promise more. 0 means DefaultThreshold; a negative
+	// value means no minimum (only the confidence interval decides).
+	Threshold float64
+	// FailThreshold is the minimum change of the failure rate (absolute
+	// fraction of attempted sessions). 0 means DefaultFailThreshold; negative
+	// means none.
+	FailThreshold float64
+	// Confidence is the family-wise confidence level of the whole
+	// comparison: the intervals are Bonferroni-widened over every judged
+	// percentile of every phase, so that, when nothing changed, any phase is
+	// wrongly called faster or slower with probability at most
+	// 1 - Confidence. 0 means DefaultConfidence.
+	Confidence float64
+	// Resamples is the number of bootstrap replicates (DefaultResamples if
+	// 0). Seed seeds them (DefaultSeed if 0), so results are deterministic.
+	Resamples int
+	Seed      uint64
+	// Percentiles to judge, in percent (DefaultComparePercentiles if empty).
+	Percentiles []float64
+	// MinTail is how many values each side needs beyond a percentile for it
+	// to be judged: the bootstrap says little about p99.9 of 2000 values.
+	// 0 means DefaultMinTail.
+	MinTail int
+	// Phases restricts the comparison to these phase names; empty means
+	// every phase present in either side.
+	Phases []string
+}
+
+func (o CompareOptions) withDefaults() CompareOptions {
+	if o.Threshold == 0 {
+		o.Threshold = DefaultThreshold
+	} else if o.Threshold < 0 {
+		o.Threshold = 0
+	}
+	if o.FailThreshold == 0 {
+		o.FailThreshold = DefaultFailThreshold
+	} else if o.FailThreshold < 0 {
+		o.FailThreshold = 0
+	}
+	if o.Confidence == 0 {
+		o.Confidence = DefaultConfidence
+	}
+	if o.Resamples == 0 {
+		o.Resamples = DefaultResamples
+	}
+	if o.Seed == 0 {
+		o.Seed = DefaultSeed
+	}
+	if len(o.Percentiles) == 0 {
+		o.Percentiles = DefaultComparePercentiles
+	}
+	if o.MinTail == 0 {
+		o.MinTail = DefaultMinTail
+	}
+	return o
+}
+
+func (o CompareOptions) validate() error {
+	if o.Confidence <= 0 || o.Confidence >= 1 {
+		return fmt.Errorf("compare: confidence %v outside (0, 1)", o.Confidence)
+	}
+	if o.Resamples < 100 {
+		return fmt.Errorf("compare: %d resamples is too few (at least 100)", o.Resamples)
+	}
+	for _, p := range o.Percentiles {
+		if !(p > 0 && p < 100) {
+			return fmt.Errorf("compare: percentile %v outside (0, 100)", p)
+		}
+	}
+	if o.MinTail < 1 {
+		return fmt.Errorf("compare: min tail %d < 1", o.MinTail)
+	}
+	return nil
+}
+
+// Verdict is the outcome of comparing one phase, percentile or failure rate.
+type Verdict string
+
+// Verdicts.
+const (
+	NoChange      Verdict = "no significant change"
+	Faster        Verdict = "faster"
+	Slower        Verdict = "slower"
+	Mixed         Verdict = "mixed" // some percentiles faster, others slower
+	TooFew        Verdict = "too few values"
+	OnlyInA       Verdict = "only in A"
+	OnlyInB       Verdict = "only in B"
+	MoreFailures  Verdict = "more failures"
+	FewerFailures Verdict = "fewer failures"
+)
+
+// Comparison is the result of Compare: B against A, per phase and
+// percentile, with how it was computed so a reader can judge it.
+type Comparison struct {
+	A Side `json:"a"`
+	B Side `json:"b"`
+
+	Threshold     float64   `json:"threshold"`      // minimum effect (fraction)
+	FailThreshold float64   `json:"fail_threshold"` // minimum failure-rate change (fraction of attempts)
+	Confidence    float64   `json:"confidence"`     // family-wise over the whole comparison
+	Resamples     int       `json:"resamples"`
+	Seed          uint64    `json:"seed"`
+	Percentiles   []float64 `json:"percentiles"`
+
+	Phases   []PhaseComparison `json:"phases"` // headline (login) first
+	Failures FailureChange     `json:"failures"`
+	Warnings []string          `json:"warnings,omitempty"`
+}
+
+// Side summarises the runs of one side.
+type Side struct {
+	Runs      int      `json:"runs"`
+	Labels    []string `json:"labels,omitempty"`
+	Targets   []string `json:"targets,omitempty"`
+	Attempted int64    `json:"attempted"`
+	OK        int64    `json:"ok"`
+	Failed    int64    `json:"failed"`
+	Seconds   float64  `json:"seconds"` // total measured wall time
+}
+
+// PhaseComparison is one phase's comparison.
+type PhaseComparison struct {
+	Phase       string             `json:"phase"`
+	CountA      int64              `json:"count_a"`
+	CountB      int64              `json:"count_b"`
+	Percentiles []PercentileChange `json:"percentiles,omitempty"`
+	Verdict     Verdict            `json:"verdict"`
+
+	// histA and histB are the pooled histograms, kept for the HTML overlay.
+	histA, histB string
+}
+
+// PercentileChange is the change of one percentile of one phase from A to
+// B: Change = B/A - 1 and its confidence interval [Low, High] (fractions).
+// A and B are the pooled estimates in µs; when a side has several runs,
+// SpreadA and SpreadB are the run-to-run coefficient of variation of this
+// percentile (0 with one run).
+type PercentileChange struct {
+	Percentile float64 `json:"percentile"`
+	A          int64   `json:"a_us"`
+	B          int64   `json:"b_us"`
+	Change     float64 `json:"change"`
+	Low        float64 `json:"low"`
+	High       float64 `json:"high"`
+	SpreadA    float64 `json:"spread_a,omitempty"`
+	SpreadB    float64 `json:"spread_b,omitempty"`
+	Judged     bool    `json:"judged"` // false: too few values beyond the percentile
+	Verdict    Verdict `json:"verdict"`
+
+	se float64 // standard error of log(B/A)
+	df float64 // its degrees of freedom (+Inf: from the histograms alone)
+}
+
+// FailureChange compares the share of failed sessions. Low and High bound
+// RateB - RateA (Agresti–Caffo interval at the comparison's confidence).
+type FailureChange struct {
+	RateA   float64 `json:"rate_a"`
+	RateB   float64 `json:"rate_b"`
+	Diff    float64 `json:"diff"`
+	Low     float64 `json:"low"`
+	High    float64 `json:"high"`
+	Verdict Verdict `json:"verdict"`
+}
+
+// Regressed reports whether B is significantly worse than A beyond
+// threshold (a fraction; 0.05 = 5%): some judged percentile of some phase is
+// slower with its whole confidence interval above zero and a change above
+// threshold, or the failure rate rose significantly. CI gates use it for the
+// exit code. The failure rate is judged with the comparison's own
+// FailThreshold.
+func (c *Comparison) Regressed(threshold float64) bool {
+	for _, p := range c.Phases {
+		for _, q := range p.Percentiles {
+			if q.Judged && q.Low > 0 && q.Change > threshold {
+				return true
+			}
+		}
+	}
+	return c.Failures.Verdict == MoreFailures
+}
+
+// Compare compares the runs of side B with those of side A.
+//
+// Each percentile is estimated from the side's pooled histogram. With one
+// run per side its uncertainty comes from the histograms alone: the variance
+// of log(quantile) under an exact bootstrap of the recorded values (see
+// bootQuantile), which assumes the logins of a run are independent. With
+// several runs per side the spread of the percentile between the runs of a
+// side (pooled over both sides, as in a two-sample t-test) replaces it when
+// larger, and the interval uses Student's t with the runs' degrees of
+// freedom, so a spread estimated from three runs widens it as it should. Intervals are
+// normal on the log scale of B/A, Bonferroni-adjusted over the whole
+// comparison (see CompareOptions.Confidence). A percentile is faster or
+// slower when its interval excludes 0 and its change exceeds the threshold;
+// a phase is slower if any of its percentiles is, mixed if some are faster
+// and some slower.
+func Compare(a, b []*Run, opt CompareOptions) (*Comparison, error) {
+	opt = opt.withDefaults()
+	if err := opt.validate(); err != nil {
+		return nil, err
+	}
+	if len(a) == 0 || len(b) == 0 {
+		return nil, errors.New("compare: each side needs at least one run")
+	}
+	for i, r := range append(append([]*Run(nil), a...), b...) {
+		if r == nil {
+			return nil, fmt.Errorf("compare: run %d is nil", i)
+		}
+	}
+	c := &Comparison{
+		A: sideOf(a), B: sideOf(b),
+		Threshold: opt.Threshold, FailThreshold: opt.FailThreshold, Confidence: opt.Confidence,
+		Resamples: opt.Resamples, Seed: opt.Seed, Percentiles: append([]float64(nil), opt.Percentiles...),
+	}
+	c.Warnings = append(c.Warnings, healthWarnings("A", a)...)
+	c.Warnings = append(c.Warnings, healthWarnings("B", b)...)
+
+	for _, name := range comparePhaseNames(a, b, opt.Phases) {
+		pa, err := collectPhase(a, name)
+		if err != nil {
+			return nil, fmt.Errorf("compare: side A: %w", err)
+		}
+		pb, err := collectPhase(b, name)
+		if err != nil {
+			return nil, fmt.Errorf("compare: side B: %w", err)
+		}
+		c.Phases = append(c.Phases, comparePhase(name, pa, pb, opt))
+	}
+	c.judge()
+	if df := minRunDF(c); df > 0 && df < 3 {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("the run-to-run spread rests on %d degree(s) of freedom (%d+%d runs): intervals are wide; run at least 3 per side", df, c.A.Runs, c.B.Runs))
+	}
+	c.Failures = compareFailures(c.A, c.B, opt)
+	return c, nil
+}
+
+// minRunDF is the smallest degrees of freedom of a percentile that used the
+// run-to-run spread, 0 if none did.
+func minRunDF(c *Comparison) int {
+	df := 0
+	for _, p := range c.Phases {
+		for _, q := range p.Percentiles {
+			if !math.IsInf(q.df, 1) && (df == 0 || int(q.df) < df) {
+				df = int(q.df)
+			}
+		}
+	}
+	return df
+}
+
+func sideOf(runs []*Run) Side {
+	var s Side
+	s.Runs = len(runs)
+	seenT := map[string]bool{}
+	for _, r := range runs {
+		if r.Label != "" {
+			s.Labels = append(s.Labels, r.Label)
+		}
+		if t := r.Config.Target; t != "" && !seenT[t] {
+			seenT[t] = true
+			s.Targets = append(s.Targets, t)
+		}
+		s.Attempted += r.Counts.Attempted
+		s.OK += r.Counts.OK
+		s.Failed += r.Counts.Failed
+		if !r.Start.IsZero() && r.End.After(r.Start) {
+			s.Seconds += r.End.Sub(r.Start).Seconds()
+		}
+	}
+	return s
+}
+
+func healthWarnings(side string, runs []*Run) []string {
+	var w []string
+	for i, r := range runs {
+		if r.Health.Saturated {
+			w = append(w, fmt.Sprintf("%s run %d (%s): the load generator was saturated; its latencies may be the generator's", side, i+1, runName(r)))
+		}
+	}
+	return w
+}
+
+func runName(r *Run) string {
+	if r.Label != "" {
+		return r.Label
+	}
+	if !r.Start.IsZero() {
+		return r.Start.UTC().Format("2006-01-02 15:04:05")
+	}
+	return "unlabelled"
+}
+
+// comparePhaseNames lists the phases to compare: login first (the headline),
+// then the others in Phase order, then unknown names alphabetically.
+func comparePhaseNames(a, b []*Run, only []string) []string {
+	seen := map[string]bool{}
+	for _, rs := range [][]*Run{a, b} {
+		for _, r := range rs {
+			for _, p := range r.Phases {
+				seen[p.Name] = true
+			}
+		}
+	}
+	if len(only) > 0 {
+		keep := map[string]bool{}
+		for _, n := range only {
+			keep[n] = true
+		}
+		for n := range seen {
+			if !keep[n] {
+				delete(seen, n)
+			}
+		}
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		ki, kj := phaseSortKey(names[i]), phaseSortKey(names[j])
+		if ki != kj {
+			return ki < kj
+		}
+		return names[i] < names[j]
+	})
+	return names
+}
+
+func phaseSortKey(name string) int {
+	if name == Login.String() {
+		return -1
+	}
+	if p, ok := ParsePhase(name); ok {
+		return int(p)
+	}
+	return int(NumPhases)
+}
+
+// sidePhase is one phase's values on one side: the pooled distribution and
+// each run's own.
+type sidePhase struct {
+	pooled *cdist
+	runs   []*cdist
+	hist   string // pooled, encoded (for plots)
+}
+
+func collectPhase(runs []*Run, name string) (*sidePhase, error) {
+	var hs []string
+	for _, r := range runs {
+		for i := range r.Phases {
+			if r.Phases[i].Name == name && r.Phases[i].Hist != "" {
+				hs = append(hs, r.Phases[i].Hist)
+			}
+		}
+	}
+	if len(hs) == 0 {
+		return nil, nil
+	}
+	sp := &sidePhase{}
+	for _, s := range hs {
+		h, err := vizDecodeHist(s)
+		if err != nil {
+			return nil, fmt.Errorf("phase %s: %w", name, err)
+		}
+		if h.TotalCount() > 0 {
+			sp.runs = append(sp.runs, newCdist(h))
+		}
+	}
+	pooled, err := vizMerge(hs)
+	if err != nil {
+		return nil, fmt.Errorf("phase %s: %w", name, err)
+	}
+	sp.pooled = newCdist(pooled)
+	if len(hs) == 1 {
+		sp.hist = hs[0]
+	} else if enc, err := pooled.Encode(vizEncodingCookie); err == nil {
+		sp.hist = string(enc)
+	}
+	if sp.pooled.n == 0 {
+		return nil, nil
+	}
+	return sp, nil
+}
+
+func comparePhase(name string, a, b *sidePhase, opt CompareOptions) PhaseComparison {
+	pc := PhaseComparison{Phase: name}
+	if a != nil {
+		pc.CountA, pc.histA = a.pooled.n, a.hist
+	}
+	if b != nil {
+		pc.CountB, pc.histB = b.pooled.n, b.hist
+	}
+	switch {
+	case a == nil:
+		pc.Verdict = OnlyInB
+		return pc
+	case b == nil:
+		pc.Verdict = OnlyInA
+		return pc
+	}
+	for _, p := range opt.Percentiles {
+		pc.Percentiles = append(pc.Percentiles, comparePercentile(name, p, a, b, opt))
+	}
+	return pc
+}
+
+// judge turns every percentile's estimate into an interval and a verdict.
+// The intervals are Bonferroni-adjusted over all judged percentiles of all
+// phases, so that when nothing changed the whole comparison (and so the exit
+// code of a CI gate) is wrongly called faster or slower with probability at
+// most 1 - Confidence.
+func (c *Comparison) judge() {
+	tests := 0
+	for _, p := range c.Phases {
+		for _, q := range p.Percentiles {
+			if q.Judged {
+				tests++
+			}
+		}
+	}
+	alpha := 1 - c.Confidence
+	if tests > 1 {
+		alpha /= float64(tests)
+	}
+	for i := range c.Phases {
+		p := &c.Phases[i]
+		if len(p.Percentiles) == 0 {
+			continue // only on one side
+		}
+		judged, slower, faster := 0, false, false
+		for j := range p.Percentiles {
+			q := &p.Percentiles[j]
+			crit := zQuantile(1 - alpha/2)
+			if !math.IsInf(q.df, 1) {
+				crit = tQuantile(1-alpha/2, q.df)
+			}
+			d := logUs(q.B) - logUs(q.A)
+			q.Low, q.High = math.Exp(d-crit*q.se)-1, math.Exp(d+crit*q.se)-1
+			if !q.Judged {
+				q.Verdict = TooFew
+				continue
+			}
+			judged++
+			switch {
+			case q.Low > 0 && q.Change > c.Threshold:
+				q.Verdict, slower = Slower, true
+			case q.High < 0 && q.Change < -c.Threshold:
+				q.Verdict, faster = Faster, true
+			default:
+				q.Verdict = NoChange
+			}
+		}
+		switch {
+		case judged == 0:
+			p.Verdict = TooFew
+		case slower && faster:
+			p.Verdict = Mixed
+		case slower:
+			p.Verdict = Slower
+		case faster:
+			p.Verdict = Faster
+		default:
+			p.Verdict = NoChange
+		}
+	}
+}
+
+func tailOK(n int64, p float64, minTail int) bool {
+	// The tolerance keeps 100·(1-0.9) = 9.999… from failing a tail of 10.
+	return float64(n)*(1-p/100) >= float64(minTail)-1e-6
+}
+
+// comparePercentile estimates one percentile on both sides, the log of
+// their ratio and its standard error: sampling noise from the bootstrap of
+// each side's pooled histogram, plus the run-to-run spread when a side has
+// several runs. df is the Welch–Satterthwaite degrees of freedom of that
+// standard error (+Inf when it rests on the histograms alone).
+func comparePercentile(phase string, p float64, a, b *sidePhase, opt CompareOptions) PercentileChange {
+	u := p / 100
+	ka, kb := quantileRank(u, a.pooled.n), quantileRank(u, b.pooled.n)
+	qa, qb := a.pooled.atRank(ka), b.pooled.atRank(kb)
+	q := PercentileChange{
+		Percentile: p, A: qa, B: qb,
+		Change: math.Exp(logUs(qb)-logUs(qa)) - 1,
+		Judged: tailOK(a.pooled.n, p, opt.MinTail) && tailOK(b.pooled.n, p, opt.MinTail),
+		df:     math.Inf(1),
+	}
+
+	// One generator per phase and percentile, seeded from their names, so a
+	// result does not depend on which other phases were compared.
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s/%g", phase, p)
+	r := rand.New(rand.NewPCG(opt.Seed, h.Sum64()))
+
+	reps := make([]float64, opt.Resamples)
+	varA := bootVar(r, a.pooled, ka, reps)
+	varB := bootVar(r, b.pooled, kb, reps)
+
+	q.se = math.Sqrt(varA + varB)
+
+	// Run-to-run spread: the variance of log(quantile) between the runs of a
+	// side, pooled over both sides as in a two-sample t-test. It contains the
+	// sampling noise of each run as well as whatever differs between runs, so
+	// it replaces the bootstrap's variance when it is larger; the interval
+	// then uses Student's t with the runs' degrees of freedom, because three
+	// runs say little about a spread.
+	s2A, dfA, cvA := runSpread(a, u)
+	s2B, dfB, cvB := runSpread(b, u)
+	q.SpreadA, q.SpreadB = cvA, cvB
+	if df := dfA + dfB; df > 0 {
+		s2 := (s2A*float64(dfA) + s2B*float64(dfB)) / float64(df)
+		runVar := s2 * (1/float64(len(a.runs)) + 1/float64(len(b.runs)))
+		q.se = math.Sqrt(math.Max(runVar, varA+varB))
+		q.df = float64(df)
+	}
+	return q
+}
+
+// bootVar returns the bootstrap variance of log(k-th smallest value) of d,
+// using len(reps) replicates stored in reps.
+func bootVar(r *rand.Rand, d *cdist, k int64, reps []float64) float64 {
+	for i := range reps {
+		reps[i] = logUs(bootQuantile(r, d, k))
+	}
+	_, v := meanVar(reps)
+	return v
+}
+
+// runSpread returns the sample variance of log(quantile u) over one side's
+// runs, its degrees of freedom (runs - 1; 0 with one run) and the
+// coefficient of variation of the runs' quantiles for display.
+func runSpread(s *sidePhase, u float64) (s2 float64, df int, cv float64) {
+	m := len(s.runs)
+	if m < 2 {
+		return 0, 0, 0
+	}
+	logs := make([]float64, m)
+	for i, d := range s.runs {
+		logs[i] = logUs(d.quantile(u))
+	}
+	_, s2 = meanVar(logs)
+	return s2, m - 1, math.Sqrt(math.Exp(s2) - 1)
+}
+
+// compareFailures compares failure rates with the Agresti–Caffo interval for
+// a difference of proportions (add one success and one failure to each side),
+// which keeps its coverage when failures are rare.
+func compareFailures(a, b Side, opt CompareOptions) FailureChange {
+	var f FailureChange
+	if a.Attempted > 0 {
+		f.RateA = float64(a.Failed) / float64(a.Attempted)
+	}
+	if b.Attempted > 0 {
+		f.RateB = float64(b.Failed) / float64(b.Attempted)
+	}
+	f.Diff = f.RateB - f.RateA
+	if a.Attempted == 0 || b.Attempted == 0 {
+		f.Verdict = TooFew
+		return f
+	}
+	pa := (float64(a.Failed) + 1) / (float64(a.Attempted) + 2)
+	pb := (float64(b.Failed) + 1) / (float64(b.Attempted) + 2)
+	se := math.Sqrt(pa*(1-pa)/(float64(a.Attempted)+2) + pb*(1-pb)/(float64(b.Attempted)+2))
+	z := zQuantile(1 - (1-opt.Confidence)/2)
+	f.Low, f.High = pb-pa-z*se, pb-pa+z*se
+	switch {
+	case f.Low > 0 && f.Diff > opt.FailThreshold:
+		f.Verdict = MoreFailures
+	case f.High < 0 && f.Diff < -opt.FailThreshold:
+		f.Verdict = FewerFailures
+	default:
+		f.Verdict = NoChange
+	}
+	return f
+}

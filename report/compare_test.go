@@ -1,0 +1,499 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// The -update flag rewrites golden files. Another test file of this package
+// may define it too, so define it only if nobody has.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files in testdata/")
+	}
+}
+
+func updateGolden() bool {
+	f := flag.Lookup("update")
+	if f == nil {
+		return false
+	}
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return false
+	}
+	b, _ := g.Get().(bool)
+	return b
+}
+
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if updateGolden() {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from golden file (run go test -update after checking):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func verdicts(c *Comparison) map[string]Verdict {
+	m := map[string]Verdict{}
+	for _, p := range c.Phases {
+		m[p.Phase] = p.Verdict
+	}
+	return m
+}
+
+func TestCompareSameRunIsNoChange(t *testing.T) {
+	a := synthRun(t, synthSpec{Seed: 1, Steps: true})
+	c, err := Compare([]*Run{a}, []*Run{a}, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Phases) != 13 {
+		t.Fatalf("got %d phases, want 13", len(c.Phases))
+	}
+	if c.Phases[0].Phase != "login" {
+		t.Errorf("first phase %q, want login (the headline)", c.Phases[0].Phase)
+	}
+	for _, p := range c.Phases {
+		if p.Verdict != NoChange {
+			t.Errorf("%s: verdict %q comparing a run with itself", p.Phase, p.Verdict)
+		}
+		for _, q := range p.Percentiles {
+			if q.Change != 0 || q.Low > 0 || q.High < 0 {
+				t.Errorf("%s p%v: change %v [%v, %v], want 0 inside the interval", p.Phase, q.Percentile, q.Change, q.Low, q.High)
+			}
+		}
+	}
+	if c.Regressed(0.05) {
+		t.Error("Regressed comparing a run with itself")
+	}
+}
+
+// falseAlarmRates compares reps pairs of independent runs from the same
+// generator and returns, per phase, the share called anything but "no
+// significant change".
+func falseAlarmRates(t *testing.T, reps, runsPerSide int, runScale float64) (perPhase map[string]float64, anyPhase, regressed float64) {
+	t.Helper()
+	alarms := map[string]int{}
+	regressions, anyAlarm := 0, 0
+	seed := uint64(1000)
+	for i := 0; i < reps; i++ {
+		side := func() []*Run {
+			var rs []*Run
+			for j := 0; j < runsPerSide; j++ {
+				seed++
+				rs = append(rs, synthRun(t, synthSpec{Seed: seed, Seconds: 10, Rate: 200, Steps: true, NoIntervals: true,
+					Scale: runScaleFor(seed, runScale)}))
+			}
+			return rs
+		}
+		a, b := side(), side()
+		c, err := Compare(a, b, CompareOptions{Resamples: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		alarm := false
+		for _, p := range c.Phases {
+			if p.Verdict != NoChange {
+				alarms[p.Phase]++
+				alarm = true
+			} else {
+				alarms[p.Phase] += 0
+			}
+		}
+		if alarm {
+			anyAlarm++
+		}
+		if c.Regressed(c.Threshold) {
+			regressions++
+		}
+	}
+	perPhase = map[string]float64{}
+	for p, n := range alarms {
+		perPhase[p] = float64(n) / float64(reps)
+	}
+	return perPhase, float64(anyAlarm) / float64(reps), float64(regressions) / float64(reps)
+}
+
+// runScaleFor gives each run its own multiplier around 1 (log-normal with
+// sigma s): the run-to-run variation real servers show.
+func runScaleFor(seed uint64, s float64) float64 {
+	if s == 0 {
+		return 1
+	}
+	r := rand.New(rand.NewPCG(seed, 77))
+	return math.Exp(s * r.NormFloat64())
+}
+
+func logRates(t *testing.T, rates map[string]float64) float64 {
+	names := make([]string, 0, len(rates))
+	for n := range rates {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	worst := 0.0
+	var sb strings.Builder
+	for _, n := range names {
+		sb.WriteString(n + "=" + trimFloat(100*rates[n], 2) + "% ")
+		worst = math.Max(worst, rates[n])
+	}
+	t.Logf("false alarms per phase: %s", sb.String())
+	return worst
+}
+
+// TestCompareFalseAlarmRate: two independent samples of the same generator
+// must almost always be "no significant change".
+func TestCompareFalseAlarmRate(t *testing.T) {
+	reps := 200
+	if testing.Short() {
+		reps = 40
+	}
+	rates, anyPhase, regr := falseAlarmRates(t, reps, 1, 0)
+	worst := logRates(t, rates)
+	t.Logf("%d pairs of 2000 sessions: worst phase false-alarm rate %.1f%%, any phase %.1f%%, Regressed(5%%) %.1f%%",
+		reps, 100*worst, 100*anyPhase, 100*regr)
+	if worst > 0.05 || regr > 0.05 {
+		t.Errorf("worst per-phase false-alarm rate %.1f%%, regressions %.1f%%: want <= 5%%", 100*worst, 100*regr)
+	}
+}
+
+// TestCompareFalseAlarmRateRuns: several runs per side, each with its own
+// ±5% offset, as happens between runs of a real server. The run-to-run term
+// must absorb it.
+func TestCompareFalseAlarmRateRuns(t *testing.T) {
+	reps := 100
+	if testing.Short() {
+		reps = 20
+	}
+	rates, anyPhase, regr := falseAlarmRates(t, reps, 3, 0.05)
+	worst := logRates(t, rates)
+	t.Logf("%d pairs of 3+3 runs with 5%% run-to-run spread: worst phase false-alarm rate %.1f%%, any phase %.1f%%, Regressed(5%%) %.1f%%",
+		reps, 100*worst, 100*anyPhase, 100*regr)
+	if worst > 0.05 || regr > 0.05 {
+		t.Errorf("worst per-phase false-alarm rate %.1f%%, regressions %.1f%%: want <= 5%%", 100*worst, 100*regr)
+	}
+}
+
+func TestCompareDetectsShift(t *testing.T) {
+	reps := 50
+	if testing.Short() {
+		reps = 10
+	}
+	detected, other := 0, 0
+	for i := 0; i < reps; i++ {
+		seed := uint64(5000 + 2*i)
+		a := synthRun(t, synthSpec{Seed: seed, Seconds: 10, Rate: 200, Steps: true, NoIntervals: true})
+		b := synthRun(t, synthSpec{Seed: seed + 1, Seconds: 10, Rate: 200, Steps: true, NoIntervals: true,
+			Shift: map[string]float64{"ns.usr.s": 2000}})
+		c, err := Compare([]*Run{a}, []*Run{b}, CompareOptions{Resamples: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := verdicts(c)
+		if v["ns.usr.s"] == Slower {
+			detected++
+		}
+		for name, got := range v {
+			switch name {
+			case "ns.usr.s", "login", "session":
+				// login and session contain ns.usr.s: +2ms on ~3.5ms moves them too.
+				if got != Slower {
+					t.Errorf("rep %d: %s verdict %q, want slower", i, name, got)
+				}
+			default:
+				if got != NoChange {
+					other++
+				}
+			}
+		}
+		if !c.Regressed(0.05) {
+			t.Errorf("rep %d: Regressed false with +2ms on ns.usr.s", i)
+		}
+	}
+	t.Logf("+2ms on ns.usr.s: detected in %d/%d pairs; other phases flagged %d times of %d", detected, reps, other, reps*10)
+	if detected != reps {
+		t.Errorf("detected %d/%d", detected, reps)
+	}
+	if other > reps*10/20 {
+		t.Errorf("unshifted phases flagged %d times of %d", other, reps*10)
+	}
+}
+
+// TestCompareDetectsShiftRuns: +2ms on ns.usr.s stands out of a 5%
+// run-to-run spread with three runs per side.
+func TestCompareDetectsShiftRuns(t *testing.T) {
+	side := func(seed uint64, shift map[string]float64) []*Run {
+		var rs []*Run
+		for j := uint64(0); j < 3; j++ {
+			rs = append(rs, synthRun(t, synthSpec{Seed: seed + j, Seconds: 10, Rate: 200, NoIntervals: true,
+				Scale: runScaleFor(seed+j, 0.05), Shift: shift}))
+		}
+		return rs
+	}
+	c, err := Compare(side(100, nil), side(200, map[string]float64{"ns.usr.s": 2000}), CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range c.Phases {
+		want := NoChange
+		if p.Phase == "ns.usr.s" {
+			want = Slower
+		}
+		if p.Phase == "login" || p.Phase == "session" {
+			continue // +2ms on ~3.4ms: large, but whether 3 runs resolve it at this level is not the point
+		}
+		if p.Verdict != want {
+			t.Errorf("%s: %q, want %q", p.Phase, p.Verdict, want)
+		}
+		for _, q := range p.Percentiles {
+			if q.df != 4 {
+				t.Errorf("%s p%v: df %v, want 4 (3+3 runs)", p.Phase, q.Percentile, q.df)
+			}
+		}
+	}
+}
+
+func TestCompareFasterAndFailures(t *testing.T) {
+	slow := synthRun(t, synthSpec{Seed: 1, Shift: map[string]float64{"ds.usr": 1000}})
+	fast := synthRun(t, synthSpec{Seed: 2, FailRate: 0.05})
+	c, err := Compare([]*Run{slow}, []*Run{fast}, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := verdicts(c)
+	if v["ds.usr"] != Faster || v["login"] != Faster {
+		t.Errorf("ds.usr %q, login %q: want faster", v["ds.usr"], v["login"])
+	}
+	if c.Failures.Verdict != MoreFailures {
+		t.Errorf("failures verdict %q, want %q (%+v)", c.Failures.Verdict, MoreFailures, c.Failures)
+	}
+	if !c.Regressed(0.05) {
+		t.Error("Regressed false with 5% more failures")
+	}
+	// The reverse: fewer failures, slower.
+	c, err = Compare([]*Run{fast}, []*Run{slow}, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Failures.Verdict != FewerFailures || verdicts(c)["ds.usr"] != Slower {
+		t.Errorf("reverse: failures %q, ds.usr %q", c.Failures.Verdict, verdicts(c)["ds.usr"])
+	}
+}
+
+func TestCompareThreshold(t *testing.T) {
+	// +8% on every phase of 10000 logins is clearly resolved at p50:
+	// slower with a 5% threshold, no significant change with a 10% one.
+	a := synthRun(t, synthSpec{Seed: 11, Seconds: 40, Rate: 250, NoIntervals: true})
+	b := synthRun(t, synthSpec{Seed: 12, Seconds: 40, Rate: 250, NoIntervals: true, Scale: 1.08})
+	for _, tc := range []struct {
+		threshold float64
+		want      Verdict
+		regressed bool
+	}{{0.05, Slower, true}, {0.10, NoChange, false}} {
+		c, err := Compare([]*Run{a}, []*Run{b}, CompareOptions{Threshold: tc.threshold, Percentiles: []float64{50}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := verdicts(c)["login"]; got != tc.want {
+			t.Errorf("threshold %v: login %q, want %q (%+v)", tc.threshold, got, tc.want, c.Phases[0].Percentiles[0])
+		}
+		if got := c.Regressed(tc.threshold); got != tc.regressed {
+			t.Errorf("threshold %v: Regressed %v, want %v", tc.threshold, got, tc.regressed)
+		}
+	}
+}
+
+func TestComparePhasesOnOneSide(t *testing.T) {
+	a := synthRun(t, synthSpec{Seed: 1, Steps: true})
+	b := synthRun(t, synthSpec{Seed: 2})
+	c, err := Compare([]*Run{a}, []*Run{b}, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := verdicts(c)
+	if v["ns.syn"] != OnlyInA || v["ns.chg"] != OnlyInA {
+		t.Errorf("ns.syn %q ns.chg %q, want %q", v["ns.syn"], v["ns.chg"], OnlyInA)
+	}
+	c, err = Compare([]*Run{b}, []*Run{a}, CompareOptions{Phases: []string{"login", "ns.syn"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Phases) != 2 || c.Phases[0].Phase != "login" || c.Phases[1].Verdict != OnlyInB {
+		t.Errorf("restricted phases: %+v", c.Phases)
+	}
+}
+
+func TestCompareTooFewValues(t *testing.T) {
+	// 100 values: p99 has 1 value beyond it, p99.9 none; neither is judged.
+	a := synthRun(t, synthSpec{Seed: 1, Seconds: 1, Rate: 100})
+	b := synthRun(t, synthSpec{Seed: 2, Seconds: 1, Rate: 100, Scale: 3})
+	c, err := Compare([]*Run{a}, []*Run{b}, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range c.Phases[0].Percentiles {
+		want := q.Percentile <= 90
+		if q.Judged != want {
+			t.Errorf("p%v judged %v, want %v", q.Percentile, q.Judged, want)
+		}
+		if !q.Judged && q.Verdict != TooFew {
+			t.Errorf("p%v verdict %q", q.Percentile, q.Verdict)
+		}
+	}
+	if c.Phases[0].Verdict != Slower {
+		t.Errorf("login 3x slower on 100 values: %q", c.Phases[0].Verdict)
+	}
+}
+
+func TestCompareErrors(t *testing.T) {
+	a := synthRun(t, synthSpec{Seed: 1, Seconds: 1})
+	bad := *a
+	bad.Phases = append([]PhaseResult(nil), a.Phases...)
+	bad.Phases[0].Hist = "not base64!"
+	for _, tc := range []struct {
+		name string
+		a, b []*Run
+		opt  CompareOptions
+	}{
+		{"empty side", nil, []*Run{a}, CompareOptions{}},
+		{"nil run", []*Run{nil}, []*Run{a}, CompareOptions{}},
+		{"bad histogram", []*Run{a}, []*Run{&bad}, CompareOptions{}},
+		{"confidence", []*Run{a}, []*Run{a}, CompareOptions{Confidence: 1.5}},
+		{"percentile", []*Run{a}, []*Run{a}, CompareOptions{Percentiles: []float64{100}}},
+		{"resamples", []*Run{a}, []*Run{a}, CompareOptions{Resamples: 10}},
+	} {
+		if _, err := Compare(tc.a, tc.b, tc.opt); err == nil {
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+}
+
+func TestCompareDeterministic(t *testing.T) {
+	a := synthRun(t, synthSpec{Seed: 1})
+	b := synthRun(t, synthSpec{Seed: 2})
+	var out [2]bytes.Buffer
+	for i := range out {
+		c, err := Compare([]*Run{a}, []*Run{b}, CompareOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteCompareJSON(&out[i], c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(out[0].Bytes(), out[1].Bytes()) {
+		t.Error("two comparisons of the same runs differ")
+	}
+}
+
+func TestWriteCompareTextGolden(t *testing.T) {
+	a := []*Run{synthRun(t, synthSpec{Seed: 1, Label: "build 41", Steps: true})}
+	b := []*Run{synthRun(t, synthSpec{Seed: 3, Label: "build 42", Steps: true, FailRate: 0.002,
+		Shift: map[string]float64{"ns.usr.s": 2000}})}
+	b[0].Health.Saturated = true
+	c, err := Compare(a, b, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteCompareText(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "compare.txt", buf.Bytes())
+
+	// Several runs per side, with too few of them for a good spread estimate.
+	a = append(a, synthRun(t, synthSpec{Seed: 4, Label: "build 41 again", Steps: true}))
+	c, err = Compare(a, b, CompareOptions{Phases: []string{"login", "ns.usr.s", "ns.syn"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	if err := WriteCompareText(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "compare_runs.txt", buf.Bytes())
+}
+
+func TestTQuantile(t *testing.T) {
+	// Reference values from the t table.
+	for _, tc := range []struct {
+		p, nu, want float64
+	}{
+		{0.975, 1, 12.706}, {0.975, 2, 4.303}, {0.975, 3, 3.182}, {0.975, 4, 2.776}, {0.975, 10, 2.228},
+		{0.975, 30, 2.042}, {0.995, 4, 4.604}, {0.995, 2, 9.925}, {0.9995, 5, 6.869}, {0.95, 7.5, 1.8749},
+	} {
+		got := tQuantile(tc.p, tc.nu)
+		if math.Abs(got-tc.want) > 0.002*tc.want {
+			t.Errorf("tQuantile(%v, %v) = %v, want %v", tc.p, tc.nu, got, tc.want)
+		}
+	}
+	if got := tQuantile(0.975, math.Inf(1)); math.Abs(got-1.95996) > 1e-4 {
+		t.Errorf("infinite df: %v", got)
+	}
+}
+
+func TestGammaRandMoments(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, a := range []float64{1, 2.5, 30, 5000} {
+		xs := make([]float64, 40000)
+		for i := range xs {
+			xs[i] = gammaRand(r, a)
+		}
+		m, v := meanVar(xs)
+		// Gamma(a,1) has mean a and variance a; 40000 draws pin the mean to
+		// about 1.5% of sqrt(a) (3 standard errors).
+		if math.Abs(m-a) > 3*math.Sqrt(a/40000)+1e-9 || math.Abs(v/a-1) > 0.05 {
+			t.Errorf("Gamma(%v): mean %v variance %v", a, m, v)
+		}
+	}
+}
+
+// TestBootQuantileMatchesResampling checks the Beta shortcut against the
+// bootstrap done the slow way: resample n values, sort, take the k-th.
+func TestBootQuantileMatchesResampling(t *testing.T) {
+	h := newSynthHist()
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 300; i++ {
+		h.RecordValue(int64(100 * math.Exp(0.6*r.NormFloat64())))
+	}
+	d := newCdist(h)
+	for _, p := range []float64{50, 90, 99} {
+		k := quantileRank(p/100, d.n)
+		const reps = 4000
+		fast, slow := make([]float64, reps), make([]float64, reps)
+		buf := make([]int64, d.n)
+		for i := 0; i < reps; i++ {
+			fast[i] = logUs(bootQuantile(r, d, k))
+			for j := range buf {
+				buf[j] = d.atRank(1 + r.Int64N(d.n)) // one recorded value, uniformly
+			}
+			sort.Slice(buf, func(a, b int) bool { return buf[a] < buf[b] })
+			slow[i] = logUs(buf[k-1])
+		}
+		mf, vf := meanVar(fast)
+		ms, vs := meanVar(slow)
+		if math.Abs(mf-ms) > 0.02 || math.Abs(math.Sqrt(vf/vs)-1) > 0.1 {
+			t.Errorf("p%v: Beta shortcut mean %.4f sd %.4f, resampling mean %.4f sd %.4f", p, mf, math.Sqrt(vf), ms, math.Sqrt(vs))
+		}
+	}
+}

@@ -1,0 +1,130 @@
+package report
+
+// Histogram helpers for the HTML writer and compare, on top of hist.go:
+// a flattened cumulative form for quantile look-ups and resampling, merging,
+// and latency formatting for plots.
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// vizDecodeHist decodes one PhaseResult.Hist or Interval.Hist string,
+// refusing other geometries (see DecodeHist).
+func vizDecodeHist(s string) (*hdrhistogram.Histogram, error) { return DecodeHist(s) }
+
+// cdist is a histogram flattened into its non-empty buckets, ascending: the
+// form quantile look-ups and resampling need. vals[i] is the bucket's highest
+// equivalent value (what HdrHistogram reports as a percentile's value), cum[i]
+// the number of values at or below it.
+type cdist struct {
+	vals []int64
+	cum  []int64
+	n    int64
+}
+
+// newCdist flattens h.
+func newCdist(h *hdrhistogram.Histogram) *cdist {
+	d := &cdist{}
+	var c int64
+	for _, b := range h.Distribution() {
+		if b.Count <= 0 {
+			continue
+		}
+		c += b.Count
+		d.vals = append(d.vals, b.To)
+		d.cum = append(d.cum, c)
+	}
+	d.n = c
+	return d
+}
+
+// atRank returns the value of the k-th smallest recorded value (1-based),
+// clamped to [1, n].
+func (d *cdist) atRank(k int64) int64 {
+	if d.n == 0 {
+		return 0
+	}
+	if k < 1 {
+		k = 1
+	}
+	if k > d.n {
+		k = d.n
+	}
+	i := sort.Search(len(d.cum), func(i int) bool { return d.cum[i] >= k })
+	return d.vals[i]
+}
+
+// quantile returns the value at fraction u in [0, 1] of the distribution,
+// with HdrHistogram's rank rule: the smallest value with at least
+// ceil(u·n) values at or below it.
+func (d *cdist) quantile(u float64) int64 {
+	return d.atRank(quantileRank(u, d.n))
+}
+
+// quantileRank is ceil(u·n), at least 1. The small tolerance keeps
+// 0.99·100 from becoming 100 through floating-point error.
+func quantileRank(u float64, n int64) int64 {
+	k := int64(math.Ceil(u*float64(n) - 1e-9))
+	if k < 1 {
+		k = 1
+	}
+	if k > n {
+		k = n
+	}
+	return k
+}
+
+// vizMerge decodes and merges every histogram in hs. It returns nil, nil
+// when hs is empty.
+func vizMerge(hs []string) (*hdrhistogram.Histogram, error) {
+	var acc *hdrhistogram.Histogram
+	for _, s := range hs {
+		h, err := vizDecodeHist(s)
+		if err != nil {
+			return nil, err
+		}
+		if acc == nil {
+			acc = h
+			continue
+		}
+		if dropped := acc.Merge(h); dropped != 0 {
+			return nil, fmt.Errorf("merge histograms: %d values outside the range", dropped)
+		}
+	}
+	return acc, nil
+}
+
+// vizEncodingCookie is the encoding of PhaseResult.Hist: V2 compressed,
+// which hdrhistogram-go returns already base64-encoded.
+const vizEncodingCookie = hdrhistogram.V2CompressedEncodingCookieBase
+
+// vizFmtUs formats a latency in µs with three significant digits and a unit
+// a reader takes in at a glance: 812µs, 1.23ms, 45.6ms, 1.23s.
+func vizFmtUs(us float64) string {
+	switch {
+	case us < 1000:
+		return trimFloat(us, 3) + "µs"
+	case us < 1e6:
+		return trimFloat(us/1e3, 3) + "ms"
+	default:
+		return trimFloat(us/1e6, 3) + "s"
+	}
+}
+
+// trimFloat formats v with sig significant digits (at least the integer
+// part), without an exponent.
+func trimFloat(v float64, sig int) string {
+	digits := 0
+	for a := math.Abs(v); a >= 1 && digits < sig; a /= 10 {
+		digits++
+	}
+	dec := sig - digits
+	if dec < 0 {
+		dec = 0
+	}
+	return fmt.Sprintf("%.*f", dec, v)
+}
