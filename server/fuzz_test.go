@@ -1,0 +1,71 @@
+package server
+
+import (
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fuzzConfig logs user0 in with the fixed challenge of MSNP.md §5, so the
+// fuzzer can reach the post-login states from the seeds.
+func fuzzConfig() Config {
+	cfg := goldenConfig()
+	cfg.DSAddr, cfg.UsersFile, cfg.Accounts, cfg.Password = "", "", 3, "password"
+	cfg.Contacts = 2
+	cfg.MaxLine = 256
+	cfg.ReadTimeout = 20 * time.Millisecond
+	cfg.IdleTimeout = 20 * time.Millisecond
+	cfg.CHLTimeout = 20 * time.Millisecond
+	return cfg
+}
+
+const fuzzLogin = "VER 1 MSNP7 MSNP6 CVR0\r\nINF 2\r\nUSR 3 MD5 I user0@example.com\r\n" +
+	"USR 4 MD5 S 7f919fab309532df353c901430df36fa\r\n"
+
+// FuzzConn feeds arbitrary client bytes to one connection of a real server
+// (over net.Pipe) and requires that the server neither panics nor hangs:
+// the connection must end and Close must return.
+func FuzzConn(f *testing.F) {
+	f.Add([]byte(fuzzLogin + "SYN 5 0\r\nCHG 6 NLN\r\nQRY 7 msmsgs@msnmsgr.com 32\r\n" +
+		"8f2f5a91b72102cd28355e9fc9000d6ePNG\r\nOUT\r\n"))
+	f.Add([]byte(fuzzLogin + "GTC 5 N\r\nBLP 6 BL\r\nCVR 7 a b c d e f\r\nUSR 8 MD5 I x\r\nVER 9 MSNP2\r\nPNG\r\n"))
+	f.Add([]byte("VER 1 MSNP2 CVR0\nINF 2\nUSR 3 MD5 I user1@example.com\nUSR 4 MD5 S 0\n"))
+	f.Add([]byte("MSG 1 N 5\r\nhello"))
+	f.Add([]byte("QRY 1 x 99999999\r\n"))
+	f.Add([]byte(strings.Repeat("A", 1000)))
+	f.Add([]byte("\r\n\r\n\t \r\nVER\r\nVER 99999999999 MSNP7\r\n"))
+	f.Add([]byte{0, 1, 2, 0xff, '\n'})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		s, err := New(fuzzConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cli, srv := net.Pipe()
+		if !s.start(srv, roleNS) {
+			t.Fatal("server closed")
+		}
+		go func() {
+			cli.Write(in)
+		}()
+		done := make(chan error, 1)
+		go func() {
+			_, err := io.Copy(io.Discard, cli)
+			done <- err
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("connection still open 10s after the input ended")
+		}
+		cli.Close()
+		closed := make(chan struct{})
+		go func() { s.Close(); close(closed) }()
+		select {
+		case <-closed:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Close hung")
+		}
+	})
+}
