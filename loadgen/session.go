@@ -592,14 +592,13 @@ func (s *session) holdAndLogout(c net.Conn) (report.Phase, error) {
 			qryTrID = 0
 			s.recordValue(report.Qry, p.now()-s.chlAt)
 		case cmd.Is("CHL"):
-			if qryTrID != 0 { // one request at a time: answer it after the ack
-				_ = s.async(cmd)
-				continue
-			}
-			_ = s.async(cmd)
+			_ = s.async(cmd) // stashed; answered below once no QRY is outstanding
 		default:
 			if err := s.async(cmd); err != nil {
 				s.closeConn(c)
+				if qryTrID != 0 {
+					return report.Qry, err
+				}
 				return report.Ping, err
 			}
 		}
