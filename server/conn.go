@@ -78,9 +78,16 @@ func (c *conn) serve() {
 	s := c.s
 	defer s.wg.Done()
 	defer c.finish()
-	c.rd = msnp.NewReader(c, msnp.FromClient, s.cfg.MaxLine+256)
-	c.rd.SetLimits(s.cfg.MaxLine, s.cfg.MaxPayload)
-	c.out = make([]byte, 0, 256)
+	// The reader and reply buffer are pooled: a login costs two short
+	// connections, and their buffers are the bulk of what they allocate.
+	if b, ok := s.bufs.Get().(*connBufs); ok {
+		c.rd, c.out = b.rd, b.out[:0]
+		c.rd.Reset(c)
+	} else {
+		c.rd = msnp.NewReader(c, msnp.FromClient, s.cfg.MaxLine+256)
+		c.rd.SetLimits(s.cfg.MaxLine, s.cfg.MaxPayload)
+		c.out = make([]byte, 0, 256)
+	}
 	c.lastCmd = time.Now()
 	for {
 		cmd, err := c.rd.Next()
@@ -134,7 +141,21 @@ func (c *conn) finish() {
 	if c.timer != nil {
 		c.timer.Stop()
 	}
+	if c.rd != nil {
+		c.rd.Reset(nil)
+		if cap(c.out) > outKeep {
+			c.out = nil
+		}
+		s.bufs.Put(&connBufs{rd: c.rd, out: c.out})
+		c.rd, c.out = nil, nil
+	}
 	s.forget(c)
+}
+
+// connBufs are the per-connection buffers kept in Server.bufs.
+type connBufs struct {
+	rd  *msnp.Reader
+	out []byte
 }
 
 // Read is the Reader's source: it keeps the connection's read deadline at

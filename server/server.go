@@ -57,6 +57,7 @@ type Server struct {
 	closeOnce sync.Once
 	wg        sync.WaitGroup
 	refusing  atomic.Int32
+	bufs      sync.Pool // *connBufs
 
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
