@@ -29,7 +29,7 @@ const (
 	NSSyn  Phase = "ns.syn"   // SYN (normally a small list ending with RL i==n)
 	NSChg  Phase = "ns.chg"   // CHG (normally the echo and one ILN)
 	Ping   Phase = "ping"     // PNG while the session is held (normally QNG)
-	Qry    Phase = "qry"      // QRY, the answer to a CHL the server sends after the CHG echo
+	Qry    Phase = "qry"      // QRY, the answer to a CHL the server sends after the CHG echo (only when the Script's Phase is Qry)
 )
 
 // Phases lists every Phase in login order.
@@ -245,7 +245,7 @@ func badPayload(arg string) ([]byte, error) {
 	var length string
 	switch kind {
 	case "long":
-		length = strconv.Itoa(n + 64)
+		length = strconv.Itoa(n + 4096) // more than any reply that follows
 	case "short":
 		length = "5"
 	case "negative":

@@ -269,7 +269,7 @@ func (h *conn) reply(cmd *msnp.Command, trid uint32) (closeAfter bool) {
 	case cmd.Is("CHG"):
 		out = msnp.AppendCHG(out, trid, cmd.Arg(0))
 		out = msnp.AppendILN(out, trid, "NLN", "bob@example.com", "Bob")
-		if h.s.sc.Phase == Qry && h.s.sc.Action != None {
+		if h.s.sc.Phase == Qry {
 			out = msnp.AppendCHL(out, []byte("15570131571988941333"))
 			h.s.challenges.Add(1)
 		}
