@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/msnbench/msnbench/msnp"
+	"github.com/msnbench/msnbench/server"
+)
+
+func TestParseDialectList(t *testing.T) {
+	tests := []struct {
+		in   string
+		want msnp.DialectSet
+		bad  bool
+	}{
+		{in: "MSNP2-MSNP7", want: msnp.DialectSetRange(2, 7)},
+		{in: "MSNP7", want: msnp.DialectSetRange(7, 7)},
+		{in: "msnp2, MSNP5-MSNP7", want: msnp.DialectSet{Bits: 1<<2 | 1<<5 | 1<<6 | 1<<7}},
+		{in: "2-4", want: msnp.DialectSetRange(2, 4)},
+		{in: "MSNP8", bad: true},
+		{in: "MSNP7-MSNP2", bad: true},
+		{in: "CVR0", bad: true},
+		{in: "", bad: true},
+	}
+	for _, tt := range tests {
+		got, err := parseDialectList(tt.in)
+		if (err != nil) != tt.bad || (!tt.bad && got != tt.want) {
+			t.Errorf("parseDialectList(%q) = %+v, %v; want %+v (error: %v)", tt.in, got, err, tt.want, tt.bad)
+		}
+	}
+}
+
+func TestParsePhaseDelays(t *testing.T) {
+	got, err := parsePhaseDelays("ns.usr.s=5ms, ns.syn=1s")
+	if err != nil || len(got) != 2 || got[server.PhaseNSUSRS] != 5*time.Millisecond || got[server.PhaseSYN] != time.Second {
+		t.Errorf("got %v, %v", got, err)
+	}
+	for _, bad := range []string{"ns.usr.s", "nope=1ms", "ns.syn=-1s", "ns.syn=fast"} {
+		if _, err := parsePhaseDelays(bad); err == nil {
+			t.Errorf("parsePhaseDelays(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestServeFlagErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"--dialects", "MSNP9"},
+		{"--phase-delay", "x"},
+		{"--error-phases", "nowhere"},
+		{"--users", "/nonexistent/users.txt"},
+		{"--ns", "not-an-address"},
+		{"--error-rate", "0.5", "--error-code", "7"},
+		{"extra"},
+		{"--no-such-flag"},
+	} {
+		var stderr strings.Builder
+		if code := runServe(context.Background(), args, io.Discard, &stderr); code != exitUsage {
+			t.Errorf("serve %q: exit %d, want %d (stderr %q)", args, code, exitUsage, stderr.String())
+		}
+	}
+}
+
+// TestServe starts `msnbench serve` on random ports, logs in through the
+// printed dispatch address, waits for a counters line and stops it the way
+// Ctrl-C does.
+func TestServe(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	exit := make(chan int, 1)
+	go func() {
+		exit <- runServe(ctx, []string{"--ds", "127.0.0.1:0", "--ns", "127.0.0.1:0", "--accounts", "3",
+			"--password", "pw", "--contacts", "2", "--chl", "--stats-every", "20ms"}, pw, io.Discard)
+		pw.Close()
+	}()
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			default: // the test stopped reading; keep draining
+			}
+		}
+		close(lines)
+	}()
+	next := func() string {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("serve ended early")
+			}
+			return l
+		case <-time.After(20 * time.Second):
+			t.Fatal("no output from serve")
+		}
+		return ""
+	}
+	first := next()
+	if !strings.HasPrefix(first, "listening ds=127.0.0.1:") || !strings.Contains(first, " ns=127.0.0.1:") ||
+		!strings.Contains(first, "accounts=3") {
+		t.Fatalf("first line %q", first)
+	}
+	ds := strings.Fields(first)[1][len("ds="):]
+	if err := serveLogin(ds, "user1@example.com", "pw"); err != nil {
+		t.Fatalf("login through %s: %v", ds, err)
+	}
+	for {
+		l := next()
+		if strings.HasPrefix(l, "stats ") && strings.Contains(l, " logins=1 ") {
+			break
+		}
+	}
+	cancel()
+	for l := range lines {
+		if strings.HasPrefix(l, "stopped ") {
+			if !strings.Contains(l, " logins=1 ") {
+				t.Errorf("final line %q", l)
+			}
+			if code := <-exit; code != exitOK {
+				t.Errorf("exit %d", code)
+			}
+			return
+		}
+	}
+	t.Fatal("no stopped line")
+}
+
+// serveLogin is a minimal login: VER, INF, USR I, XFR, and the same on the
+// notification server up to USR OK.
+func serveLogin(addr, email, password string) error {
+	for hop := 0; hop < 2; hop++ {
+		nc, err := net.DialTimeout("tcp", addr, 10*time.Second)
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		nc.SetDeadline(time.Now().Add(20 * time.Second))
+		rd := msnp.NewReader(nc, msnp.FromServer, 0)
+		xchg := func(line string) (*msnp.Command, error) {
+			if _, err := nc.Write([]byte(line + "\r\n")); err != nil {
+				return nil, err
+			}
+			return rd.Next()
+		}
+		if _, err := xchg("VER 1 MSNP7 CVR0"); err != nil {
+			return err
+		}
+		if _, err := xchg("INF 2"); err != nil {
+			return err
+		}
+		r, err := xchg("USR 3 MD5 I " + email)
+		if err != nil {
+			return err
+		}
+		if r.Is("XFR") {
+			addr = string(r.Arg(1))
+			continue
+		}
+		var h [32]byte
+		msnp.LoginHash(&h, r.Arg(2), []byte(password))
+		ok, err := xchg("USR 4 MD5 S " + string(h[:]))
+		if err != nil {
+			return err
+		}
+		if string(ok.Arg(0)) != "OK" {
+			return &net.AddrError{Err: "no USR OK: " + string(ok.Line), Addr: addr}
+		}
+		return nil
+	}
+	return io.ErrUnexpectedEOF
+}
