@@ -45,7 +45,13 @@ type Server struct {
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
 	closed bool
+
+	recMu    sync.Mutex
+	received []byte // what clients sent, up to maxRecord bytes
 }
+
+// maxRecord caps Received: enough for a few hundred logins.
+const maxRecord = 1 << 20
 
 // Stats are the server's counters.
 type Stats struct {
@@ -102,6 +108,33 @@ func (s *Server) RefusedAddr() string { return s.refused }
 func (s *Server) Stats() Stats {
 	return Stats{Accepted: s.accepted.Load(), Open: s.open.Load(), Fired: s.fired.Load(),
 		Logins: s.logins.Load(), Challenges: s.challenges.Load()}
+}
+
+// Received returns a copy of every byte clients sent so far (all
+// connections, in arrival order per read, at most 1 MiB), so a test can
+// check what went over the wire, for example that no password did.
+func (s *Server) Received() []byte {
+	s.recMu.Lock()
+	defer s.recMu.Unlock()
+	return append([]byte(nil), s.received...)
+}
+
+// recorder is an io.Reader that copies what it reads into the Server.
+type recorder struct {
+	s *Server
+	r io.Reader
+}
+
+func (r recorder) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if n > 0 {
+		r.s.recMu.Lock()
+		if room := maxRecord - len(r.s.received); room > 0 {
+			r.s.received = append(r.s.received, p[:min(n, room)]...)
+		}
+		r.s.recMu.Unlock()
+	}
+	return n, err
 }
 
 // Close stops both listeners, closes every connection and waits for every
@@ -180,7 +213,7 @@ func (s *Server) serve(c net.Conn, ns bool) {
 	defer s.wg.Done()
 	defer s.forget(c)
 	h := &conn{s: s, c: c, ns: ns, d: s.sc.Dialect}
-	rd := msnp.NewReader(c, msnp.FromClient, 0)
+	rd := msnp.NewReader(recorder{s, c}, msnp.FromClient, 0)
 	for {
 		cmd, err := rd.Next()
 		if err != nil {

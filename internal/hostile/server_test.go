@@ -120,6 +120,13 @@ func TestCorrectLogin(t *testing.T) {
 	if st := s.Stats(); st.Logins != 1 || st.Accepted != 2 || st.Fired != 0 {
 		t.Fatalf("stats %+v", st)
 	}
+	got := string(s.Received())
+	for _, want := range []string{"VER 1 MSNP7 MSNP6 CVR0\r\n", "USR 7 MD5 S 7f919fab309532df353c901430df36fa\r\n",
+		"PNG\r\nOUT\r\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Received() lacks %q:\n%s", want, got)
+		}
+	}
 }
 
 func TestDialects(t *testing.T) {
