@@ -1,9 +1,7 @@
 package loadgen
 
 import (
-	"errors"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,6 +51,9 @@ type session struct {
 	sm    report.Sample
 	warm  bool
 
+	src connReader // the Reader's source: the connection, plus the hold timer
+	hs  holdState
+
 	mu       sync.Mutex // guards conn against abort/wake from the engine
 	conn     net.Conn
 	canceled atomic.Bool // the run is being torn down: fail fast
@@ -73,7 +74,8 @@ const writeBufSize = 512
 
 func newSession(p *params, shard int) *session {
 	s := &session{p: p, shard: shard, wbuf: make([]byte, 0, writeBufSize)}
-	s.rd = msnp.NewReader(nil, msnp.FromServer, msnp.DefaultBufSize)
+	s.src.s = s
+	s.rd = msnp.NewReader(&s.src, msnp.FromServer, msnp.DefaultBufSize)
 	return s
 }
 
@@ -224,7 +226,8 @@ func (s *session) login(handle, password []byte) (net.Conn, report.Phase, error)
 			return nil, ph[0], err
 		}
 		s.setConn(c)
-		s.rd.Reset(c)
+		s.src.c = c
+		s.rd.Reset(&s.src)
 		dur[0] = t1 - t0
 
 		// VER
@@ -509,121 +512,6 @@ func (s *session) logout(c net.Conn) {
 	s.wbuf = msnp.AppendOUT(s.wbuf[:0], "")
 	_, _ = c.Write(s.wbuf)
 	s.closeConn(c)
-}
-
-// holdAndLogout keeps a logged-in session open for the hold time: PNG
-// every ping interval (timed until QNG), CHL answered with QRY, everything
-// else skipped; then OUT. It returns the phase and error if the session
-// ended early (kicked, closed, ping timeout); stopHold ends it cleanly.
-func (s *session) holdAndLogout(c net.Conn) (report.Phase, error) {
-	p := s.p
-	s.holding.Store(true)
-	defer s.holding.Store(false)
-	now := time.Now()
-	end := now.Add(p.hold)
-	nextPing := now.Add(p.ping)
-	var pingAt int64
-	var pingDue time.Time
-	pinging := false
-	var qryTrID uint32
-	var qryDue time.Time
-	for {
-		if p.stopHold.Load() || s.canceled.Load() {
-			break
-		}
-		now = time.Now()
-		if !now.Before(end) {
-			break
-		}
-		if pinging && !now.Before(pingDue) {
-			s.closeConn(c)
-			return report.Ping, os.ErrDeadlineExceeded
-		}
-		if qryTrID != 0 && !now.Before(qryDue) {
-			s.closeConn(c)
-			return report.Qry, os.ErrDeadlineExceeded
-		}
-		if !pinging && !now.Before(nextPing) {
-			s.wbuf = msnp.AppendPNG(s.wbuf[:0])
-			_ = c.SetWriteDeadline(now.Add(p.timeout))
-			if _, err := c.Write(s.wbuf); err != nil {
-				s.closeConn(c)
-				return report.Ping, err
-			}
-			pinging, pingAt, pingDue = true, p.now(), now.Add(p.timeout)
-			nextPing = now.Add(p.ping)
-		}
-		wake := end
-		if pinging {
-			wake = minTime(wake, pingDue)
-		} else {
-			wake = minTime(wake, nextPing)
-		}
-		if qryTrID != 0 {
-			wake = minTime(wake, qryDue)
-		}
-		_ = c.SetReadDeadline(wake)
-		if p.stopHold.Load() || s.canceled.Load() {
-			break
-		}
-		cmd, err := s.rd.Next()
-		if err != nil {
-			// A timeout is our timer firing. The Reader keeps read errors,
-			// so start it afresh; that is only safe with nothing buffered
-			// (a half-received command that stalls is a real timeout).
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() && s.rd.Buffered() == 0 && !s.canceled.Load() {
-				s.rd.Reset(c)
-				continue
-			}
-			s.closeConn(c)
-			if qryTrID != 0 {
-				return report.Qry, err
-			}
-			return report.Ping, err
-		}
-		switch {
-		case cmd.Is("QNG"):
-			if pinging {
-				pinging = false
-				s.recordValue(report.Ping, p.now()-pingAt)
-			}
-		case cmd.Is("QRY") && cmd.HasTrID && cmd.TrID == qryTrID:
-			qryTrID = 0
-			s.recordValue(report.Qry, p.now()-s.chlAt)
-		case cmd.Is("CHL"):
-			_ = s.async(cmd) // stashed; answered below once no QRY is outstanding
-		default:
-			if err := s.async(cmd); err != nil {
-				s.closeConn(c)
-				if qryTrID != 0 {
-					return report.Qry, err
-				}
-				return report.Ping, err
-			}
-		}
-		if s.chlPending && qryTrID == 0 {
-			s.chlPending = false
-			qryTrID = s.nextTrID()
-			msnp.QRYHash(&s.hash, s.chl[:s.chlLen], p.qryKey)
-			s.wbuf = msnp.AppendQRY(s.wbuf[:0], qryTrID, p.qryID, &s.hash)
-			qryDue = time.Now().Add(p.timeout)
-			_ = c.SetWriteDeadline(qryDue)
-			if _, err := c.Write(s.wbuf); err != nil {
-				s.closeConn(c)
-				return report.Qry, err
-			}
-		}
-	}
-	s.logout(c)
-	return 0, nil
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
 }
 
 func bytesEq(b []byte, s string) bool { return string(b) == s }

@@ -1,0 +1,189 @@
+package loadgen
+
+import (
+	"errors"
+	"net"
+	"os"
+	"time"
+
+	"github.com/msnbench/msnbench/msnp"
+	"github.com/msnbench/msnbench/report"
+)
+
+// Holding a session: after its steps, a session stays logged in for the
+// hold time, sends PNG every ping interval (timed until QNG), answers CHL
+// with QRY (timed from the CHL to the acknowledgement), skips everything
+// else, then logs out.
+//
+// The timer is the connection's read deadline. A deadline that fires
+// surfaces inside connReader.Read, which runs holdTick (send the PNG that is
+// due, check the ping and QRY timeouts, re-arm the deadline) and goes back
+// to reading. The msnp.Reader never sees those timeouts, so a command that
+// is half received when the timer fires (a slow server, a large payload)
+// is simply completed by the next read: nothing is lost and nothing needs
+// to be re-parsed.
+
+// holdState is one held session's timers.
+type holdState struct {
+	end      time.Time // end of the hold
+	nextPing time.Time // when the next PNG is due
+	pinging  bool      // a PNG waits for its QNG
+	pingAt   int64     // when it was sent (ns since run start)
+	pingDue  time.Time // when its QNG is late
+	qryTrID  uint32    // a QRY waits for its acknowledgement (0: none)
+	qryDue   time.Time
+	failed   report.Phase // the phase a timer failure belongs to
+}
+
+// errHoldDone ends a hold normally: its time is up or the run is ending.
+var errHoldDone = errors.New("hold done")
+
+// connReader is the msnp.Reader's source: the session's connection, which
+// during a hold also runs the hold timer on read timeouts.
+type connReader struct {
+	s      *session
+	c      net.Conn
+	inHold bool
+}
+
+func (r *connReader) Read(p []byte) (int, error) {
+	for {
+		n, err := r.c.Read(p)
+		if n > 0 || err == nil || !r.inHold {
+			return n, err
+		}
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			return n, err
+		}
+		if err := r.s.holdTick(); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// holdTick does what is due at the current time and re-arms the deadline
+// for the next thing that will be. It returns errHoldDone when the hold is
+// over, or the error that ends it early (with hs.failed set).
+func (s *session) holdTick() error {
+	p := s.p
+	h := &s.hs
+	c := s.src.c
+	if p.stopHold.Load() || s.canceled.Load() {
+		return errHoldDone
+	}
+	now := time.Now()
+	if !now.Before(h.end) {
+		return errHoldDone
+	}
+	if h.pinging && !now.Before(h.pingDue) {
+		h.failed = report.Ping
+		return os.ErrDeadlineExceeded
+	}
+	if h.qryTrID != 0 && !now.Before(h.qryDue) {
+		h.failed = report.Qry
+		return os.ErrDeadlineExceeded
+	}
+	if s.chlPending && h.qryTrID == 0 {
+		s.chlPending = false
+		h.qryTrID = s.nextTrID()
+		msnp.QRYHash(&s.hash, s.chl[:s.chlLen], p.qryKey)
+		s.wbuf = msnp.AppendQRY(s.wbuf[:0], h.qryTrID, p.qryID, &s.hash)
+		h.qryDue = now.Add(p.timeout)
+		_ = c.SetWriteDeadline(h.qryDue)
+		if _, err := c.Write(s.wbuf); err != nil {
+			h.failed = report.Qry
+			return err
+		}
+	}
+	if !h.pinging && !now.Before(h.nextPing) {
+		s.wbuf = msnp.AppendPNG(s.wbuf[:0])
+		_ = c.SetWriteDeadline(now.Add(p.timeout))
+		if _, err := c.Write(s.wbuf); err != nil {
+			h.failed = report.Ping
+			return err
+		}
+		h.pinging, h.pingAt, h.pingDue = true, p.now(), now.Add(p.timeout)
+		h.nextPing = now.Add(p.ping)
+	}
+	wake := h.end
+	if h.pinging {
+		wake = minTime(wake, h.pingDue)
+	} else {
+		wake = minTime(wake, h.nextPing)
+	}
+	if h.qryTrID != 0 {
+		wake = minTime(wake, h.qryDue)
+	}
+	_ = c.SetReadDeadline(wake)
+	// Checked after arming, so a wake from the engine in between is not
+	// lost: either its past deadline came after ours, or we see the flag.
+	if p.stopHold.Load() || s.canceled.Load() {
+		return errHoldDone
+	}
+	return nil
+}
+
+// holdAndLogout holds the logged-in session on c, then sends OUT. It
+// returns the phase and error if the hold ended early (kicked, closed,
+// a ping or QRY timeout, a server error); the end of the run ends it
+// cleanly.
+func (s *session) holdAndLogout(c net.Conn) (report.Phase, error) {
+	p := s.p
+	h := &s.hs
+	now := time.Now()
+	*h = holdState{end: now.Add(p.hold), nextPing: now.Add(p.ping)}
+	s.holding.Store(true)
+	s.src.inHold = true
+	defer func() {
+		s.src.inHold = false
+		s.holding.Store(false)
+	}()
+	err := s.holdTick()
+	for err == nil {
+		var cmd *msnp.Command
+		if cmd, err = s.rd.Next(); err != nil {
+			break
+		}
+		switch {
+		case cmd.Is("QNG"):
+			if h.pinging {
+				h.pinging = false
+				s.recordValue(report.Ping, p.now()-h.pingAt)
+			}
+		case cmd.Is("QRY") && cmd.HasTrID && cmd.TrID == h.qryTrID:
+			h.qryTrID = 0
+			s.recordValue(report.Qry, p.now()-s.chlAt)
+		default:
+			// CHL is stashed and answered by holdTick; OUT and an
+			// asynchronous XFR end the session.
+			if err = s.async(cmd); err != nil {
+				h.failed = report.Ping
+				if h.qryTrID != 0 {
+					h.failed = report.Qry
+				}
+				continue
+			}
+		}
+		err = s.holdTick()
+	}
+	if errors.Is(err, errHoldDone) {
+		s.logout(c)
+		return 0, nil
+	}
+	s.closeConn(c)
+	if h.failed == 0 { // a read error: blame what was outstanding
+		h.failed = report.Ping
+		if h.qryTrID != 0 {
+			h.failed = report.Qry
+		}
+	}
+	return h.failed, err
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
