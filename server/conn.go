@@ -44,6 +44,10 @@ type conn struct {
 	role role
 	rd   *msnp.Reader
 	out  []byte // reply being built
+	// big is the pooled buffer c.out uses during a large reply, and small
+	// the connection's own buffer meanwhile.
+	big   *bigBuf
+	small []byte
 
 	state      uint8
 	gotINF     bool
@@ -251,12 +255,35 @@ func (c *conn) wait(p Phase) bool {
 // writeOut writes c.out and empties it.
 func (c *conn) writeOut() bool {
 	ok := c.write(c.out, c.s.cfg.WriteTimeout)
-	if cap(c.out) > outKeep {
+	switch {
+	case c.big != nil:
+		c.big.b = c.out[:0]
+		c.s.big.Put(c.big)
+		c.big, c.out, c.small = nil, c.small[:0], nil
+	case cap(c.out) > outKeep:
 		c.out = make([]byte, 0, 256)
-	} else {
+	default:
 		c.out = c.out[:0]
 	}
 	return ok
+}
+
+// bigBuf is a large reply buffer in Server.big.
+type bigBuf struct{ b []byte }
+
+// useBigBuffer switches c.out to a pooled large buffer for one reply (a full
+// SYN), so held sessions keep only a small buffer and big replies do not
+// allocate; writeOut switches back.
+func (c *conn) useBigBuffer() {
+	if c.big != nil {
+		return
+	}
+	bb, _ := c.s.big.Get().(*bigBuf)
+	if bb == nil {
+		bb = &bigBuf{b: make([]byte, 0, 16<<10)}
+	}
+	c.big, c.small = bb, c.out
+	c.out = append(bb.b[:0], c.out...)
 }
 
 // write writes b under the write lock with a deadline; a failed write closes

@@ -257,6 +257,9 @@ func (c *conn) onSYN(cmd *msnp.Command, p Phase) bool {
 		c.out = msnp.AppendSYN(c.out, cmd.TrID, c.listVer)
 		return c.send(p)
 	}
+	if len(c.s.dir.offsets) > 0 {
+		c.useBigBuffer()
+	}
 	c.out = c.appendLists(c.out, cmd.TrID)
 	return c.send(p)
 }

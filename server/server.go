@@ -58,6 +58,7 @@ type Server struct {
 	wg        sync.WaitGroup
 	refusing  atomic.Int32
 	bufs      sync.Pool // *connBufs
+	big       sync.Pool // *bigBuf
 
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
