@@ -47,6 +47,8 @@ type Engine struct {
 
 	stop     chan struct{} // closed when no more sessions may start
 	stopOnce sync.Once
+	timeUp   chan struct{} // the end of the time (-d or stages) was reached by the schedule
+	timeOnce sync.Once
 
 	holdMu     sync.Mutex
 	holdFailed map[string]int64
@@ -73,7 +75,7 @@ func New(cfg Config) (*Engine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, stop: make(chan struct{}), holdFailed: map[string]int64{}}
+	e := &Engine{cfg: cfg, stop: make(chan struct{}), timeUp: make(chan struct{}), holdFailed: map[string]int64{}}
 	verList, offered, _ := parseDialectList(cfg.Dialects)
 	steps := append([]Step(nil), cfg.Steps...)
 	e.p = params{
@@ -197,6 +199,8 @@ func (e *Engine) Live() Live {
 	return l
 }
 
+func (e *Engine) markTimeUp() { e.timeOnce.Do(func() { close(e.timeUp) }) }
+
 func (e *Engine) stopStarting() { e.stopOnce.Do(func() { close(e.stop) }) }
 
 func (e *Engine) stopped() bool {
@@ -293,6 +297,9 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 	}()
 	go func() { // stop conditions by time, cancellation, grace
 		defer bg.Done()
+		// The open model's scheduler ends by itself at the end of the
+		// time (it knows every start's intended time, and must issue the
+		// late ones too); it then closes timeUp.
 		var end <-chan time.Time
 		total := time.Duration(0)
 		if len(c.Stages) > 0 {
@@ -301,7 +308,7 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 		if c.Duration > 0 && (total == 0 || c.Warmup+c.Duration < total) {
 			total = c.Warmup + c.Duration
 		}
-		if total > 0 {
+		if total > 0 && !c.open() {
 			t := time.NewTimer(total)
 			defer t.Stop()
 			end = t.C
@@ -311,11 +318,14 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 			return
 		case <-ctx.Done():
 		case <-end:
+		case <-e.timeUp:
 		case <-e.stop: // -n reached: sessions in flight (and held) finish normally
 			select {
 			case <-done:
 				return
 			case <-ctx.Done():
+			case <-end:
+			case <-e.timeUp:
 			}
 		}
 		e.state.Store(stateStopping)
@@ -453,6 +463,7 @@ func (e *Engine) closedWorker(id int, s *session) {
 		if len(c.Stages) > 0 {
 			lvl, ok := levelAt(c.Stages, time.Since(p.start))
 			if !ok {
+				e.markTimeUp()
 				e.stopStarting()
 				return
 			}
@@ -514,11 +525,13 @@ loop:
 		if len(c.Stages) > 0 {
 			lvl, ok := levelAt(c.Stages, t)
 			if !ok {
+				e.markTimeUp()
 				break
 			}
 			rate = lvl * e.levelScale
 		}
 		if t >= total {
+			e.markTimeUp()
 			break
 		}
 		if rate <= 0 {

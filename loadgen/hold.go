@@ -73,7 +73,10 @@ func (s *session) holdTick() error {
 		return errHoldDone
 	}
 	now := time.Now()
-	if !now.Before(h.end) {
+	// At the end of the hold, a PNG or QRY still outstanding is waited for
+	// (up to its timeout), so its measurement is not thrown away.
+	ended := !now.Before(h.end)
+	if ended && !h.pinging && h.qryTrID == 0 {
 		return errHoldDone
 	}
 	if h.pinging && !now.Before(h.pingDue) {
@@ -84,7 +87,7 @@ func (s *session) holdTick() error {
 		h.failed = report.Qry
 		return os.ErrDeadlineExceeded
 	}
-	if s.chlPending && h.qryTrID == 0 {
+	if !ended && s.chlPending && h.qryTrID == 0 {
 		s.chlPending = false
 		h.qryTrID = s.nextTrID()
 		msnp.QRYHash(&s.hash, s.chl[:s.chlLen], p.qryKey)
@@ -96,7 +99,7 @@ func (s *session) holdTick() error {
 			return err
 		}
 	}
-	if !h.pinging && !now.Before(h.nextPing) {
+	if !ended && !h.pinging && !now.Before(h.nextPing) {
 		s.wbuf = msnp.AppendPNG(s.wbuf[:0])
 		_ = c.SetWriteDeadline(now.Add(p.timeout))
 		if _, err := c.Write(s.wbuf); err != nil {
@@ -106,11 +109,15 @@ func (s *session) holdTick() error {
 		h.pinging, h.pingAt, h.pingDue = true, p.now(), now.Add(p.timeout)
 		h.nextPing = now.Add(p.ping)
 	}
-	wake := h.end
+	wake := now.Add(p.timeout)
+	if !ended {
+		wake = h.end
+		if !h.pinging {
+			wake = minTime(wake, h.nextPing)
+		}
+	}
 	if h.pinging {
 		wake = minTime(wake, h.pingDue)
-	} else {
-		wake = minTime(wake, h.nextPing)
 	}
 	if h.qryTrID != 0 {
 		wake = minTime(wake, h.qryDue)
