@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -135,6 +136,21 @@ func falseAlarmRates(t *testing.T, reps, runsPerSide int, runScale float64) (per
 	return perPhase, float64(anyAlarm) / float64(reps), float64(regressions) / float64(reps)
 }
 
+// compareReps is how many comparisons a rate test makes: n by default, a
+// third of it with -short, and MSNBENCH_COMPARE_REPS when set (200 gives the
+// figures quoted in the docs; it takes a minute or two).
+func compareReps(n int) int {
+	if s := os.Getenv("MSNBENCH_COMPARE_REPS"); s != "" {
+		if v, err := strconv.Atoi(s); err == nil && v > 0 {
+			return v
+		}
+	}
+	if testing.Short() {
+		return (n + 2) / 3
+	}
+	return n
+}
+
 // runScaleFor gives each run its own multiplier around 1 (log-normal with
 // sigma s): the run-to-run variation real servers show.
 func runScaleFor(seed uint64, s float64) float64 {
@@ -164,10 +180,7 @@ func logRates(t *testing.T, rates map[string]float64) float64 {
 // TestCompareFalseAlarmRate: two independent samples of the same generator
 // must almost always be "no significant change".
 func TestCompareFalseAlarmRate(t *testing.T) {
-	reps := 200
-	if testing.Short() {
-		reps = 40
-	}
+	reps := compareReps(60)
 	rates, anyPhase, regr := falseAlarmRates(t, reps, 1, 0)
 	worst := logRates(t, rates)
 	t.Logf("%d pairs of 2000 sessions: worst phase false-alarm rate %.1f%%, any phase %.1f%%, Regressed(5%%) %.1f%%",
@@ -181,10 +194,7 @@ func TestCompareFalseAlarmRate(t *testing.T) {
 // ±5% offset, as happens between runs of a real server. The run-to-run term
 // must absorb it.
 func TestCompareFalseAlarmRateRuns(t *testing.T) {
-	reps := 100
-	if testing.Short() {
-		reps = 20
-	}
+	reps := compareReps(30)
 	rates, anyPhase, regr := falseAlarmRates(t, reps, 3, 0.05)
 	worst := logRates(t, rates)
 	t.Logf("%d pairs of 3+3 runs with 5%% run-to-run spread: worst phase false-alarm rate %.1f%%, any phase %.1f%%, Regressed(5%%) %.1f%%",
@@ -195,10 +205,7 @@ func TestCompareFalseAlarmRateRuns(t *testing.T) {
 }
 
 func TestCompareDetectsShift(t *testing.T) {
-	reps := 50
-	if testing.Short() {
-		reps = 10
-	}
+	reps := compareReps(30)
 	detected, other := 0, 0
 	for i := 0; i < reps; i++ {
 		seed := uint64(5000 + 2*i)

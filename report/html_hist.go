@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -105,9 +106,18 @@ const vizEncodingCookie = hdrhistogram.V2CompressedEncodingCookieBase
 // vizFmtUs formats a latency in µs with three significant digits and a unit
 // a reader takes in at a glance: 812µs, 1.23ms, 45.6ms, 1.23s.
 func vizFmtUs(us float64) string {
+	// Round first, so 999.7µs becomes 1.00ms rather than "1000µs".
+	if us >= 999.5 && us < 1000 {
+		us = 1000
+	} else if us >= 999_500 && us < 1e6 {
+		us = 1e6
+	}
 	switch {
+	case us < 10 && us != math.Trunc(us):
+		return trimFloat(us, 2) + "µs"
 	case us < 1000:
-		return trimFloat(us, 3) + "µs"
+		// The histograms resolve 1µs: "84µs", not "84.0µs".
+		return strconv.FormatFloat(math.Round(us), 'f', -1, 64) + "µs"
 	case us < 1e6:
 		return trimFloat(us/1e3, 3) + "ms"
 	default:

@@ -1,0 +1,454 @@
+package report
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed html_report.tmpl
+var htmlReportTmpl string
+
+//go:embed html_style.css
+var htmlStyle string
+
+// htmlTemplates holds the report page and the comparison page; both share
+// the style sheet and the figure markup.
+var htmlTemplates = template.Must(template.New("html").Funcs(template.FuncMap{
+	"css": func() template.CSS { return template.CSS(htmlStyle) },
+}).Parse(htmlReportTmpl))
+
+func init() { Register("html", WriteHTML) }
+
+// WriteHTML writes run as one self-contained HTML page: inline CSS and
+// inline SVG plots, no script and nothing fetched over the network, so it
+// can be mailed or archived and opened anywhere. It shows the percentile
+// distribution of every phase on a logarithmic percentile axis, latency,
+// logins/s and errors over time, the counts, the error table, the
+// configuration, the machine, and the generator's health, with a banner when
+// the generator was saturated.
+func WriteHTML(w io.Writer, run *Run) error {
+	v, err := buildHTMLView(run)
+	if err != nil {
+		return err
+	}
+	ew := &errWriter{w: w}
+	if err := htmlTemplates.ExecuteTemplate(ew, "report", v); err != nil {
+		if ew.err != nil {
+			return ew.err
+		}
+		return fmt.Errorf("html report: %w", err)
+	}
+	return ew.err
+}
+
+// htmlView is everything the report template shows, already formatted.
+type htmlView struct {
+	Title      string
+	Subtitle   string
+	Saturated  bool
+	Warnings   []string
+	Notes      []string // data the page could not show, and why
+	Cards      []htmlCard
+	Headline   []htmlFigure
+	Traffic    []htmlFigure
+	Phases     []htmlPhaseRow
+	PhaseCards []htmlPhaseCard
+	Errors     []htmlErrorRow
+	Config     []htmlKV
+	Machine    []htmlKV
+	Health     []htmlKV
+	Footer     string
+}
+
+type htmlCard struct {
+	Name, Value, Note string
+	Bad               bool
+}
+
+type htmlFigure struct {
+	Title  string
+	Note   string // shown instead of the plot when there is nothing to draw
+	SVG    template.HTML
+	Legend []htmlLegend
+}
+
+type htmlLegend struct {
+	Name, Color string
+	Dash        bool
+}
+
+type htmlPhaseRow struct {
+	Name                                        string
+	Count                                       int64
+	Mean, Min, P50, P90, P99, P999, Max, Intent string
+}
+
+type htmlPhaseCard struct {
+	Name    string
+	Summary string
+	Dist    htmlFigure
+	Time    htmlFigure
+}
+
+type htmlErrorRow struct {
+	Phase, Class, Code, Share string
+	Count                     int64
+}
+
+type htmlKV struct{ K, V string }
+
+func buildHTMLView(run *Run) (*htmlView, error) {
+	if run == nil {
+		return nil, fmt.Errorf("html report: nil run")
+	}
+	v := &htmlView{
+		Title:     "msnbench report",
+		Saturated: run.Health.Saturated,
+		Warnings:  run.Health.Warnings,
+	}
+	if run.Label != "" {
+		v.Title += ": " + run.Label
+	}
+	v.Subtitle = htmlSubtitle(run)
+	v.Footer = fmt.Sprintf("%s · report schema %d", orDash(run.Tool), run.Schema)
+
+	dists := map[string]*cdist{}
+	for i := range run.Phases {
+		p := &run.Phases[i]
+		h, err := DecodeHist(p.Hist)
+		if err != nil {
+			return nil, fmt.Errorf("html report: phase %s: %w", p.Name, err)
+		}
+		dists[p.Name] = newCdist(h)
+	}
+	v.Cards = htmlCards(run, dists)
+
+	var err error
+	if v.Headline, err = htmlHeadline(run, dists, &v.Notes); err != nil {
+		return nil, err
+	}
+	if v.Traffic, err = htmlTraffic(run); err != nil {
+		return nil, err
+	}
+	for i := range run.Phases {
+		p := &run.Phases[i]
+		v.Phases = append(v.Phases, htmlPhaseRowOf(p))
+		if p.Name == Login.String() {
+			continue // the headline figures show it
+		}
+		card, err := htmlPhaseCardOf(run, p, dists[p.Name], &v.Notes)
+		if err != nil {
+			return nil, err
+		}
+		v.PhaseCards = append(v.PhaseCards, card)
+	}
+	v.Errors = htmlErrors(run)
+	v.Config = htmlConfig(run)
+	v.Machine = htmlMachine(run)
+	v.Health = htmlHealth(run)
+	return v, nil
+}
+
+func htmlSubtitle(run *Run) string {
+	var parts []string
+	if t := run.Config.Target; t != "" {
+		parts = append(parts, "target "+t)
+	}
+	if !run.Start.IsZero() {
+		parts = append(parts, run.Start.UTC().Format("2006-01-02 15:04:05 MST"))
+	}
+	if e := run.Elapsed(); e > 0 {
+		parts = append(parts, fmtDuration(e.Round(time.Millisecond)))
+	}
+	parts = append(parts, describeLoad(&run.Config))
+	return strings.Join(parts, " · ")
+}
+
+func htmlCards(run *Run, dists map[string]*cdist) []htmlCard {
+	c := run.Counts
+	cards := []htmlCard{
+		{Name: "sessions", Value: strconv.FormatInt(c.Attempted, 10), Note: "attempted"},
+		{Name: "ok", Value: strconv.FormatInt(c.OK, 10), Note: fmtPct(ratio(c.OK, c.Attempted))},
+		{Name: "failed", Value: strconv.FormatInt(c.Failed, 10), Note: fmtPct(run.ErrorRate()), Bad: c.Failed > 0},
+	}
+	if c.Dropped > 0 {
+		cards = append(cards, htmlCard{Name: "dropped starts", Value: strconv.FormatInt(c.Dropped, 10), Note: "not issued (--max-inflight)", Bad: true})
+	}
+	if r := run.LoginRate(); r > 0 {
+		cards = append(cards, htmlCard{Name: "rate", Value: strconv.FormatFloat(r, 'f', 1, 64), Note: "logins/s"})
+	}
+	if d := dists[Login.String()]; d != nil && d.n > 0 {
+		for _, q := range []struct {
+			name string
+			u    float64
+		}{{"login p50", 0.5}, {"login p99", 0.99}, {"login p99.9", 0.999}} {
+			cards = append(cards, htmlCard{Name: q.name, Value: vizFmtUs(float64(d.quantile(q.u)))})
+		}
+	}
+	return cards
+}
+
+// htmlHeadline draws login (and session, and their intended-start variants
+// when present) on one percentile plot, and login over time.
+func htmlHeadline(run *Run, dists map[string]*cdist, notes *[]string) ([]htmlFigure, error) {
+	dist := vizPlot{Kind: vizPercentile, W: vizWideW, H: vizWideH}
+	for i, name := range []string{"login", "login.intended", "session", "session.intended"} {
+		d := dists[name]
+		if d == nil || d.n == 0 {
+			continue
+		}
+		xs, ys := percentileCurve(d)
+		dist.Lines = append(dist.Lines, vizLine{Name: name, Color: vizColor(i / 2 * 2), Dash: i%2 == 1, Width: 2, X: xs, Y: ys})
+	}
+	figs := []htmlFigure{}
+	f, err := htmlFigureOf("Login latency by percentile", dist, "no successful logins")
+	if err != nil {
+		return nil, err
+	}
+	figs = append(figs, f)
+
+	overTime := vizPlot{Kind: vizOverTime, W: vizWideW, H: vizWideH}
+	if p := run.Phase(Login.String()); p != nil {
+		lines, err := intervalLines(p, []float64{50, 90, 99}, notes)
+		if err != nil {
+			return nil, err
+		}
+		overTime.Lines = lines
+	}
+	f, err = htmlFigureOf("Login latency over time", overTime, "no interval data")
+	if err != nil {
+		return nil, err
+	}
+	return append(figs, f), nil
+}
+
+// intervalLines returns one line per percentile of a phase's per-interval
+// histograms. An unreadable interval is left out and noted.
+func intervalLines(p *PhaseResult, pcts []float64, notes *[]string) ([]vizLine, error) {
+	lines := make([]vizLine, len(pcts))
+	for i, q := range pcts {
+		lines[i] = vizLine{Name: "p" + trimPct(q), Color: vizColor(i)}
+	}
+	bad := 0
+	for _, iv := range p.Intervals {
+		h, err := decodePacked(iv.Hist)
+		if err != nil {
+			bad++
+			continue
+		}
+		if h.TotalCount() == 0 {
+			continue
+		}
+		vals := h.ValueAtPercentilesSlice(pcts)
+		for i := range pcts {
+			lines[i].X = append(lines[i].X, iv.Start)
+			lines[i].Y = append(lines[i].Y, float64(vals[i]))
+		}
+	}
+	if bad > 0 {
+		*notes = append(*notes, fmt.Sprintf("%s: %d of %d interval histograms could not be decoded and are not plotted", p.Name, bad, len(p.Intervals)))
+	}
+	if len(lines[0].X) == 0 {
+		return nil, nil
+	}
+	return lines, nil
+}
+
+// htmlTraffic draws logins/s and failures/s over time, and sessions in
+// flight.
+func htmlTraffic(run *Run) ([]htmlFigure, error) {
+	if len(run.Series) == 0 {
+		return nil, nil
+	}
+	sec := run.Interval().Seconds()
+	if sec <= 0 {
+		sec = 1
+	}
+	ok := vizLine{Name: "ok logins/s", Color: vizColor(2), Width: 2}
+	failed := vizLine{Name: "failed/s", Color: vizColor(3), Width: 2}
+	started := vizLine{Name: "started/s", Color: vizColor(7), Dash: true}
+	inflight := vizLine{Name: "in flight", Color: vizColor(0), Width: 2}
+	dropped := vizLine{Name: "dropped starts/s", Color: vizColor(1)}
+	anyDropped := false
+	for _, pt := range run.Series {
+		ok.X, ok.Y = append(ok.X, pt.T), append(ok.Y, float64(pt.OK)/sec)
+		failed.X, failed.Y = append(failed.X, pt.T), append(failed.Y, float64(pt.Failed)/sec)
+		started.X, started.Y = append(started.X, pt.T), append(started.Y, float64(pt.Started)/sec)
+		inflight.X, inflight.Y = append(inflight.X, pt.T), append(inflight.Y, float64(pt.Inflight))
+		dropped.X, dropped.Y = append(dropped.X, pt.T), append(dropped.Y, float64(pt.Dropped)/sec)
+		anyDropped = anyDropped || pt.Dropped > 0
+	}
+	rate := vizPlot{Kind: vizCount, W: vizWideW, H: vizWideH, YLabel: "per second", Lines: []vizLine{started, ok, failed}}
+	if anyDropped {
+		rate.Lines = append(rate.Lines, dropped)
+	}
+	f1, err := htmlFigureOf("Logins and errors per second", rate, "")
+	if err != nil {
+		return nil, err
+	}
+	f2, err := htmlFigureOf("Sessions in flight", vizPlot{Kind: vizCount, W: vizWideW, H: vizWideH, YLabel: "sessions", Lines: []vizLine{inflight}}, "")
+	if err != nil {
+		return nil, err
+	}
+	return []htmlFigure{f1, f2}, nil
+}
+
+func htmlPhaseCardOf(run *Run, p *PhaseResult, d *cdist, notes *[]string) (htmlPhaseCard, error) {
+	s := p.Summary
+	card := htmlPhaseCard{
+		Name: p.Name,
+		Summary: fmt.Sprintf("%d values · p50 %s · p99 %s · max %s", s.Count,
+			vizFmtUs(float64(s.P50)), vizFmtUs(float64(s.P99)), vizFmtUs(float64(s.Max))),
+	}
+	xs, ys := percentileCurve(d)
+	dist := vizPlot{Kind: vizPercentile, W: vizSmallW, H: vizSmallH,
+		Lines: []vizLine{{Name: p.Name, Color: vizColor(0), Width: 1.8, X: xs, Y: ys}}}
+	var err error
+	if card.Dist, err = htmlFigureOf("by percentile", dist, "no values"); err != nil {
+		return card, err
+	}
+	lines, err := intervalLines(p, []float64{50, 99}, notes)
+	if err != nil {
+		return card, err
+	}
+	ot := vizPlot{Kind: vizOverTime, W: vizSmallW, H: vizSmallH, Lines: lines}
+	if card.Time, err = htmlFigureOf("p50 and p99 over time", ot, "no interval data"); err != nil {
+		return card, err
+	}
+	card.Dist.Legend = nil // one line: the card's title names it
+	return card, nil
+}
+
+// htmlFigureOf renders vp, or returns a figure with the note when it has
+// nothing to draw.
+func htmlFigureOf(title string, vp vizPlot, empty string) (htmlFigure, error) {
+	f := htmlFigure{Title: title}
+	points := 0
+	for _, l := range vp.Lines {
+		points += len(l.X)
+		f.Legend = append(f.Legend, htmlLegend{Name: l.Name, Color: l.Color, Dash: l.Dash})
+	}
+	if points == 0 {
+		f.Note, f.Legend = empty, nil
+		if f.Note == "" {
+			f.Note = "no data"
+		}
+		return f, nil
+	}
+	svg, err := vp.render()
+	if err != nil {
+		return f, fmt.Errorf("html report: %s: %w", title, err)
+	}
+	f.SVG = svg
+	return f, nil
+}
+
+func htmlPhaseRowOf(p *PhaseResult) htmlPhaseRow {
+	s := p.Summary
+	us := func(v int64) string { return vizFmtUs(float64(v)) }
+	return htmlPhaseRow{Name: p.Name, Count: s.Count, Mean: vizFmtUs(s.Mean), Min: us(s.Min), P50: us(s.P50),
+		P90: us(s.P90), P99: us(s.P99), P999: us(s.P999), Max: us(s.Max)}
+}
+
+func htmlErrors(run *Run) []htmlErrorRow {
+	errs := append([]ErrorCount(nil), run.Errors...)
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Count > errs[j].Count })
+	rows := make([]htmlErrorRow, 0, len(errs))
+	for _, e := range errs {
+		code := ""
+		if e.Code != 0 {
+			code = strconv.Itoa(e.Code)
+		}
+		rows = append(rows, htmlErrorRow{Phase: e.Phase, Class: e.Class, Code: code, Count: e.Count,
+			Share: fmtPct(ratio(e.Count, run.Counts.Attempted))})
+	}
+	return rows
+}
+
+func htmlConfig(run *Run) []htmlKV {
+	c := &run.Config
+	kv := []htmlKV{{"target", orDash(c.Target)}, {"load", describeLoad(c)}}
+	steps := "login"
+	if len(c.Steps) > 0 {
+		steps += ", " + strings.Join(c.Steps, ", ")
+	}
+	kv = append(kv, htmlKV{"steps", steps})
+	add := func(k, v string) {
+		if v != "" && v != "0s" && v != "0" {
+			kv = append(kv, htmlKV{k, v})
+		}
+	}
+	add("status", c.Status)
+	add("dialects", c.Dialects)
+	if c.Accounts > 0 {
+		add("accounts", strconv.Itoa(c.Accounts))
+	}
+	add("user pattern", c.UserPattern)
+	add("users file", c.UsersFile)
+	add("source addresses", c.Source)
+	add("interval", c.Interval.String())
+	if !run.Start.IsZero() {
+		add("start", run.Start.UTC().Format(time.RFC3339))
+		add("end", run.End.UTC().Format(time.RFC3339))
+	}
+	add("shard", describeShard(&run.Shard))
+	add("warm-up sessions", nonZero(run.Counts.Warmup))
+	return kv
+}
+
+func htmlMachine(run *Run) []htmlKV {
+	m := run.Machine
+	kv := []htmlKV{}
+	add := func(k, v string) {
+		if v != "" && v != "0" {
+			kv = append(kv, htmlKV{k, v})
+		}
+	}
+	add("host", m.Hostname)
+	add("OS / arch", strings.Trim(m.OS+" / "+m.Arch, " /"))
+	add("kernel", m.Kernel)
+	add("CPU", m.CPU)
+	add("CPUs", strconv.Itoa(m.NumCPU))
+	add("GOMAXPROCS", strconv.Itoa(m.GOMAXPROCS))
+	add("Go", m.GoVersion)
+	return kv
+}
+
+func htmlHealth(run *Run) []htmlKV {
+	h := run.Health
+	kv := []htmlKV{
+		{"CPU", fmt.Sprintf("%.2fs user, %.2fs system, %s of the machine", h.CPUUserSec, h.CPUSysSec, fmtPct(h.CPUUtil))},
+		{"GC", fmt.Sprintf("%d cycles, pauses %s total, %s max", h.NumGC,
+			fmtDuration(time.Duration(h.GCPauseTotal)), fmtDuration(time.Duration(h.GCPauseMax)))},
+		{"schedule lag", fmt.Sprintf("p99 %s, max %s", vizFmtUs(float64(h.SchedLagP99Us)), vizFmtUs(float64(h.SchedLagMaxUs)))},
+		{"peak in flight", strconv.FormatInt(h.PeakInflight, 10)},
+	}
+	if h.Dropped > 0 {
+		kv = append(kv, htmlKV{"dropped starts", strconv.FormatInt(h.Dropped, 10)})
+	}
+	verdict := "not saturated"
+	if h.Saturated {
+		verdict = "SATURATED: latencies may be the generator's, not the server's"
+	}
+	return append(kv, htmlKV{"generator", verdict})
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func nonZero(v int64) string {
+	if v == 0 {
+		return ""
+	}
+	return strconv.FormatInt(v, 10)
+}

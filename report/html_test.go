@@ -1,0 +1,163 @@
+package report
+
+import (
+	"bytes"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestWriteHTML checks what a reader relies on: the page is self-contained,
+// has every section and a plot per phase, escapes what came from the run
+// file, and shows the saturation banner exactly when the generator was
+// saturated. Set MSNBENCH_HTML_OUT=file to keep the page for a look in a
+// browser.
+func TestWriteHTML(t *testing.T) {
+	run := synthRun(t, synthSpec{Seed: 1, Label: `demo <b>&</b> "quoted"`, Seconds: 60, Rate: 150, Steps: true,
+		FailRate: 0.01, Slowdown: 40})
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, run); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	if out := os.Getenv("MSNBENCH_HTML_OUT"); out != "" {
+		if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkSelfContained(t, page)
+	for _, want := range []string{
+		"<h2>Login</h2>", "Login latency by percentile", "Login latency over time", "Logins and errors per second",
+		"Sessions in flight", `<h2 id="phases">`, `<h2 id="errors">`, "Configuration", "Machine", "Generator health",
+		"demo &lt;b&gt;&amp;&lt;/b&gt; &#34;quoted&#34;", // the label, escaped
+		">911<", "ns.usr.s", "Synthetic CPU @ 3.0GHz", ">99.9%<", ">90%<",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "<b>&</b>") {
+		t.Error("label not escaped")
+	}
+	if strings.Contains(page, "saturated during this run") {
+		t.Error("saturation banner on a healthy run")
+	}
+	// 2 headline + 2 traffic + 2 per phase other than login.
+	if got, want := strings.Count(page, "<svg"), 4+2*(len(run.Phases)-1); got != want {
+		t.Errorf("%d plots, want %d", got, want)
+	}
+	if strings.Contains(page, `class="empty"`) {
+		t.Error("an empty plot on a run with data")
+	}
+
+	run.Health.Saturated = true
+	run.Health.Warnings = []string{"generator CPU 97%"}
+	buf.Reset()
+	if err := WriteHTML(&buf, run); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "saturated during this run") || !strings.Contains(buf.String(), "generator CPU 97%") {
+		t.Error("no saturation banner with its warning")
+	}
+}
+
+// checkSelfContained fails if the page could fetch anything: no script, no
+// external style sheet, image, font or frame. The SVG namespace URIs are
+// names, not fetches.
+func checkSelfContained(t *testing.T, page string) {
+	t.Helper()
+	for _, bad := range []string{"<script", "<link", "<img", "<iframe", "@import", "url(", "src=", "href="} {
+		if strings.Contains(strings.ToLower(page), bad) {
+			t.Errorf("page contains %q: not self-contained", bad)
+		}
+	}
+	urls := regexp.MustCompile(`https?://[^"' )<]+`).FindAllString(page, -1)
+	for _, u := range urls {
+		if u != "http://www.w3.org/2000/svg" && u != "http://www.w3.org/1999/xlink" {
+			t.Errorf("page references %s", u)
+		}
+	}
+}
+
+func TestWriteHTMLDeterministic(t *testing.T) {
+	run := synthRun(t, synthSpec{Seed: 2, Seconds: 5})
+	var a, b bytes.Buffer
+	if err := WriteHTML(&a, run); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(&b, run); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Error("two renders of the same run differ")
+	}
+}
+
+// TestWriteHTMLSparse: a run with one phase, no intervals, no series and no
+// machine still renders, saying what it cannot show.
+func TestWriteHTMLSparse(t *testing.T) {
+	full := synthRun(t, synthSpec{Seed: 3, Seconds: 2, NoIntervals: true})
+	run := &Run{Schema: SchemaVersion, Phases: []PhaseResult{*full.Phase("ds.connect")}}
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, run); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	checkSelfContained(t, page)
+	for _, want := range []string{"no successful logins", "no interval data", "No failed sessions."} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	// A broken interval histogram is noted, not fatal.
+	run = synthRun(t, synthSpec{Seed: 3, Seconds: 3})
+	run.Phases[2].Intervals[1].Hist = "garbage"
+	buf.Reset()
+	if err := WriteHTML(&buf, run); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "1 of 3 interval histograms could not be decoded") {
+		t.Error("broken interval histogram not noted")
+	}
+	// A broken whole-run histogram is an error.
+	run.Phases[2].Hist = "garbage"
+	if err := WriteHTML(&bytes.Buffer{}, run); err == nil {
+		t.Error("no error for a broken phase histogram")
+	}
+	if err := WriteHTML(&bytes.Buffer{}, nil); err == nil {
+		t.Error("no error for a nil run")
+	}
+}
+
+func TestWriteHTMLRegistered(t *testing.T) {
+	if _, ok := Lookup("html"); !ok {
+		t.Error(`format "html" not registered`)
+	}
+}
+
+func TestVizFmtUs(t *testing.T) {
+	for _, tc := range []struct {
+		us   float64
+		want string
+	}{
+		{0, "0µs"}, {3.26, "3.3µs"}, {84, "84µs"}, {84.4, "84µs"}, {999.4, "999µs"}, {999.7, "1.00ms"},
+		{1234, "1.23ms"}, {45_600, "45.6ms"}, {999_700, "1.00s"}, {1_234_000, "1.23s"}, {75e6, "75.0s"},
+	} {
+		if got := vizFmtUs(tc.us); got != tc.want {
+			t.Errorf("vizFmtUs(%v) = %q, want %q", tc.us, got, tc.want)
+		}
+	}
+}
+
+func TestPercentileTicks(t *testing.T) {
+	var labels []string
+	for _, tk := range percentileTicks(1, 20000) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	if got, want := strings.Join(labels, " "), "0% 90% 99% 99.9% 99.99%"; got != want {
+		t.Errorf("labels %q, want %q", got, want)
+	}
+}
