@@ -1,0 +1,222 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/msnbench/msnbench/report"
+)
+
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := commands["run"].run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func decodeRun(t *testing.T, path string) *report.Run {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	run, err := report.Decode(f)
+	if err != nil {
+		t.Fatalf("decoding %s: %v", path, err)
+	}
+	return run
+}
+
+func checkBooks(t *testing.T, run *report.Run) {
+	t.Helper()
+	c := run.Counts
+	var sum int64
+	for _, e := range run.Errors {
+		sum += e.Count
+	}
+	if c.Attempted != c.OK+c.Failed || sum != c.Failed {
+		t.Errorf("counts %+v do not add up (errors sum to %d)", c, sum)
+	}
+}
+
+func TestRunEmbedded(t *testing.T) {
+	dir := t.TempDir()
+	js, csv, hgrm := filepath.Join(dir, "run.json"), filepath.Join(dir, "run.csv"), filepath.Join(dir, "run.hgrm")
+	code, stdout, stderr := runCmd(t, "-c", "4", "-n", "40", "--quiet", "--password", "s3cr3t-pw", "--label", "ci",
+		"-o", js, "--csv", csv, "--hgrm", hgrm, "--slo", "errors<=0")
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if stderr != "" {
+		t.Errorf("--quiet printed to stderr: %q", stderr)
+	}
+	run := decodeRun(t, js)
+	checkBooks(t, run)
+	if run.Counts.OK != 40 || run.Config.Target != "embedded" || run.Label != "ci" ||
+		!strings.HasPrefix(run.Tool, "msnbench ") {
+		t.Errorf("run %+v config %+v", run.Counts, run.Config)
+	}
+	for _, f := range []string{csv, hgrm} {
+		if st, err := os.Stat(f); err != nil || st.Size() == 0 {
+			t.Errorf("%s not written: %v", f, err)
+		}
+	}
+	b, _ := os.ReadFile(js)
+	for name, text := range map[string]string{"stdout": stdout, "json": string(b)} {
+		if strings.Contains(text, "s3cr3t-pw") {
+			t.Errorf("the password appears in %s", name)
+		}
+	}
+	if !strings.Contains(stdout, "login") {
+		t.Errorf("no text report on stdout:\n%s", stdout)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp"))
+	if len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+func TestRunSLOFails(t *testing.T) {
+	code, stdout, _ := runCmd(t, "-c", "2", "-n", "10", "--quiet", "--steps", "none", "--slo", "login:max<1us")
+	if code != exitFail {
+		t.Fatalf("exit %d, want %d\n%s", code, exitFail, stdout)
+	}
+}
+
+func TestRunUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := [][]string{
+		{"--steps", "syn,dance"},
+		{"-c", "5", "--rate", "10"},
+		{"--stages", "30s:0->"},
+		{"--arrival", "bursty", "--rate", "5"},
+		{"-o", filepath.Join(dir, "missing", "run.json")},
+		{"-o", dir},
+		{"--shard", "4/4"},
+		{"--shard", "/4"},
+		{"--start-at", "tomorrow"},
+		{"--slo", "login:p99<"},
+		{"--dialects", "MSNP9"},
+		{"--status", "FLN"},
+		{"--source", "10.0.0.9-10.0.0.1"},
+		{"-c", "10", "--accounts", "5"},
+		{"--target", "127.0.0.1:1", "extra"},
+		{"--password", "a", "--password-file", "b"},
+		{"--no-such-flag"},
+	}
+	for _, args := range tests {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Setenv("JOB_COMPLETION_INDEX", "")
+			code, _, stderr := runCmd(t, append([]string{"--quiet", "-n", "1"}, args...)...)
+			if code != exitUsage {
+				t.Fatalf("exit %d, want %d; stderr %q", code, exitUsage, stderr)
+			}
+			if stderr == "" {
+				t.Error("no message")
+			}
+		})
+	}
+}
+
+func TestRunHelp(t *testing.T) {
+	code, stdout, stderr := runCmd(t, "-h")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	all := stdout + stderr
+	for _, want := range []string{"Examples:", "--rate", "--hold", "msnbench run"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+}
+
+func TestParseShard(t *testing.T) {
+	tests := []struct {
+		in, env string
+		i, n    int
+		ok      bool
+	}{
+		{"0/1", "", 0, 1, true}, {"2/4", "", 2, 4, true}, {"/4", "3", 3, 4, true}, {"/4", "", 0, 0, false},
+		{"4/4", "", 0, 0, false}, {"-1/4", "", 0, 0, false}, {"1", "", 0, 0, false}, {"1/0", "", 0, 0, false},
+	}
+	for _, tc := range tests {
+		i, n, err := parseShard(tc.in, tc.env)
+		if (err == nil) != tc.ok || i != tc.i || n != tc.n {
+			t.Errorf("parseShard(%q, %q) = %d, %d, %v", tc.in, tc.env, i, n, err)
+		}
+	}
+}
+
+// TestRunSIGINT builds the binary, starts an endless run, interrupts it and
+// checks that it ends on its own with a complete report.
+func TestRunSIGINT(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "msnbench")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	js := filepath.Join(dir, "run.json")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "run", "-c", "8", "-d", "1h", "--timeout", "3s", "--progress", "50ms",
+		"-o", js)
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	errPipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for progress lines showing finished logins, then interrupt.
+	sc := bufio.NewScanner(errPipe)
+	var seen []string
+	for sc.Scan() {
+		line := sc.Text()
+		seen = append(seen, line)
+		if strings.Contains(line, " ok ") && !strings.Contains(line, " ok 0 ") {
+			break
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	go func() { // keep draining stderr
+		for sc.Scan() {
+		}
+	}()
+	err = cmd.Wait()
+	if ctx.Err() != nil {
+		t.Fatalf("msnbench did not end after SIGINT; stderr so far:\n%s", strings.Join(seen, "\n"))
+	}
+	if err != nil {
+		t.Fatalf("exit: %v\nstdout:\n%s", err, stdout.String())
+	}
+	run := decodeRun(t, js)
+	checkBooks(t, run)
+	if run.Counts.OK == 0 {
+		t.Errorf("no successful logins in the report: %+v", run.Counts)
+	}
+	for _, e := range run.Errors {
+		if e.Class != "canceled" {
+			t.Errorf("error %+v after a clean interrupt", e)
+		}
+	}
+	if !strings.Contains(stdout.String(), "login") {
+		t.Errorf("no text report:\n%s", stdout.String())
+	}
+}
