@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -103,4 +104,29 @@ func TestSlowClients(t *testing.T) {
 			c.expect("QNG")
 		}
 	})
+}
+
+// TestNonReadingClient checks that a client that sends commands but never
+// reads the replies is dropped once the write timeout passes, instead of
+// holding a goroutine (and a write lock) forever.
+func TestNonReadingClient(t *testing.T) {
+	s := newServer(t, Config{Accounts: 100, Password: "pw", Contacts: 50, WriteTimeout: 100 * time.Millisecond})
+	c := login(t, s.Addr(), "user0@example.com", "pw", "MSNP7 CVR0").c
+	if tc, ok := c.nc.(*net.TCPConn); ok {
+		tc.SetReadBuffer(4096)
+	}
+	// Each SYN answer is about 20 KB; the socket buffers fill long before
+	// 3000 of them have been written.
+	go func() {
+		line := []byte("SYN 9 0\r\n")
+		for i := 0; i < 3000; i++ {
+			if _, err := c.nc.Write(line); err != nil {
+				return
+			}
+		}
+	}()
+	waitFor(t, "the connection to be dropped", func() bool { return s.Stats().ConnsOpen == 0 })
+	if st := s.Stats(); st.Timeouts == 0 {
+		t.Errorf("no write timeout counted: %v", st)
+	}
 }
