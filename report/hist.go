@@ -26,6 +26,11 @@ func NewHist() *hdrhistogram.Histogram {
 	return hdrhistogram.New(HistMin, HistMax, HistDigits)
 }
 
+// newPackedHist returns an empty sparse histogram with the Run geometry.
+func newPackedHist() *hdrhistogram.PackedHistogram {
+	return hdrhistogram.NewPacked(HistMin, HistMax, HistDigits)
+}
+
 // EncodeHist returns h in HdrHistogram's V2 compressed encoding, base64, the
 // form PhaseResult.Hist and Interval.Hist hold.
 func EncodeHist(h *hdrhistogram.Histogram) (string, error) {

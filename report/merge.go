@@ -254,7 +254,7 @@ func mergePhases(runs []*Run, offsets []time.Duration, iv time.Duration) ([]Phas
 	}
 	sort.Slice(names, func(i, j int) bool { return phaseOrder(names[i], names[j]) })
 
-	acc := NewHist() // reused: one dense histogram at a time, however long the run
+	acc := newPackedHist() // reused: one histogram at a time, however long the run
 	out := make([]PhaseResult, 0, len(names))
 	for _, name := range names {
 		acc.Reset()
@@ -277,7 +277,7 @@ func mergePhases(runs []*Run, offsets []time.Duration, iv time.Duration) ([]Phas
 		}
 		res := PhaseResult{Name: name, Summary: SummaryOf(acc)}
 		var err error
-		if res.Hist, err = EncodeHist(acc); err != nil {
+		if res.Hist, err = encodePacked(acc); err != nil {
 			return nil, fmt.Errorf("merge: phase %s: %w", name, err)
 		}
 		sort.SliceStable(pieces, func(i, j int) bool { return pieces[i].k < pieces[j].k })
@@ -289,7 +289,7 @@ func mergePhases(runs []*Run, offsets []time.Duration, iv time.Duration) ([]Phas
 					return nil, fmt.Errorf("merge: phase %s interval %d: %w", name, k, err)
 				}
 			}
-			enc, err := EncodeHist(acc)
+			enc, err := encodePacked(acc)
 			if err != nil {
 				return nil, fmt.Errorf("merge: phase %s: %w", name, err)
 			}
@@ -301,12 +301,12 @@ func mergePhases(runs []*Run, offsets []time.Duration, iv time.Duration) ([]Phas
 }
 
 // mergeInto adds the encoded histogram s to acc.
-func mergeInto(acc *hdrhistogram.Histogram, s string) error {
+func mergeInto(acc *hdrhistogram.PackedHistogram, s string) error {
 	p, err := decodePacked(s)
 	if err != nil {
 		return err
 	}
-	if dropped := p.MergeInto(acc); dropped != 0 {
+	if dropped := acc.Merge(p); dropped != 0 {
 		return fmt.Errorf("%d values could not be merged", dropped)
 	}
 	return nil

@@ -22,8 +22,13 @@ import (
 // never lost, only attributed one interval late in those rare cases.
 //
 // The whole-run histogram of each phase is not kept per shard: Tick folds
-// each closed interval into it, which halves the memory and the recording
-// work and gives the same counts.
+// each closed interval into it, which halves the recording work and gives
+// the same counts. All histograms here are HdrHistogram's sparse form: it records with a binary search over the populated buckets, its
+// memory is proportional to them (a few KB instead of 170 KB per phase and
+// slot, which matters with many shards), and Reset and merging cost the
+// populated buckets, not the whole range, so Tick holds each lock briefly.
+// Reset keeps the storage, so recording stops allocating once a slot has
+// seen the spread of its values.
 
 // errKey is the comparable key of the error table: incrementing an existing
 // key in a map does not allocate.
@@ -35,7 +40,7 @@ type errKey struct {
 
 // slot is one shard's data for one interval.
 type slot struct {
-	hist                               [NumPhases]*hdrhistogram.Histogram // nil until the phase's first value
+	hist                               [NumPhases]*hdrhistogram.PackedHistogram // nil until the phase's first value
 	started, ok, failed, warm, dropped int64
 }
 
@@ -59,8 +64,8 @@ type recorderImpl struct {
 
 	// Owned by the goroutine that calls Tick and Finish.
 	closed    int64 // intervals closed so far
-	acc       [NumPhases]*hdrhistogram.Histogram
-	cum       [NumPhases]*hdrhistogram.Histogram
+	acc       [NumPhases]*hdrhistogram.PackedHistogram
+	cum       [NumPhases]*hdrhistogram.PackedHistogram
 	intervals [NumPhases][]Interval
 	series    []Point
 	inflight  int64
@@ -116,7 +121,7 @@ func (r *recorderImpl) slotFor(s *shard, at int64) *slot {
 func (s *shard) recordPhase(sl *slot, p Phase, d int64) {
 	h := sl.hist[p]
 	if h == nil {
-		h = NewHist() // the phase's first value in this slot: allocate once
+		h = newPackedHist() // the phase's first value in this slot
 		sl.hist[p] = h
 	}
 	us, clamped := toMicros(d)
@@ -200,7 +205,7 @@ func (r *recorderImpl) closeInterval(k int64) {
 				continue
 			}
 			if r.acc[p] == nil {
-				r.acc[p] = NewHist()
+				r.acc[p] = newPackedHist()
 			}
 			r.acc[p].Merge(h)
 			h.Reset()
@@ -222,13 +227,13 @@ func (r *recorderImpl) closeInterval(k int64) {
 		if h == nil || h.TotalCount() == 0 {
 			continue
 		}
-		enc, err := EncodeHist(h)
+		enc, err := encodePacked(h)
 		if err != nil && r.encErr == nil {
 			r.encErr = err
 		}
 		r.intervals[p] = append(r.intervals[p], Interval{Start: start, Hist: enc})
 		if r.cum[p] == nil {
-			r.cum[p] = NewHist()
+			r.cum[p] = newPackedHist()
 		}
 		r.cum[p].Merge(h)
 		h.Reset()
@@ -363,7 +368,7 @@ func (r *recorderImpl) finish(run *Run, now int64) {
 		if h == nil || h.TotalCount() == 0 {
 			continue
 		}
-		enc, err := EncodeHist(h)
+		enc, err := encodePacked(h)
 		if err != nil && r.encErr == nil {
 			r.encErr = err
 		}

@@ -47,7 +47,7 @@ func writeTextHeader(ew *errWriter, run *Run) {
 	ew.printf("load      %s\n", describeLoad(c))
 	if !run.Start.IsZero() {
 		ew.printf("start     %s  elapsed %s  interval %s\n", run.Start.UTC().Format(time.RFC3339),
-			fmtDuration(run.Elapsed()), fmtDuration(run.Interval()))
+			fmtDuration(run.Elapsed().Round(time.Millisecond)), fmtDuration(run.Interval()))
 	}
 	if s := describeShard(&run.Shard); s != "" {
 		ew.printf("shards    %s\n", s)

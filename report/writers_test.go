@@ -1,0 +1,248 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestWritersGolden(t *testing.T) {
+	closed, open := rpRun(t, false), rpRun(t, true)
+	tests := []struct {
+		format, golden string
+		run            *Run
+	}{
+		{"text", "closed.txt", closed},
+		{"text", "open.txt", open},
+		{"csv", "closed.csv", closed},
+		{"hgrm", "closed.hgrm", closed.OnlyPhases("login", "ns.usr.s")},
+		{"json", "closed.json", closed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.golden, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Write(&buf, tt.format, tt.run); err != nil {
+				t.Fatal(err)
+			}
+			rpGolden(t, tt.golden, buf.Bytes())
+		})
+	}
+}
+
+func TestWritersDeterministic(t *testing.T) {
+	a, b := rpRun(t, true), rpRun(t, true)
+	for _, f := range []string{"text", "json", "csv", "hgrm", "hlog"} {
+		var x, y bytes.Buffer
+		if err := Write(&x, f, a); err != nil {
+			t.Fatal(f, err)
+		}
+		if err := Write(&y, f, b); err != nil {
+			t.Fatal(f, err)
+		}
+		if !bytes.Equal(x.Bytes(), y.Bytes()) {
+			t.Errorf("%s: two identical runs render differently", f)
+		}
+	}
+}
+
+func TestWriteUnknownFormat(t *testing.T) {
+	err := Write(io.Discard, "pdf", rpRun(t, false))
+	if err == nil || !strings.Contains(err.Error(), "pdf") {
+		t.Fatalf("got %v, want an unknown-format error", err)
+	}
+}
+
+func TestJSONRoundTrip(t *testing.T) {
+	run := rpRun(t, true)
+	var buf bytes.Buffer
+	if err := Encode(&buf, run); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b bytes.Buffer
+	_ = Encode(&a, run)
+	_ = Encode(&b, got)
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Fatal("run changed through encode/decode")
+	}
+	if !strings.Contains(a.String(), `"timeout": "10s"`) {
+		t.Error("durations are not written as Go duration strings")
+	}
+}
+
+func TestDecodeRefuses(t *testing.T) {
+	var good bytes.Buffer
+	if err := Encode(&good, rpRun(t, false)); err != nil {
+		t.Fatal(err)
+	}
+	g := good.String()
+	tests := []struct {
+		name, in, want string
+	}{
+		{"newer schema", strings.Replace(g, `"schema": 1`, `"schema": 2`, 1), "newer msnbench"},
+		{"no schema", `{"tool":"x"}`, "no \"schema\""},
+		{"zero schema", `{"schema":0}`, "invalid schema"},
+		{"not json", `hello`, "decode run"},
+		{"trailing", g + "{}", "after top-level value"},
+		{"bad duration", strings.Replace(g, `"timeout": "10s"`, `"timeout": "10 parsecs"`, 1), "duration"},
+		{"bad hist", strings.Replace(g, `"hist": "HISTF`, `"hist": "xISTF`, 1), "decode histogram"},
+		{"dup phase", strings.Replace(g, `"name": "ds.ver"`, `"name": "ds.connect"`, 1), "twice"},
+		{"negative count", strings.Replace(g, `"ok": 3`, `"ok": -3`, 1), "negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.in == g {
+				t.Fatal("test input did not change the run")
+			}
+			_, err := Decode(strings.NewReader(tt.in))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+	_, err := Decode(strings.NewReader(strings.Replace(g, `"schema": 1`, `"schema": 7`, 1)))
+	if !errors.Is(err, ErrNewerSchema) {
+		t.Errorf("newer schema: got %v, want ErrNewerSchema", err)
+	}
+}
+
+func TestDurationJSON(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Duration
+		bad  bool
+	}{
+		{`"1.5s"`, Duration(1500e6), false},
+		{`"250ms"`, Duration(250e6), false},
+		{`1000`, Duration(1000), false},
+		{`"soon"`, 0, true},
+		{`true`, 0, true},
+		{`1e30`, 0, true},
+	}
+	for _, tt := range tests {
+		var d Duration
+		err := d.UnmarshalJSON([]byte(tt.in))
+		if (err != nil) != tt.bad || d != tt.want {
+			t.Errorf("%s: got %v, %v; want %v, error %v", tt.in, d, err, tt.want, tt.bad)
+		}
+	}
+	b, _ := Duration(1500e6).MarshalJSON()
+	if string(b) != `"1.5s"` {
+		t.Errorf("marshal: got %s", b)
+	}
+}
+
+// TestHlogReadBack reads the interval log back with hdrhistogram-go's reader
+// and checks that every interval of every phase comes back with its count,
+// tag and time.
+func TestHlogReadBack(t *testing.T) {
+	run := rpRun(t, true)
+	var buf bytes.Buffer
+	if err := WriteHlog(&buf, run); err != nil {
+		t.Fatal(err)
+	}
+	type key struct {
+		tag   string
+		start int64 // ms since the run's start
+	}
+	want := map[key]int64{}
+	for _, p := range run.Phases {
+		for _, iv := range p.Intervals {
+			h, err := decodePacked(iv.Hist)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[key{p.Name, int64(iv.Start * 1000)}] = h.TotalCount()
+		}
+	}
+	r := hdrReader(&buf)
+	got := map[key]int64{}
+	for {
+		h, err := r.NextIntervalHistogram()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h == nil {
+			break
+		}
+		got[key{h.Tag(), h.StartTimeMs() - run.Start.UnixMilli()}] = h.TotalCount()
+		if h.LowestTrackableValue() != 1000 {
+			t.Fatalf("hlog histogram lowest value %d, want 1000 (ns)", h.LowestTrackableValue())
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("read %d interval histograms, want %d", len(got), len(want))
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("%v: count %d, want %d", k, got[k], n)
+		}
+	}
+}
+
+// TestHgrmTable parses the .hgrm output back: rising values and counts, the
+// last line at percentile 1 with the total, and the footer.
+func TestHgrmTable(t *testing.T) {
+	run := rpRun(t, false).OnlyPhases("login")
+	var buf bytes.Buffer
+	if err := WriteHgrm(&buf, run); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(&buf)
+	var lastV, lastQ float64
+	var lastN, rows int64
+	var footer []string
+	for sc.Scan() {
+		line := sc.Text()
+		f := strings.Fields(line)
+		if strings.HasPrefix(line, "#") {
+			footer = append(footer, line)
+			continue
+		}
+		if len(f) < 3 || f[0] == "Value" {
+			continue
+		}
+		v, _ := strconv.ParseFloat(f[0], 64)
+		q, _ := strconv.ParseFloat(f[1], 64)
+		n, _ := strconv.ParseInt(f[2], 10, 64)
+		if v < lastV || q < lastQ || n < lastN {
+			t.Fatalf("row %q goes backwards", line)
+		}
+		lastV, lastQ, lastN = v, q, n
+		rows++
+	}
+	s := run.Phases[0].Summary
+	if lastQ != 1 || lastN != s.Count {
+		t.Errorf("last row at %v with %d values, want 1 and %d", lastQ, lastN, s.Count)
+	}
+	if rows < 30 {
+		t.Errorf("only %d rows", rows)
+	}
+	if len(footer) != 4 || !strings.Contains(footer[3], "SubBuckets     =         2048") ||
+		!strings.Contains(footer[3], "Buckets =           20") {
+		t.Errorf("footer: %q", footer)
+	}
+}
+
+func TestFmtMicros(t *testing.T) {
+	tests := []struct {
+		us   float64
+		want string
+	}{
+		{0, "0.00µs"}, {1, "1.00µs"}, {87, "87.0µs"}, {999, "999µs"}, {999.6, "1.00ms"},
+		{1234, "1.23ms"}, {45_600, "45.6ms"}, {183_000, "183ms"}, {2_500_000, "2.50s"},
+		{600_000_000, "10m"}, {-1, "-"},
+	}
+	for _, tt := range tests {
+		if got := fmtMicros(tt.us); got != tt.want {
+			t.Errorf("fmtMicros(%v) = %q, want %q", tt.us, got, tt.want)
+		}
+	}
+}
