@@ -139,6 +139,51 @@ func hostileCases() []hcase {
 				phase: string(ph), class: msnp.CodeClass(code), code: code})
 		}
 	}
+	// A server that never stops talking must still cost only a timeout.
+	for _, ph := range []hostile.Phase{hostile.DSVer, hostile.NSUsrS, hostile.NSSyn} {
+		fail(ph, hostile.Flood, "", msnp.ClassTimeout)
+	}
+	// An error the server sends on its own (no TrID) in the middle of a
+	// phase ends the session with that error.
+	for _, ph := range []hostile.Phase{hostile.DSVer, hostile.NSSyn} {
+		add(hcase{sc: hostile.Script{Phase: ph, Action: hostile.Inject, Arg: "604"}, phase: string(ph),
+			class: msnp.ClassUnavailable, code: 604})
+	}
+	// Replies of the right type with the wrong content (MSNP.md §2.2,
+	// §2.5, §3, §4.1, §4.3, §11).
+	for _, r := range []struct {
+		ph    hostile.Phase
+		line  string
+		class msnp.Class // ClassNone: a variation the login must accept
+	}{
+		{hostile.DSVer, "VER {t} 0", msnp.ClassProtocol},
+		{hostile.DSVer, "VER {t} CVR0", msnp.ClassProtocol},
+		{hostile.DSVer, "VER {t} MSNP8 CVR0", msnp.ClassProtocol},
+		{hostile.DSVer, "VER {t}", msnp.ClassProtocol},
+		{hostile.DSVer, "VER {t} MSNP7 CVR0", msnp.ClassNone},
+		{hostile.DSVer, "VER {t} CVR0 MSNP7 MSNP6", msnp.ClassNone},
+		{hostile.DSVer, "VER {t} msnp7", msnp.ClassNone},
+		{hostile.DSVer, "INF {t} MD5", msnp.ClassProtocol},
+		{hostile.DSUsr, "XFR {t} SB 127.0.0.1:1 CKI 1.2.3", msnp.ClassProtocol},
+		{hostile.DSUsr, "XFR {t} NS", msnp.ClassProtocol},
+		{hostile.DSUsr, "USR {t} OK user0@example.com x 1", msnp.ClassProtocol},
+		{hostile.NSUsrI, "USR {t} MD5 S", msnp.ClassProtocol},
+		{hostile.NSUsrI, "USR {t} MD5 X 123", msnp.ClassProtocol},
+		{hostile.NSUsrS, "USR {t} MD5 S 1013928519.693957190", msnp.ClassProtocol},
+		{hostile.NSUsrS, "USR {t} OK user0@example.com", msnp.ClassNone},
+		{hostile.NSSyn, "SYN {t} 0", msnp.ClassNone},
+		{hostile.NSSyn, "LST {t} RL 1 1 1 bob@example.com Bob", msnp.ClassProtocol},
+		{hostile.NSChg, "CHG {t} NLN 0", msnp.ClassNone},
+		{hostile.NSChg, "ILN {t} NLN bob@example.com Bob", msnp.ClassProtocol},
+	} {
+		c := hcase{sc: hostile.Script{Phase: r.ph, Action: hostile.Replace, Arg: r.line}, phase: string(r.ph),
+			class: r.class}
+		if r.class == msnp.ClassNone {
+			c.ok, c.phase = true, ""
+		}
+		add(c)
+	}
+
 	// Every §7 code, where a wrong password would get its 911.
 	for _, code := range section7Codes {
 		add(hcase{sc: hostile.Script{Phase: hostile.NSUsrS, Action: hostile.Error, Arg: strconv.Itoa(code)},
@@ -232,6 +277,7 @@ func hostileCases() []hcase {
 	ping(hostile.Inject, "SSD", "ping/kicked")
 	ping(hostile.Inject, "NLN", "")
 	ping(hostile.Inject, "CHL", "")
+	ping(hostile.Flood, "", "ping/timeout")
 	ping(hostile.Unknown, "", "")
 	ping(hostile.Drip, "1ms", "")
 	return cs

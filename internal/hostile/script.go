@@ -85,6 +85,15 @@ const (
 	// Error sends the numeric error Arg (e.g. "911") with the request's
 	// TrID instead of the reply, then stalls.
 	Error
+	// Replace sends Arg instead of the normal reply, with every "{t}" in it
+	// replaced by the request's TrID and CRLF added, then goes on normally:
+	// a reply of the right type with the wrong content ("VER {t} 0",
+	// "USR {t} MD5 S", "XFR {t} SB ...").
+	Replace
+	// Flood sends asynchronous NLN lines, as fast as the client reads
+	// them, without ever sending the reply: a client that bounds only each
+	// read, not the phase, never times out.
+	Flood
 	// XFR answers with "XFR t NS <addr> 0" and closes, like a dispatch
 	// server. Arg is the address: "self" (the listener the client is on: a
 	// referral loop), "refused" (a port nothing listens on), "noport"
@@ -96,7 +105,7 @@ const (
 
 var actionNames = [numActions]string{
 	"none", "close", "reset", "stall", "garbage", "long-line", "unterminated", "endless", "drip", "bad-length",
-	"wrong-trid", "unknown", "inject", "error", "xfr",
+	"wrong-trid", "unknown", "inject", "error", "replace", "flood", "xfr",
 }
 
 // String returns the action's name, used in test names.
@@ -218,6 +227,10 @@ func compile(s Script) (*compiled, error) {
 			return nil, err
 		}
 		c.payload = p
+	case Replace:
+		if s.Arg == "" {
+			return nil, errors.New("hostile: Replace needs an Arg")
+		}
 	case Inject:
 		line, ok := asyncLines[s.Arg]
 		if !ok {

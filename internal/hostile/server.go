@@ -17,6 +17,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -442,6 +443,14 @@ func (h *conn) misbehave(cmd *msnp.Command, closeAfter bool) bool {
 		b := msnp.AppendError(nil, sc.code, cmd.TrID)
 		h.write(b)
 		return h.stall()
+	case Replace:
+		t := strconv.FormatUint(uint64(cmd.TrID), 10)
+		return h.write([]byte(strings.ReplaceAll(sc.Arg, "{t}", t)+"\r\n")) && !closeAfter
+	case Flood:
+		line := []byte("NLN NLN bob@example.com Bob\r\n")
+		for h.write(line) {
+		}
+		return false
 	case XFR:
 		addr := sc.Arg
 		switch addr {

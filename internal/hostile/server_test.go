@@ -203,6 +203,10 @@ func TestActions(t *testing.T) {
 			var se *msnp.ServerError
 			return errors.As(err, &se) && se.Code == 600 && se.TrID == 1
 		}},
+		{Replace, "VER {t} 0 {t}", []string{"VER 1 0 1"}, isTimeout},
+		{Flood, "", []string{"NLN NLN bob@example.com Bob", "NLN NLN bob@example.com Bob"}, func(err error) bool {
+			return err == nil // more NLN: the flood goes on
+		}},
 		{XFR, "zero", []string{"XFR 1 NS 0 0 {ds}"}, func(err error) bool { return err == io.EOF }},
 		{XFR, "noport", []string{"XFR 1 NS 127.0.0.1 0 {ds}"}, func(err error) bool { return err == io.EOF }},
 	}
@@ -291,6 +295,7 @@ func TestCloseReleases(t *testing.T) {
 	for _, sc := range []Script{
 		{Phase: NSVer, Action: Stall},
 		{Phase: NSVer, Action: Endless},
+		{Phase: NSVer, Action: Flood},
 		{Phase: NSVer, Action: Drip, Arg: "1h"},
 		{Phase: NSVer, Action: Error, Arg: "911"},
 		{},
@@ -338,6 +343,7 @@ func TestNewRejects(t *testing.T) {
 		{Phase: NSVer, Action: BadLength, Arg: "QRY long"},
 		{Phase: NSVer, Action: BadLength, Arg: "a b c"},
 		{Phase: NSVer, Action: Inject},
+		{Phase: NSVer, Action: Replace},
 		{Phase: NSVer, Action: numActions},
 		{Phase: NSVer, Action: Close, Times: -1},
 		{Dialect: 8},
