@@ -2,7 +2,9 @@ package loadgen
 
 import (
 	"context"
+	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -205,5 +207,196 @@ func TestNewRefusesTooFewAccounts(t *testing.T) {
 	cfg.AllowSharedAccounts = true
 	if _, err := New(cfg); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestEngineSourceAddresses(t *testing.T) {
+	seen := map[string]int{}
+	var mu sync.Mutex
+	srv := newFake(t, fakeOpts{override: func(st *fakeConn, cmd *msnp.Command) (bool, bool) {
+		if st.n == 1 {
+			host, _, _ := net.SplitHostPort(st.c.RemoteAddr().String())
+			mu.Lock()
+			seen[host]++
+			mu.Unlock()
+		}
+		return false, false
+	}})
+	cfg := baseConfig(srv.addr())
+	cfg.Concurrency = 3
+	cfg.Logins = 30
+	cfg.Source = "127.0.0.2-127.0.0.4"
+	run := runEngine(t, context.Background(), cfg)
+	checkCounts(t, run)
+	if run.Counts.OK != 30 {
+		t.Fatalf("counts %+v errors %+v", run.Counts, run.Errors)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, a := range []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"} {
+		if seen[a] != 10 {
+			t.Errorf("connections from %s: %d, want 10 (all: %v)", a, seen[a], seen)
+		}
+	}
+}
+
+func TestParseSource(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		bad  bool
+		last string
+	}{
+		{in: "127.0.0.2-127.0.0.40", n: 39, last: "127.0.0.40"},
+		{in: "10.0.0.1,10.0.0.2", n: 2, last: "10.0.0.2"},
+		{in: "10.0.0.255-10.0.1.1", n: 3, last: "10.0.1.1"},
+		{in: "::1", n: 1, last: "::1"},
+		{in: "10.0.0.2-10.0.0.1", bad: true},
+		{in: "10.0.0.1-::1", bad: true},
+		{in: "nope", bad: true},
+		{in: "10.0.0.0-10.0.255.255", bad: true},
+		{in: "", bad: true},
+	}
+	for _, tc := range tests {
+		got, err := ParseSource(tc.in)
+		if (err != nil) != tc.bad {
+			t.Errorf("ParseSource(%q) error %v", tc.in, err)
+			continue
+		}
+		if !tc.bad && (len(got) != tc.n || got[len(got)-1].String() != tc.last) {
+			t.Errorf("ParseSource(%q) = %d addresses ending %v", tc.in, len(got), got[len(got)-1])
+		}
+	}
+}
+
+func TestParseStages(t *testing.T) {
+	st, err := ParseStages("30s:0->500, 2m:500,30s:500->0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Stage{{30 * time.Second, 0, 500}, {2 * time.Minute, 500, 500}, {30 * time.Second, 500, 0}}
+	if len(st) != len(want) {
+		t.Fatalf("got %v", st)
+	}
+	for i := range want {
+		if st[i] != want[i] {
+			t.Errorf("stage %d = %+v, want %+v", i, st[i], want[i])
+		}
+	}
+	if got := FormatStages(st); got != "30s:0->500,2m0s:500,30s:500->0" {
+		t.Errorf("FormatStages = %q", got)
+	}
+	for _, at := range []struct {
+		t    time.Duration
+		want float64
+		ok   bool
+	}{{0, 0, true}, {15 * time.Second, 250, true}, {time.Minute, 500, true}, {165 * time.Second, 250, true},
+		{3 * time.Minute, 0, false}} {
+		got, ok := levelAt(st, at.t)
+		if ok != at.ok || got != at.want {
+			t.Errorf("levelAt(%v) = %v, %v; want %v, %v", at.t, got, ok, at.want, at.ok)
+		}
+	}
+	for _, bad := range []string{"30s", "x:1", "30s:-1", "0s:5", "1s:1->x", "1s:1e9"} {
+		if _, err := ParseStages(bad); err == nil {
+			t.Errorf("ParseStages(%q) accepted", bad)
+		}
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	ok := baseConfig("127.0.0.1:1")
+	ok.Concurrency, ok.Logins = 1, 1
+	tests := []struct {
+		name string
+		mod  func(*Config)
+		want string
+	}{
+		{"no target", func(c *Config) { c.Target = "" }, "target"},
+		{"no model", func(c *Config) { c.Concurrency = 0 }, "load model"},
+		{"two models", func(c *Config) { c.Rate = 5 }, "one load model"},
+		{"no stop", func(c *Config) { c.Logins = 0 }, "stop condition"},
+		{"bad pattern", func(c *Config) { c.UserPattern = "user%s" }, "%d"},
+		{"two verbs", func(c *Config) { c.UserPattern = "u%d%d" }, "exactly one"},
+		{"bad status", func(c *Config) { c.Status = "FLN" }, "status"},
+		{"bad dialect", func(c *Config) { c.Dialects = "MSNP8" }, "dialect"},
+		{"no MSNP", func(c *Config) { c.Dialects = "CVR0" }, "no MSNP"},
+		{"unknown QRY id", func(c *Config) { c.QRYClientID = "me" }, "QRY"},
+		{"bad shard", func(c *Config) { c.ShardIndex, c.ShardCount = 3, 2 }, "shard"},
+	}
+	for _, tc := range tests {
+		c := ok
+		tc.mod(&c)
+		err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want it to mention %q", tc.name, err, tc.want)
+		}
+	}
+	c := ok
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Timeout == 0 || c.Status != "NLN" || c.Dialects == "" || c.Interval == 0 {
+		t.Errorf("defaults not filled: %+v", c)
+	}
+}
+
+func TestAccountsShardsAndLease(t *testing.T) {
+	cfg := baseConfig("x:1")
+	cfg.Accounts = 10
+	cfg.AccountStart = 100
+	seen := map[string]bool{}
+	for i := range 3 {
+		cfg.ShardIndex, cfg.ShardCount = i, 3
+		a, err := newAccounts(&cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range a.handles {
+			if seen[string(h)] {
+				t.Errorf("account %s in two shards", h)
+			}
+			seen[string(h)] = true
+		}
+	}
+	if len(seen) != 10 || !seen["user100@example.com"] || !seen["user109@example.com"] {
+		t.Errorf("accounts %v", seen)
+	}
+	cfg.ShardCount = 0
+	a, _ := newAccounts(&cfg)
+	var got []int32
+	for range 10 {
+		i, ok := a.acquire()
+		if !ok {
+			t.Fatal("lease failed with accounts free")
+		}
+		got = append(got, i)
+	}
+	if _, ok := a.acquire(); ok {
+		t.Fatal("leased an account twice")
+	}
+	a.release(got[3])
+	if i, ok := a.acquire(); !ok || i != got[3] {
+		t.Fatalf("re-lease got %d %v", i, ok)
+	}
+}
+
+func TestReadUsers(t *testing.T) {
+	u, err := ReadUsers(strings.NewReader("# comment\n\nalice@example.com,pw1\n bob@example.com , pw2 \ncarol@example.com\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Account{{"alice@example.com", "pw1"}, {"bob@example.com", "pw2"}, {"carol@example.com", ""}}
+	if len(u) != len(want) {
+		t.Fatalf("got %v", u)
+	}
+	for i := range want {
+		if u[i] != want[i] {
+			t.Errorf("user %d = %+v", i, u[i])
+		}
+	}
+	_, err = ReadUsers(strings.NewReader("a b@example.com,secretpw\n"))
+	if err == nil || strings.Contains(err.Error(), "secretpw") {
+		t.Errorf("err = %v (must fail, and never echo the password)", err)
 	}
 }
