@@ -54,6 +54,8 @@ type hcase struct {
 	warn   string         // hold cases: the held-session failure key expected in the warnings
 	// unreached: the scripted phase must never happen (a step not taken).
 	unreached bool
+	// pinged: the held session must have recorded at least one ping.
+	pinged bool
 }
 
 func (c *hcase) timeout() time.Duration {
@@ -277,6 +279,13 @@ func hostileCases() []hcase {
 	ping(hostile.Inject, "SSD", "ping/kicked")
 	ping(hostile.Inject, "NLN", "")
 	ping(hostile.Inject, "CHL", "")
+	// A presence stream that never pauses: steps and hold go on, the
+	// hold still pings and ends on time.
+	succeed(hostile.NSUsrS, hostile.Chatter, "")
+	add(hcase{name: "hold/ns.chg/chatter", sc: hostile.Script{Phase: hostile.NSChg, Action: hostile.Chatter},
+		hold: true, ok: true, pinged: true})
+	add(hcase{name: "hold/ns.usr.s/chatter/10ms", sc: hostile.Script{Phase: hostile.NSUsrS,
+		Action: hostile.Chatter, Arg: "10ms"}, hold: true, ok: true, pinged: true})
 	ping(hostile.Flood, "", "ping/timeout")
 	ping(hostile.Unknown, "", "")
 	ping(hostile.Drip, "1ms", "")
@@ -409,6 +418,9 @@ func runHostileCase(t *testing.T, c hcase) {
 	}
 	if c.hold {
 		checkHoldWarning(t, run, c.warn)
+	}
+	if c.pinged && phaseCount(run, "ping") == 0 {
+		t.Errorf("the held session recorded no ping (phases %v)", phaseNames(run))
 	}
 	if c.sc.Phase == hostile.Qry && c.ok && c.warn == "" && phaseCount(run, "qry") == 0 {
 		t.Errorf("the CHL was answered but no qry time was recorded (phases %v)", phaseNames(run))

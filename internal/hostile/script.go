@@ -94,6 +94,10 @@ const (
 	// them, without ever sending the reply: a client that bounds only each
 	// read, not the phase, never times out.
 	Flood
+	// Chatter sends the normal reply, then keeps sending asynchronous NLN
+	// lines every Arg (a Go duration, default 1ms) while still answering
+	// every request: a busy presence stream under a held session.
+	Chatter
 	// XFR answers with "XFR t NS <addr> 0" and closes, like a dispatch
 	// server. Arg is the address: "self" (the listener the client is on: a
 	// referral loop), "refused" (a port nothing listens on), "noport"
@@ -105,7 +109,7 @@ const (
 
 var actionNames = [numActions]string{
 	"none", "close", "reset", "stall", "garbage", "long-line", "unterminated", "endless", "drip", "bad-length",
-	"wrong-trid", "unknown", "inject", "error", "replace", "flood", "xfr",
+	"wrong-trid", "unknown", "inject", "error", "replace", "flood", "chatter", "xfr",
 }
 
 // String returns the action's name, used in test names.
@@ -144,7 +148,7 @@ func (s Script) String() string {
 // compiled is a Script checked and turned into what the connections need.
 type compiled struct {
 	Script
-	drip    time.Duration
+	drip    time.Duration // Drip and Chatter interval
 	code    int
 	payload []byte // the bad payload command line and body (BadLength)
 	inject  []byte // the injected line(s) (Inject)
@@ -200,12 +204,15 @@ func compile(s Script) (*compiled, error) {
 		return nil, fmt.Errorf("hostile: unknown phase %q", s.Phase)
 	}
 	switch s.Action {
-	case Drip:
+	case Drip, Chatter:
 		c.drip = 100 * time.Millisecond
+		if s.Action == Chatter {
+			c.drip = time.Millisecond
+		}
 		if s.Arg != "" {
 			d, err := time.ParseDuration(s.Arg)
 			if err != nil || d < 0 {
-				return nil, fmt.Errorf("hostile: drip interval %q: want a duration", s.Arg)
+				return nil, fmt.Errorf("hostile: interval %q: want a duration", s.Arg)
 			}
 			c.drip = d
 		}

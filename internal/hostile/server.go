@@ -208,6 +208,9 @@ type conn struct {
 	d    msnp.Dialect
 	user []byte
 	out  []byte
+
+	wmu      sync.Mutex // serializes writes: Chatter writes from a second goroutine
+	chatting bool
 }
 
 func (s *Server) serve(c net.Conn, ns bool) {
@@ -347,8 +350,29 @@ func (h *conn) write(b []byte) bool {
 	if len(b) == 0 {
 		return true
 	}
+	h.wmu.Lock()
 	_, err := h.c.Write(b)
+	h.wmu.Unlock()
 	return err == nil
+}
+
+// chatter writes an NLN line every interval until the connection or the
+// server is closed.
+func (h *conn) chatter(every time.Duration) {
+	defer h.s.wg.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	line := []byte("NLN BSY carol@example.com Carol\r\n")
+	for {
+		select {
+		case <-h.s.done:
+			return
+		case <-t.C:
+			if !h.write(line) {
+				return
+			}
+		}
+	}
 }
 
 // stall sends nothing more and reads (discarding) until the client closes
@@ -451,6 +475,13 @@ func (h *conn) misbehave(cmd *msnp.Command, closeAfter bool) bool {
 		for h.write(line) {
 		}
 		return false
+	case Chatter:
+		if !h.chatting {
+			h.chatting = true
+			h.s.wg.Add(1)
+			go h.chatter(sc.drip)
+		}
+		return h.write(reply) && !closeAfter
 	case XFR:
 		addr := sc.Arg
 		switch addr {

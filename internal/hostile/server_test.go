@@ -207,6 +207,8 @@ func TestActions(t *testing.T) {
 		{Flood, "", []string{"NLN NLN bob@example.com Bob", "NLN NLN bob@example.com Bob"}, func(err error) bool {
 			return err == nil // more NLN: the flood goes on
 		}},
+		{Chatter, "", []string{"VER 1 MSNP7", "NLN BSY carol@example.com Carol", "NLN BSY carol@example.com Carol"},
+			func(err error) bool { return err == nil }},
 		{XFR, "zero", []string{"XFR 1 NS 0 0 {ds}"}, func(err error) bool { return err == io.EOF }},
 		{XFR, "noport", []string{"XFR 1 NS 127.0.0.1 0 {ds}"}, func(err error) bool { return err == io.EOF }},
 	}
@@ -296,6 +298,7 @@ func TestCloseReleases(t *testing.T) {
 		{Phase: NSVer, Action: Stall},
 		{Phase: NSVer, Action: Endless},
 		{Phase: NSVer, Action: Flood},
+		{Phase: NSVer, Action: Chatter, Arg: "1ms"},
 		{Phase: NSVer, Action: Drip, Arg: "1h"},
 		{Phase: NSVer, Action: Error, Arg: "911"},
 		{},
