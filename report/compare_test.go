@@ -504,3 +504,39 @@ func TestBootQuantileMatchesResampling(t *testing.T) {
 		}
 	}
 }
+
+func TestWriteCompareHTML(t *testing.T) {
+	a := synthRun(t, synthSpec{Seed: 1, Label: "build <41>", Steps: true, NoIntervals: true})
+	b := synthRun(t, synthSpec{Seed: 2, Label: "build 42", Steps: true, NoIntervals: true,
+		Shift: map[string]float64{"ns.usr.s": 2000}})
+	c, err := Compare([]*Run{a}, []*Run{b}, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteCompareHTML(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	if out := os.Getenv("MSNBENCH_COMPARE_HTML_OUT"); out != "" {
+		if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkSelfContained(t, page)
+	if got, want := strings.Count(page, "<svg"), len(c.Phases); got != want {
+		t.Errorf("%d plots, want %d (one per phase)", got, want)
+	}
+	for _, want := range []string{"REGRESSION: slower: login, ns.usr.s, session", "build &lt;41&gt;", `class="banner bad"`,
+		`<td class="l slower">slower</td>`, `<td class="worse">&#43;103.7%</td>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	// Both distributions are drawn: two polylines in the colours of A and B.
+	for _, col := range []string{compareColorA, compareColorB} {
+		if !strings.Contains(strings.ToLower(page), "stroke:"+col) {
+			t.Errorf("no line in %s", col)
+		}
+	}
+}

@@ -14,6 +14,9 @@ import (
 //go:embed html_report.tmpl
 var htmlReportTmpl string
 
+//go:embed html_compare.tmpl
+var htmlCompareTmpl string
+
 //go:embed html_style.css
 var htmlStyle string
 
@@ -21,7 +24,7 @@ var htmlStyle string
 // the style sheet and the figure markup.
 var htmlTemplates = template.Must(template.New("html").Funcs(template.FuncMap{
 	"css": func() template.CSS { return template.CSS(htmlStyle) },
-}).Parse(htmlReportTmpl))
+}).Parse(htmlReportTmpl + htmlCompareTmpl))
 
 func init() { Register("html", WriteHTML) }
 

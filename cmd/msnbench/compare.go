@@ -1,0 +1,349 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/msnbench/msnbench/report"
+)
+
+const compareExamples = `
+Examples:
+  # did build 42 get slower than build 41? (exit 1 if so)
+  msnbench compare build41.json build42.json
+
+  # several runs per side: the run-to-run spread widens the intervals
+  msnbench compare --a base1.json base2.json base3.json --b new1.json new2.json new3.json
+
+  # a stricter gate and reports for people
+  msnbench compare --threshold 2% --html cmp.html --json cmp.json a.json b.json
+
+  # run the comparison live: alternate 30 s rounds against two servers
+  MSNBENCH_PASSWORD=secret msnbench compare --run --target old:1863 --target new:1863 --rounds 6 -d 30s -c 100
+
+For every phase (login first) and percentile (p50, p90, p99, p99.9) compare
+prints B/A - 1 and a confidence interval computed from the histograms
+(bootstrap) and, with several runs per side, from the spread between runs.
+A phase is slower or faster when the interval excludes 0 and the change is
+beyond --threshold. Exit codes: 0 no regression, 1 regression (some phase
+significantly slower beyond --threshold, or significantly more failures),
+2 usage or unreadable input.
+`
+
+func init() {
+	register("compare", "compare runs: B against A, with confidence intervals (exit 1 on regression)", runCompare)
+}
+
+// compareFlags are the flags shared by the file form and the --run form.
+type compareFlags struct {
+	threshold     percentFlag
+	failThreshold percentFlag
+	confidence    percentFlag
+	resamples     int
+	seed          uint64
+	percentiles   string
+	phases        string
+	html, json    string
+	quiet         bool
+}
+
+// register adds the flags to fs. In the --run form the run command already
+// defines --html, --quiet and --seed: there --html and --quiet are read
+// from the run flags and mean the same, and the bootstrap seed is
+// --bootstrap-seed, since --seed seeds the arrivals.
+func (cf *compareFlags) register(fs *flag.FlagSet, live bool) {
+	cf.threshold = percentFlag{v: report.DefaultThreshold}
+	cf.failThreshold = percentFlag{v: report.DefaultFailThreshold}
+	cf.confidence = percentFlag{v: report.DefaultConfidence}
+	fs.Var(&cf.threshold, "threshold", "minimum change that counts as slower or faster, e.g. 5% or 0.05")
+	fs.Var(&cf.failThreshold, "fail-threshold", "minimum rise of the failure rate (share of sessions) that counts, e.g. 0.1%")
+	fs.Var(&cf.confidence, "confidence", "confidence of the intervals, for the whole comparison")
+	fs.IntVar(&cf.resamples, "resamples", report.DefaultResamples, "bootstrap resamples")
+	seedName := "seed"
+	if live {
+		seedName = "bootstrap-seed"
+	}
+	fs.Uint64Var(&cf.seed, seedName, report.DefaultSeed, "bootstrap seed (the same seed gives the same result)")
+	fs.StringVar(&cf.percentiles, "percentiles", "50,90,99,99.9", "percentiles to compare")
+	fs.StringVar(&cf.phases, "phases", "", "compare only these phases, e.g. login,ns.usr.s (default: every phase)")
+	fs.StringVar(&cf.json, "json", "", "write the comparison as JSON to `file`")
+	if !live {
+		fs.StringVar(&cf.html, "html", "", "write the comparison as HTML to `file`")
+		fs.BoolVar(&cf.quiet, "quiet", false, "no text table on standard output")
+	}
+}
+
+func (cf *compareFlags) options() (report.CompareOptions, error) {
+	opt := report.CompareOptions{
+		Threshold: cf.threshold.v, FailThreshold: cf.failThreshold.v, Confidence: cf.confidence.v,
+		Resamples: cf.resamples, Seed: cf.seed,
+	}
+	// Zero means "default" to Compare; an explicit 0 here means "none".
+	if opt.Threshold == 0 {
+		opt.Threshold = -1
+	}
+	if opt.FailThreshold == 0 {
+		opt.FailThreshold = -1
+	}
+	for _, s := range splitList(cf.percentiles) {
+		p, err := strconv.ParseFloat(strings.TrimPrefix(s, "p"), 64)
+		if err != nil || !(p > 0 && p < 100) {
+			return opt, fmt.Errorf("--percentiles: %q is not a percentile between 0 and 100", s)
+		}
+		opt.Percentiles = append(opt.Percentiles, p)
+	}
+	for _, s := range splitList(cf.phases) {
+		if _, ok := report.ParsePhase(s); !ok {
+			return opt, fmt.Errorf("--phases: unknown phase %q", s)
+		}
+		opt.Phases = append(opt.Phases, s)
+	}
+	return opt, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// percentFlag reads "5%" or a fraction "0.05".
+type percentFlag struct{ v float64 }
+
+func (p *percentFlag) String() string {
+	if p == nil {
+		return ""
+	}
+	return strconv.FormatFloat(100*p.v, 'g', -1, 64) + "%"
+}
+
+func (p *percentFlag) Set(s string) error {
+	v, err := parsePercent(s)
+	if err != nil {
+		return err
+	}
+	p.v = v
+	return nil
+}
+
+// parsePercent parses "5%" as 0.05 and "0.05" as 0.05. A bare number above
+// 1 is refused rather than guessed at.
+func parsePercent(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	pct := strings.HasSuffix(s, "%")
+	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	if err != nil || v < 0 || v != v {
+		return 0, fmt.Errorf("%q: want a percentage such as 5%% or a fraction such as 0.05", s)
+	}
+	if pct {
+		v /= 100
+	} else if v > 1 {
+		return 0, fmt.Errorf("%q: a bare number is a fraction; write %s%% for a percentage", s, s)
+	}
+	return v, nil
+}
+
+func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-run" || a == "--run" {
+			return runCompareLive(ctx, args, stdout, stderr)
+		}
+	}
+	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: msnbench compare [flags] A.json B.json\n"+
+			"       msnbench compare [flags] --a A1.json [A2.json...] --b B1.json [B2.json...]\n"+
+			"       msnbench compare --run --target A --target B [--rounds N] [run flags...]\n\nFlags:")
+		fs.PrintDefaults()
+		fmt.Fprintln(fs.Output(), "  -a, --a files\n    \tthe runs of side A (the baseline); every file up to the next flag\n"+
+			"  -b, --b files\n    \tthe runs of side B (the candidate)\n"+
+			"  --run\n    \trun the comparison live (see 'msnbench compare --run -h')")
+		io.WriteString(fs.Output(), compareExamples)
+	}
+	var cf compareFlags
+	cf.register(fs, false)
+	flagArgs, filesA, filesB, sides, err := splitSides(fs, args)
+	if err != nil {
+		fmt.Fprintf(stderr, "msnbench compare: %v\n", err)
+		return exitUsage
+	}
+	if code, ok := parseFlags(fs, flagArgs, stderr); !ok {
+		return code
+	}
+	if sides {
+		if fs.NArg() > 0 {
+			fmt.Fprintf(stderr, "msnbench compare: files %q outside --a/--b\n", fs.Args())
+			return exitUsage
+		}
+	} else {
+		if fs.NArg() != 2 {
+			fmt.Fprintln(stderr, "msnbench compare: give two runs (A.json B.json), or several per side with --a ... --b ...")
+			return exitUsage
+		}
+		filesA, filesB = fs.Args()[:1], fs.Args()[1:]
+	}
+	if len(filesA) == 0 || len(filesB) == 0 {
+		fmt.Fprintln(stderr, "msnbench compare: each side needs at least one run file")
+		return exitUsage
+	}
+	opt, err := cf.options()
+	if err != nil {
+		fmt.Fprintf(stderr, "msnbench compare: %v\n", err)
+		return exitUsage
+	}
+	a, err := readRunFiles(filesA)
+	if err != nil {
+		fmt.Fprintf(stderr, "msnbench compare: %v\n", err)
+		return exitUsage
+	}
+	b, err := readRunFiles(filesB)
+	if err != nil {
+		fmt.Fprintf(stderr, "msnbench compare: %v\n", err)
+		return exitUsage
+	}
+	return finishCompare(a, b, opt, &cf, stdout, stderr)
+}
+
+// finishCompare compares, writes every requested output, and returns the
+// exit code: 1 when B regressed.
+func finishCompare(a, b []*report.Run, opt report.CompareOptions, cf *compareFlags, stdout, stderr io.Writer) int {
+	c, err := report.Compare(a, b, opt)
+	if err != nil {
+		fmt.Fprintf(stderr, "msnbench compare: %v\n", err)
+		return exitUsage
+	}
+	code := exitOK
+	if !cf.quiet {
+		if err := report.WriteCompareText(stdout, c); err != nil {
+			fmt.Fprintf(stderr, "msnbench compare: %v\n", err)
+			code = exitUsage
+		}
+	}
+	for _, o := range []struct {
+		path  string
+		write func(io.Writer, *report.Comparison) error
+	}{{cf.json, report.WriteCompareJSON}, {cf.html, report.WriteCompareHTML}} {
+		if o.path == "" {
+			continue
+		}
+		if err := writeFileAtomic(o.path, func(w io.Writer) error { return o.write(w, c) }); err != nil {
+			fmt.Fprintf(stderr, "msnbench compare: %v\n", err)
+			code = exitUsage
+		}
+	}
+	if code == exitOK && c.Regressed(c.Threshold) {
+		code = exitFail
+	}
+	return code
+}
+
+// splitSides separates the --a/--b file lists from the other arguments:
+// after -a or --a every argument that is not a flag belongs to side A, up to
+// the next flag; likewise for B. Flags keep their values (a flag that takes
+// a value consumes the next argument), so "--threshold 5% --a x.json" reads
+// as expected. sides reports whether --a or --b was used at all.
+func splitSides(fs *flag.FlagSet, args []string) (rest, a, b []string, sides bool, err error) {
+	var cur *[]string
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			if cur != nil {
+				*cur = append(*cur, args[i+1:]...)
+			} else {
+				rest = append(rest, args[i:]...)
+			}
+			break
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		isFlag := len(arg) > 1 && arg[0] == '-'
+		switch {
+		case isFlag && (name == "a" || name == "b"):
+			sides = true
+			cur = &a
+			if name == "b" {
+				cur = &b
+			}
+			if hasValue {
+				*cur = append(*cur, value)
+			}
+		case isFlag:
+			cur = nil
+			rest = append(rest, arg)
+			f := fs.Lookup(name)
+			if f == nil || hasValue {
+				continue // parse reports unknown flags
+			}
+			if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+				continue
+			}
+			if i+1 < len(args) {
+				i++
+				rest = append(rest, args[i])
+			}
+		case cur != nil:
+			*cur = append(*cur, arg)
+		default:
+			rest = append(rest, arg)
+		}
+	}
+	if sides && (len(a) == 0 || len(b) == 0) {
+		return nil, nil, nil, true, errors.New("--a and --b each need at least one run file")
+	}
+	return rest, a, b, sides, nil
+}
+
+// readRunFiles decodes saved runs (report.Decode validates each).
+func readRunFiles(paths []string) ([]*report.Run, error) {
+	runs := make([]*report.Run, 0, len(paths))
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		run, err := report.Decode(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		runs = append(runs, run)
+	}
+	return runs, nil
+}
+
+// writeFileAtomic writes path through a temporary file in its directory
+// and renames it into place, so a failed write never leaves half a report.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	err = write(tmp)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,284 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/server"
+)
+
+func compareCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := commands["compare"].run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// writeSynthRun writes a run of n logins whose login and ns.usr.s phases are
+// log-normal around the given medians (µs), and returns its path.
+func writeSynthRun(t *testing.T, dir, name string, seed uint64, n int, loginUs, usrUs float64) string {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 9))
+	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	run := &report.Run{
+		Schema: report.SchemaVersion, Tool: "msnbench test", Label: name,
+		Config: report.Config{Target: "127.0.0.1:1863", Model: "closed", Concurrency: 10, Steps: []string{},
+			Dialects: "MSNP7", Timeout: report.Duration(time.Second), Interval: report.Duration(time.Second)},
+		Machine: report.Machine{OS: "linux", Arch: "amd64", NumCPU: 2, GOMAXPROCS: 2, GoVersion: "go"},
+		Start:   start, End: start.Add(10 * time.Second),
+		Counts:  report.Counts{Attempted: int64(n), OK: int64(n)},
+	}
+	for _, ph := range []struct {
+		name   string
+		median float64
+	}{{"ns.usr.s", usrUs}, {"login", loginUs}} {
+		h := report.NewHist()
+		for i := 0; i < n; i++ {
+			if err := h.RecordValue(int64(ph.median * math.Exp(0.4*r.NormFloat64()))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		enc, err := report.EncodeHist(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run.Phases = append(run.Phases, report.PhaseResult{Name: ph.name, Hist: enc, Summary: report.SummaryOf(h)})
+	}
+	path := filepath.Join(dir, name+".json")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := report.Encode(f, run); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCompareFiles(t *testing.T) {
+	dir := t.TempDir()
+	a := writeSynthRun(t, dir, "a", 1, 3000, 2000, 900)
+	same := writeSynthRun(t, dir, "same", 2, 3000, 2000, 900)
+	slow := writeSynthRun(t, dir, "slow", 3, 3000, 4000, 2900)
+
+	code, stdout, stderr := compareCmd(t, a, same)
+	if code != exitOK || !strings.Contains(stdout, "no regression: no significant change in any phase") {
+		t.Errorf("same distribution: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = compareCmd(t, a, slow)
+	if code != exitFail || !strings.Contains(stdout, "REGRESSION: slower: login, ns.usr.s") {
+		t.Errorf("slower B: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// B faster than A is no regression.
+	code, stdout, _ = compareCmd(t, slow, a)
+	if code != exitOK || !strings.Contains(stdout, "faster: login, ns.usr.s") {
+		t.Errorf("faster B: exit %d\n%s", code, stdout)
+	}
+	// A threshold above the change: no regression.
+	code, stdout, _ = compareCmd(t, "--threshold", "400%", a, slow)
+	if code != exitOK {
+		t.Errorf("--threshold 400%%: exit %d\n%s", code, stdout)
+	}
+}
+
+func TestCompareFilesSidesAndOutputs(t *testing.T) {
+	dir := t.TempDir()
+	var as, bs []string
+	for i := uint64(0); i < 3; i++ {
+		as = append(as, writeSynthRun(t, dir, "a"+string(rune('1'+i)), 10+i, 2000, 2000, 900))
+		bs = append(bs, writeSynthRun(t, dir, "b"+string(rune('1'+i)), 20+i, 2000, 2000, 2900))
+	}
+	js, html := filepath.Join(dir, "cmp.json"), filepath.Join(dir, "cmp.html")
+	args := append([]string{"--json", js, "--a"}, as...)
+	args = append(args, "--b")
+	args = append(args, bs...)
+	args = append(args, "--html", html, "--phases", "login,ns.usr.s", "--quiet")
+	code, stdout, stderr := compareCmd(t, args...)
+	if code != exitFail {
+		t.Fatalf("exit %d, want %d (ns.usr.s slower)\n%s%s", code, exitFail, stdout, stderr)
+	}
+	if stdout != "" {
+		t.Errorf("--quiet printed %q", stdout)
+	}
+	var c report.Comparison
+	b, err := os.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.A.Runs != 3 || c.B.Runs != 3 || len(c.Phases) != 2 {
+		t.Errorf("JSON: %d+%d runs, %d phases", c.A.Runs, c.B.Runs, len(c.Phases))
+	}
+	for _, p := range c.Phases {
+		want := report.NoChange
+		if p.Phase == "ns.usr.s" {
+			want = report.Slower
+		}
+		if p.Verdict != want {
+			t.Errorf("%s: %q, want %q", p.Phase, p.Verdict, want)
+		}
+	}
+	page, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(page, []byte("<svg")) || !bytes.Contains(page, []byte("REGRESSION")) {
+		t.Error("HTML comparison lacks its plots or verdict")
+	}
+}
+
+func TestCompareUsage(t *testing.T) {
+	dir := t.TempDir()
+	a := writeSynthRun(t, dir, "a", 1, 100, 2000, 900)
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"schema": 1, "phases": [{"name": "login", "hist": "nope"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"one file", []string{a}, "give two runs"},
+		{"three files", []string{a, a, a}, "give two runs"},
+		{"a without b", []string{"--a", a}, "--a and --b each need"},
+		{"files outside sides", []string{a, "--a", a, "--b", a}, "outside --a/--b"},
+		{"bare threshold", []string{"--threshold", "5", a, a}, "bare number"},
+		{"negative threshold", []string{"--threshold", "-5%", a, a}, "percentage"},
+		{"unknown phase", []string{"--phases", "login,nope", a, a}, `unknown phase "nope"`},
+		{"bad percentile", []string{"--percentiles", "50,100", a, a}, "not a percentile"},
+		{"missing file", []string{a, filepath.Join(dir, "none.json")}, "none.json"},
+		{"bad run", []string{a, bad}, "bad.json"},
+		{"unknown flag", []string{"--nope", a, a}, "flag provided but not defined"},
+		{"confidence", []string{"--confidence", "100%", a, a}, "confidence"},
+	} {
+		code, _, stderr := compareCmd(t, tc.args...)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s: exit %d, stderr %q; want %d and %q", tc.name, code, stderr, exitUsage, tc.want)
+		}
+	}
+	if code, stdout, _ := compareCmd(t, "-h"); code != exitOK || stdout != "" {
+		t.Errorf("-h: exit %d", code)
+	}
+}
+
+func TestSplitSides(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	var cf compareFlags
+	cf.register(fs, false)
+	for _, tc := range []struct {
+		args       []string
+		rest, a, b []string
+		sides      bool
+	}{
+		{[]string{"x", "y"}, []string{"x", "y"}, nil, nil, false},
+		{[]string{"--a", "a1", "a2", "--b", "b1"}, nil, []string{"a1", "a2"}, []string{"b1"}, true},
+		{[]string{"-a", "a1", "--threshold", "5%", "-b", "b1", "b2", "--quiet"}, []string{"--threshold", "5%", "--quiet"},
+			[]string{"a1"}, []string{"b1", "b2"}, true},
+		{[]string{"--a=a1", "--b=b1", "--quiet", "--html", "x.html"}, []string{"--quiet", "--html", "x.html"},
+			[]string{"a1"}, []string{"b1"}, true},
+		{[]string{"--b", "b1", "--a", "a1", "--", "-odd"}, nil, []string{"a1", "-odd"}, []string{"b1"}, true},
+	} {
+		rest, a, b, sides, err := splitSides(fs, tc.args)
+		if err != nil {
+			t.Errorf("%q: %v", tc.args, err)
+			continue
+		}
+		if !reflect.DeepEqual(rest, tc.rest) || !reflect.DeepEqual(a, tc.a) || !reflect.DeepEqual(b, tc.b) || sides != tc.sides {
+			t.Errorf("%q: rest %q a %q b %q sides %v", tc.args, rest, a, b, sides)
+		}
+	}
+}
+
+func TestParsePercent(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want float64
+		ok   bool
+	}{
+		{"5%", 0.05, true}, {"0.05", 0.05, true}, {"0", 0, true}, {"0%", 0, true}, {"12.5%", 0.125, true},
+		{"1", 1, true}, {"5", 0, false}, {"-1%", 0, false}, {"x", 0, false}, {"400%", 4, true}, {"NaN", 0, false},
+	} {
+		got, err := parsePercent(tc.in)
+		if (err == nil) != tc.ok || (tc.ok && math.Abs(got-tc.want) > 1e-12) {
+			t.Errorf("parsePercent(%q) = %v, %v", tc.in, got, err)
+		}
+	}
+}
+
+// TestCompareLive runs the interleaved form against two built-in servers,
+// B answering every command 3 ms late: login is slower by far more than any
+// scheduling noise on a busy machine, so the verdict does not hang on timing.
+func TestCompareLive(t *testing.T) {
+	start := func(delay time.Duration) string {
+		srv, err := server.New(server.Config{DSAddr: "127.0.0.1:0", NSAddr: "127.0.0.1:0", Password: "pw",
+			Accounts: 50, Delay: delay})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { srv.Close() })
+		return srv.Addr()
+	}
+	a, b := start(0), start(3*time.Millisecond)
+	dir := t.TempDir()
+	js := filepath.Join(dir, "cmp.json")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, errb bytes.Buffer
+	code := commands["compare"].run(ctx, []string{"--run", "--target", a, "--target", b, "--rounds", "3",
+		"-n", "40", "-c", "4", "--password", "pw", "--steps", "none", "--phases", "login", "--percentiles", "50",
+		"--json", js, "--save-dir", dir}, &out, &errb)
+	if code != exitFail {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitFail, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "REGRESSION: slower: login") {
+		t.Errorf("stdout:\n%s", out.String())
+	}
+	for _, f := range []string{"a-1.json", "b-1.json", "a-3.json", "b-3.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("round file: %v", err)
+		}
+	}
+	if got := strings.Count(errb.String(), "round "); got != 6 {
+		t.Errorf("%d round lines, want 6:\n%s", got, errb.String())
+	}
+	// Rounds alternate A B, B A, A B.
+	var order []string
+	for _, line := range strings.Split(errb.String(), "\n") {
+		if f := strings.Fields(line); len(f) > 2 && f[0] == "round" {
+			order = append(order, f[2])
+		}
+	}
+	if strings.Join(order, "") != "ABBAAB" {
+		t.Errorf("round order %v, want ABBAAB", order)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--run", "--target", a}, "exactly two servers"},
+		{[]string{"--run", "--target", a, "--target", b, "--rounds", "0"}, "--rounds"},
+		{[]string{"--run", "--target", a, "--target", b, "-o", "x.json"}, "--save-dir"},
+		{[]string{"--run", "--target", a, "--target", b, "extra"}, "unexpected arguments"},
+	} {
+		code, _, stderr := compareCmd(t, tc.args...)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q", tc.args, code, stderr)
+		}
+	}
+}

@@ -1,0 +1,182 @@
+package report
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// Colours of the two sides in every compare plot and legend.
+const (
+	compareColorA = "#0072b2"
+	compareColorB = "#d55e00"
+)
+
+// WriteCompareHTML writes c as one self-contained HTML page (inline CSS and
+// SVG, nothing fetched): the verdict, the table of changes with their
+// intervals, and per phase the percentile distributions of A and B overlaid
+// on the logarithmic percentile axis.
+func WriteCompareHTML(w io.Writer, c *Comparison) error {
+	v, err := buildCompareView(c)
+	if err != nil {
+		return err
+	}
+	ew := &errWriter{w: w}
+	if err := htmlTemplates.ExecuteTemplate(ew, "compare", v); err != nil {
+		if ew.err != nil {
+			return ew.err
+		}
+		return fmt.Errorf("compare html: %w", err)
+	}
+	return ew.err
+}
+
+type compareView struct {
+	Title, Method, Summary, Footer string
+	Regressed                      bool
+	Warnings                       []string
+	Sides                          []compareSideRow
+	Rows                           []compareRow
+	Failures                       compareRow
+	Figures                        []compareFigure
+	ColorA, ColorB                 string
+}
+
+type compareSideRow struct {
+	Name, Color, Runs, Target, Sessions, Failed, Rate string
+}
+
+type compareRow struct {
+	First                                    bool
+	Phase, Verdict, VerdictClass, Pctl, A, B string
+	Change, ChangeClass, Interval            string
+}
+
+type compareFigure struct {
+	Phase, Verdict, VerdictClass, Note string
+	Wide                               bool
+	SVG                                template.HTML
+}
+
+func buildCompareView(c *Comparison) (*compareView, error) {
+	if c == nil {
+		return nil, fmt.Errorf("compare html: nil comparison")
+	}
+	v := &compareView{
+		Title:     "msnbench compare: B against A",
+		Method:    methodLine(c),
+		Summary:   summaryLine(c),
+		Regressed: c.Regressed(c.Threshold),
+		Warnings:  c.Warnings,
+		ColorA:    compareColorA,
+		ColorB:    compareColorB,
+		Footer:    fmt.Sprintf("seed %d · %s", c.Seed, strings.Join(pctlNames(c.Percentiles), ", ")),
+	}
+	for _, s := range []struct {
+		name, color string
+		side        Side
+	}{{"A", compareColorA, c.A}, {"B", compareColorB, c.B}} {
+		row := compareSideRow{Name: s.name, Color: s.color, Runs: strconv.Itoa(s.side.Runs),
+			Target: strings.Join(s.side.Targets, ", "), Sessions: strconv.FormatInt(s.side.Attempted, 10),
+			Failed: fmt.Sprintf("%d (%s)", s.side.Failed, fmtPct(ratio(s.side.Failed, s.side.Attempted)))}
+		if len(s.side.Labels) > 0 {
+			row.Runs += ": " + strings.Join(s.side.Labels, ", ")
+		}
+		if s.side.Seconds > 0 {
+			row.Rate = strconv.FormatFloat(float64(s.side.OK)/s.side.Seconds, 'f', 1, 64)
+		}
+		v.Sides = append(v.Sides, row)
+	}
+
+	for _, p := range c.Phases {
+		if len(p.Percentiles) == 0 {
+			v.Rows = append(v.Rows, compareRow{First: true, Phase: p.Phase, Verdict: string(p.Verdict), VerdictClass: "other"})
+		}
+		for i, q := range p.Percentiles {
+			row := compareRow{First: i == 0, Pctl: pctlName(q.Percentile), A: vizFmtUs(float64(q.A)),
+				B: vizFmtUs(float64(q.B)), Change: fmtChange(q.Change),
+				Interval: "[" + fmtChange(q.Low) + ", " + fmtChange(q.High) + "]"}
+			if i == 0 {
+				row.Phase, row.Verdict, row.VerdictClass = p.Phase, string(p.Verdict), verdictClass(p.Verdict)
+			}
+			switch q.Verdict {
+			case Slower:
+				row.ChangeClass = "worse"
+			case Faster:
+				row.ChangeClass = "better"
+			case TooFew:
+				row.Interval += " too few values"
+			}
+			v.Rows = append(v.Rows, row)
+		}
+		fig, err := compareFigureOf(p, len(v.Figures) == 0)
+		if err != nil {
+			return nil, err
+		}
+		v.Figures = append(v.Figures, fig)
+	}
+	f := c.Failures
+	v.Failures = compareRow{Verdict: string(f.Verdict), VerdictClass: verdictClass(f.Verdict), A: fmtPct(f.RateA),
+		B: fmtPct(f.RateB), Change: fmtPP(f.Diff) + " pp", Interval: "[" + fmtPP(f.Low) + ", " + fmtPP(f.High) + "] pp"}
+	switch f.Verdict {
+	case MoreFailures:
+		v.Failures.ChangeClass = "worse"
+	case FewerFailures:
+		v.Failures.ChangeClass = "better"
+	}
+	return v, nil
+}
+
+// compareFigureOf overlays the pooled distributions of A and B; the first
+// (the headline, login) is drawn wide.
+func compareFigureOf(p PhaseComparison, wide bool) (compareFigure, error) {
+	fig := compareFigure{Phase: p.Phase, Verdict: string(p.Verdict), VerdictClass: verdictClass(p.Verdict), Wide: wide}
+	vp := vizPlot{Kind: vizPercentile, W: vizSmallW, H: vizSmallH}
+	if wide {
+		vp.W, vp.H = vizWideW+100, vizWideH
+	}
+	for _, side := range []struct {
+		name, hist, color string
+	}{{"A", p.histA, compareColorA}, {"B", p.histB, compareColorB}} {
+		if side.hist == "" {
+			continue
+		}
+		h, err := DecodeHist(side.hist)
+		if err != nil {
+			return fig, fmt.Errorf("compare html: %s side %s: %w", p.Phase, side.name, err)
+		}
+		xs, ys := percentileCurve(newCdist(h))
+		vp.Lines = append(vp.Lines, vizLine{Name: side.name, Color: side.color, Width: 1.8, X: xs, Y: ys})
+	}
+	f, err := htmlFigureOf(p.Phase, vp, "no values")
+	if err != nil {
+		return fig, err
+	}
+	fig.SVG, fig.Note = f.SVG, f.Note
+	return fig, nil
+}
+
+// verdictClass is the CSS class that colours a verdict.
+func verdictClass(v Verdict) string {
+	switch v {
+	case Slower, MoreFailures:
+		return "slower"
+	case Faster, FewerFailures:
+		return "faster"
+	case Mixed:
+		return "mixed"
+	case NoChange:
+		return "same"
+	}
+	return "other"
+}
+
+func pctlNames(ps []float64) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = pctlName(p)
+	}
+	return out
+}
