@@ -37,7 +37,7 @@ func writeSynthRun(t *testing.T, dir, name string, seed uint64, n int, loginUs, 
 			Dialects: "MSNP7", Timeout: report.Duration(time.Second), Interval: report.Duration(time.Second)},
 		Machine: report.Machine{OS: "linux", Arch: "amd64", NumCPU: 2, GOMAXPROCS: 2, GoVersion: "go"},
 		Start:   start, End: start.Add(10 * time.Second),
-		Counts:  report.Counts{Attempted: int64(n), OK: int64(n)},
+		Counts: report.Counts{Attempted: int64(n), OK: int64(n)},
 	}
 	for _, ph := range []struct {
 		name   string
