@@ -437,20 +437,10 @@ func runHostileCase(t *testing.T, c hcase) {
 // every failure in the error table.
 func checkBooks(t *testing.T, run *report.Run, logins int64) {
 	t.Helper()
-	c := run.Counts
-	if c.Attempted != logins {
+	if c := run.Counts; c.Attempted != logins {
 		t.Errorf("attempted %d, want %d", c.Attempted, logins)
 	}
-	if c.Attempted != c.OK+c.Failed {
-		t.Errorf("attempted %d != ok %d + failed %d", c.Attempted, c.OK, c.Failed)
-	}
-	var sum int64
-	for _, ec := range run.Errors {
-		sum += ec.Count
-	}
-	if sum != c.Failed {
-		t.Errorf("error table sums to %d, failed is %d: %+v", sum, c.Failed, run.Errors)
-	}
+	checkBalanced(t, run)
 }
 
 // checkHoldWarning asserts that exactly the expected early end of the hold
