@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"io"
 	"math"
@@ -206,3 +207,5 @@ func rpEncodeGeometry(t testing.TB, lo, hi int64, digits int) string {
 	}
 	return string(b)
 }
+
+func jsonEncodeAny(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }

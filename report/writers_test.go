@@ -246,3 +246,40 @@ func TestFmtMicros(t *testing.T) {
 		}
 	}
 }
+
+// TestHgrmMatchesLibraryTicks: the percentile rows are those of the
+// library's percentile iterator (which the Java tools share).
+func TestHgrmMatchesLibraryTicks(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		samples := rpSamples(seed, 200+int(seed)*37, 1e9, seed%2 == 0)
+		p := newPackedHist()
+		for _, s := range samples {
+			if s.Has(Login) {
+				us, _ := toMicros(s.Dur[Login])
+				_ = p.RecordValue(us)
+			}
+		}
+		d := NewHist()
+		p.MergeInto(d)
+		var want bytes.Buffer
+		for _, b := range d.CumulativeDistributionWithTicks(hgrmTicks) {
+			q := b.Quantile / 100
+			if b.Quantile < 100 {
+				want.WriteString(strconv.FormatFloat(float64(b.ValueAt)/1000, 'f', 3, 64) + " " + strconv.FormatFloat(q, 'f', 12, 64) + " " + strconv.FormatInt(b.Count, 10) + "\n")
+			}
+		}
+		var out bytes.Buffer
+		ew := &errWriter{w: &out}
+		writePercentiles(ew, p, hgrmScale)
+		var got bytes.Buffer
+		for _, line := range strings.Split(out.String(), "\n") {
+			f := strings.Fields(line)
+			if len(f) == 4 && f[0] != "Value" && !strings.HasPrefix(f[0], "#") {
+				got.WriteString(f[0] + " " + f[1] + " " + f[2] + "\n")
+			}
+		}
+		if got.String() != want.String() {
+			t.Fatalf("seed %d: rows differ\n got %s\nwant %s", seed, got.String(), want.String())
+		}
+	}
+}

@@ -1,0 +1,181 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+// rpShardRuns splits one synthetic set of sessions over n recorders, as n
+// generators would, and returns their runs and the run of one recorder fed
+// every session.
+func rpShardRuns(t *testing.T, n int) (parts []*Run, whole *Run) {
+	t.Helper()
+	samples := rpSamples(7, 3000, 4*time.Second, true)
+	end := int64(0)
+	for _, s := range samples {
+		end = max(end, s.End)
+	}
+	end += int64(time.Millisecond)
+	finish := func(rec *Recorder, shard int) *Run {
+		run := rpMeta(true)
+		run.End = rpStart.Add(time.Duration(end))
+		run.Shard = Shard{Index: shard, Count: n, Group: "g1", At: rpStart}
+		run.Config.Rate = 800 / float64(n)
+		run.Machine.Hostname = "gen" + string(rune('a'+shard))
+		rec.Finish(run, end)
+		return run
+	}
+	for i := 0; i < n; i++ {
+		var mine []Sample
+		for j := i; j < len(samples); j += n {
+			mine = append(mine, samples[j])
+		}
+		rec := NewRecorder(2, time.Second)
+		rpFeed(rec, mine, 2, time.Second)
+		parts = append(parts, finish(rec, i))
+	}
+	rec := NewRecorder(3, time.Second)
+	rpFeed(rec, samples, 3, time.Second)
+	whole = finish(rec, 0)
+	whole.Shard = Shard{}
+	return parts, whole
+}
+
+// TestMergeEqualsOneRecorder: merging the shards gives exactly what one
+// recorder fed all sessions gives: counts, errors, histograms byte for byte
+// (whole run and every interval), series.
+func TestMergeEqualsOneRecorder(t *testing.T) {
+	parts, whole := rpShardRuns(t, 3)
+	got, err := Merge(parts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Counts != whole.Counts {
+		t.Errorf("counts %+v, want %+v", got.Counts, whole.Counts)
+	}
+	if !equalJSON(t, got.Errors, whole.Errors) {
+		t.Errorf("errors %+v, want %+v", got.Errors, whole.Errors)
+	}
+	if len(got.Phases) != len(whole.Phases) {
+		t.Fatalf("%d phases, want %d", len(got.Phases), len(whole.Phases))
+	}
+	for i := range whole.Phases {
+		if !equalJSON(t, got.Phases[i], whole.Phases[i]) {
+			t.Errorf("phase %s differs:\n got %+v\nwant %+v", whole.Phases[i].Name, got.Phases[i].Summary, whole.Phases[i].Summary)
+		}
+	}
+	if !equalJSON(t, got.Series, whole.Series) {
+		t.Errorf("series\n got %+v\nwant %+v", got.Series, whole.Series)
+	}
+	if got.Config.Rate != 800 || got.Shard.Count != 3 || !equalJSON(t, got.Shard.Parts, []int{0, 1, 2}) {
+		t.Errorf("config rate %v shard %+v", got.Config.Rate, got.Shard)
+	}
+	if got.Machine.Hostname != "gena,genb,genc" || got.Machine.NumCPU != 6 {
+		t.Errorf("machine %+v", got.Machine)
+	}
+	if !got.Start.Equal(rpStart) || !got.End.Equal(whole.End) {
+		t.Errorf("start %v end %v", got.Start, got.End)
+	}
+	if got.Health.CPUUserSec != 3*parts[0].Health.CPUUserSec || got.Health.NumGC != 36 {
+		t.Errorf("health %+v", got.Health)
+	}
+
+	// Merging in steps gives the same result.
+	ab, err := Merge(parts[0], parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := ab.Health.Warnings; len(w) != 1 || !strings.Contains(w[0], "merged 2 of 3") {
+		t.Errorf("partial merge warnings %q", w)
+	}
+	abc, err := Merge(ab, parts[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equalJSON(t, abc.Phases, got.Phases) || !equalJSON(t, abc.Series, got.Series) || abc.Counts != got.Counts {
+		t.Error("merge((a,b),c) differs from merge(a,b,c)")
+	}
+	if _, err := Merge(ab, parts[1]); err == nil || !strings.Contains(err.Error(), "shard 1") {
+		t.Errorf("re-merging shard 1: %v", err)
+	}
+}
+
+// TestMergeAlignsByAbsoluteTime: a part that started two intervals later
+// lands two intervals later in the merged run.
+func TestMergeAlignsByAbsoluteTime(t *testing.T) {
+	mk := func(start time.Time, idx int) *Run {
+		rec := NewRecorder(1, time.Second)
+		rec.Started(0, 0)
+		rec.Record(0, rpOK(0, int64(500*time.Millisecond)))
+		run := rpMeta(false)
+		run.Start, run.End = start, start.Add(time.Second)
+		run.Shard = Shard{Index: idx, Count: 2}
+		rec.Finish(run, int64(time.Second))
+		return run
+	}
+	a, b := mk(rpStart, 0), mk(rpStart.Add(2*time.Second+3*time.Millisecond), 1)
+	m, err := Merge(b, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := m.Phase("login")
+	if len(login.Intervals) != 2 || login.Intervals[0].Start != 0 || login.Intervals[1].Start != 2 {
+		t.Errorf("intervals %+v", login.Intervals)
+	}
+	if len(m.Series) != 2 || m.Series[1].T != 2 || m.Series[1].OK != 1 {
+		t.Errorf("series %+v", m.Series)
+	}
+	if !m.Start.Equal(rpStart) || !m.End.Equal(b.End) || login.Summary.Count != 2 {
+		t.Errorf("start %v end %v count %d", m.Start, m.End, login.Summary.Count)
+	}
+}
+
+func TestMergeRefuses(t *testing.T) {
+	base := func() []*Run {
+		parts, _ := rpShardRuns(t, 2)
+		return parts
+	}
+	tests := []struct {
+		name   string
+		change func(a, b *Run)
+		want   string
+	}{
+		{"target", func(a, b *Run) { b.Config.Target = "10.0.0.1:1863" }, "target"},
+		{"steps", func(a, b *Run) { b.Config.Steps = []string{"syn", "chg"} }, "steps"},
+		{"dialects", func(a, b *Run) { b.Config.Dialects = "MSNP2" }, "dialects"},
+		{"interval", func(a, b *Run) { b.Config.Interval = Duration(2 * time.Second) }, "interval"},
+		{"schema", func(a, b *Run) { b.Schema = 0 }, "schema"},
+		{"group", func(a, b *Run) { b.Shard.Group = "other" }, "shard group"},
+		{"count", func(a, b *Run) { b.Shard.Count = 3 }, "shard count"},
+		{"duplicate", func(a, b *Run) { b.Shard.Index = 0 }, "shard 0 is in both"},
+		{"range", func(a, b *Run) { b.Shard.Index = 5 }, "outside"},
+		{"unsharded", func(a, b *Run) { b.Shard = Shard{Group: "g1"} }, "unsharded"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			runs := base()
+			tt.change(runs[0], runs[1])
+			_, err := Merge(runs...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error about %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := Merge(); err == nil {
+		t.Error("Merge() succeeded")
+	}
+}
+
+func equalJSON(t *testing.T, a, b any) bool {
+	t.Helper()
+	var x, y bytes.Buffer
+	if err := jsonEncodeAny(&x, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := jsonEncodeAny(&y, b); err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Equal(x.Bytes(), y.Bytes())
+}
