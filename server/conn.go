@@ -65,6 +65,8 @@ type conn struct {
 	partialSince time.Time // first read of the current, incomplete command
 	armed        time.Time // read deadline currently set on nc
 	timer        *time.Timer
+	wake         chan struct{} // the waker's token when a delay is due
+	sent         int           // bytes of c.out the waker wrote, or sentFailed
 
 	status   atomic.Uint32 // index into statuses, read by other sessions
 	kicked   atomic.Bool
@@ -218,6 +220,22 @@ func (c *conn) send(p Phase) bool {
 		if !c.wait(p) {
 			return false
 		}
+		if c.sent > 0 || c.sent == sentFailed {
+			// The waker wrote (some of) the reply at its deadline.
+			sent := c.sent
+			c.sent = 0
+			if sent == sentFailed {
+				c.nc.Close()
+				return false
+			}
+			if sent < len(c.out) {
+				if !c.write(c.out[sent:], c.s.cfg.WriteTimeout) {
+					return false
+				}
+			}
+			c.out = c.out[:0]
+			return c.writeOut() // nothing left to write: resets the buffers
+		}
 	}
 	return c.writeOut()
 }
@@ -239,13 +257,25 @@ func (c *conn) wait(p Phase) bool {
 		return true
 	}
 	s.stats.delayed.Add(1)
-	if c.timer == nil {
-		c.timer = time.NewTimer(d)
-	} else {
-		c.timer.Reset(d)
+	due := time.Since(s.epoch) + d
+	if coarse := d - coarseMargin; coarse > 0 {
+		if c.timer == nil {
+			c.timer = time.NewTimer(coarse)
+		} else {
+			c.timer.Reset(coarse)
+		}
+		select {
+		case <-c.timer.C:
+		case <-s.done:
+			return false
+		}
 	}
+	if c.wake == nil {
+		c.wake = make(chan struct{}, 1)
+	}
+	s.waker.add(due, c)
 	select {
-	case <-c.timer.C:
+	case <-c.wake:
 		return true
 	case <-s.done:
 		return false
@@ -254,7 +284,10 @@ func (c *conn) wait(p Phase) bool {
 
 // writeOut writes c.out and empties it.
 func (c *conn) writeOut() bool {
-	ok := c.write(c.out, c.s.cfg.WriteTimeout)
+	ok := true
+	if len(c.out) > 0 {
+		ok = c.write(c.out, c.s.cfg.WriteTimeout)
+	}
 	switch {
 	case c.big != nil:
 		c.big.b = c.out[:0]
@@ -284,6 +317,28 @@ func (c *conn) useBigBuffer() {
 	}
 	c.big, c.small = bb, c.out
 	c.out = append(bb.b[:0], c.out...)
+}
+
+// sentFailed in conn.sent says the waker's write failed.
+const sentFailed = -1
+
+// deliver is called by the waker at the reply's deadline, while the
+// connection's goroutine waits for its token: it writes as much of c.out as
+// the socket takes at once, so the reply leaves exactly on time without
+// waiting for the connection's goroutine to be scheduled. It never blocks:
+// a busy write lock or a full socket leaves the rest to the connection.
+func (c *conn) deliver() {
+	if !c.wmu.TryLock() {
+		return
+	}
+	c.nc.SetWriteDeadline(time.Now().Add(50 * time.Microsecond))
+	n, err := c.nc.Write(c.out)
+	c.wmu.Unlock()
+	c.s.stats.bytesOut.Add(uint64(n))
+	c.sent = n
+	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		c.sent = sentFailed
+	}
 }
 
 // write writes b under the write lock with a deadline; a failed write closes

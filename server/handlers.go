@@ -285,10 +285,9 @@ func (c *conn) onCHG(cmd *msnp.Command, p Phase) bool {
 		c.chlDue = c.lastCmd.Add(s.cfg.CHLTimeout)
 		c.out = msnp.AppendCHL(c.out, c.chl)
 	}
-	if !c.send(p) {
-		return false
-	}
-	// Presence for the contacts who watch this account.
+	// Presence for the contacts who watch this account, before the echo:
+	// once a client has its echo, its contacts have been told, so a test
+	// that logs another contact in next sees an ILN and no late NLN.
 	acct := &s.dir.accounts[c.acct]
 	switch {
 	case visible(st) && (st != prev):
@@ -298,7 +297,7 @@ func (c *conn) onCHG(cmd *msnp.Command, p Phase) bool {
 		c.scratch = msnp.AppendFLN(c.scratch[:0], acct.email)
 		s.notifyWatchers(c.acct, c.scratch)
 	}
-	return true
+	return c.send(p)
 }
 
 func parseStatus(b []byte) uint32 {

@@ -58,6 +58,7 @@ type Server struct {
 	wg        sync.WaitGroup
 	refusing  atomic.Int32
 	bufs      sync.Pool // *connBufs
+	waker     waker
 	big       sync.Pool // *bigBuf
 
 	mu     sync.Mutex
@@ -85,6 +86,7 @@ func New(cfg Config) (*Server, error) {
 		done:   make(chan struct{}),
 		conns:  make(map[*conn]struct{}),
 	}
+	s.waker = waker{s: s, kick: make(chan struct{}, 1)}
 	for p := range s.delay {
 		s.delay[p] = cfg.Delay
 		if d, ok := cfg.PhaseDelay[Phase(p)]; ok {

@@ -33,6 +33,10 @@ type Stats struct {
 	BytesIn            uint64 `json:"bytes_in"`            // bytes read from clients
 	BytesOut           uint64 `json:"bytes_out"`           // bytes written to clients
 	Delayed            uint64 `json:"delayed"`             // replies held back by Delay, Jitter or Stall
+	// DelayLateNanos is the total time by which delayed replies were sent
+	// after their due time (timer and scheduling error); divided by Delayed
+	// it is the server's own contribution to a measured delay.
+	DelayLateNanos uint64 `json:"delay_late_ns"`
 }
 
 // counters is the live, atomically updated form of Stats.
@@ -43,7 +47,7 @@ type counters struct {
 	syncs, statusChanges, presence, pings                           atomic.Uint64
 	challenges, challengesOK, challengesFailed                      atomic.Uint64
 	errorsInjected, closesInjected, protocolViolations, lineTooLong atomic.Uint64
-	timeouts, bytesIn, bytesOut, delayed                            atomic.Uint64
+	timeouts, bytesIn, bytesOut, delayed, delayLate                 atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -73,6 +77,7 @@ func (c *counters) snapshot() Stats {
 		BytesIn:            c.bytesIn.Load(),
 		BytesOut:           c.bytesOut.Load(),
 		Delayed:            c.delayed.Load(),
+		DelayLateNanos:     c.delayLate.Load(),
 	}
 }
 
