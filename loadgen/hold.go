@@ -76,7 +76,11 @@ func (s *session) holdTick() error {
 	// At the end of the hold, a PNG or QRY still outstanding is waited for
 	// (up to its timeout), so its measurement is not thrown away.
 	ended := !now.Before(h.end)
-	if ended && !h.pinging && h.qryTrID == 0 {
+	// A PNG that fell due within the hold is sent even if we only notice
+	// after the end (a starved goroutine): the keep-alive a real client
+	// owed is still measured.
+	pingOwed := !h.pinging && !h.nextPing.After(h.end)
+	if ended && !h.pinging && h.qryTrID == 0 && !pingOwed {
 		return errHoldDone
 	}
 	if h.pinging && !now.Before(h.pingDue) {
@@ -99,7 +103,7 @@ func (s *session) holdTick() error {
 			return err
 		}
 	}
-	if !ended && !h.pinging && !now.Before(h.nextPing) {
+	if !h.pinging && !now.Before(h.nextPing) && (!ended || pingOwed) {
 		s.wbuf = msnp.AppendPNG(s.wbuf[:0])
 		_ = c.SetWriteDeadline(now.Add(p.timeout))
 		if _, err := c.Write(s.wbuf); err != nil {
