@@ -55,7 +55,9 @@ type conn struct {
 	acct       int32  // account index once USR I named a known one, else -1
 	chal       []byte // login challenge sent
 	chl        []byte // CHL challenge last sent
-	chlPending bool   // chl awaits its QRY
+	chalBuf    [32]byte
+	chlBuf     [32]byte
+	chlPending bool // chl awaits its QRY
 	chlDue     time.Time
 	listVer    uint32
 	gtc        byte   // 'A' or 'N'

@@ -179,7 +179,7 @@ func (c *conn) onUSR(cmd *msnp.Command, p Phase) bool {
 		if i, ok := s.dir.lookup(handle); ok {
 			c.acct = i
 		}
-		c.chal = s.cfg.Challenge(c.chal[:0])
+		c.chal = s.cfg.Challenge(c.chalBuf[:0])
 		c.out = msnp.AppendUSRChallenge(c.out, cmd.TrID, c.chal)
 		c.state = stChallenged
 		return c.send(p)
@@ -280,7 +280,7 @@ func (c *conn) onCHG(cmd *msnp.Command, p Phase) bool {
 	}
 	if first && s.cfg.CHL && c.dialect >= 6 {
 		s.stats.challenges.Add(1)
-		c.chl = s.cfg.CHLChallenge(c.chl[:0])
+		c.chl = s.cfg.CHLChallenge(c.chlBuf[:0])
 		c.chlPending = true
 		c.chlDue = c.lastCmd.Add(s.cfg.CHLTimeout)
 		c.out = msnp.AppendCHL(c.out, c.chl)
