@@ -154,16 +154,17 @@ func writeTextCounts(ew *errWriter, run *Run) {
 	ew.printf("\n")
 }
 
-// textPhases returns the phases the table shows: all of them, except an
-// intended-start phase whose summary equals its actual-start twin (closed
-// model, where the two are the same by definition).
+// textPhases returns the phases the table shows: all of them, except the
+// intended-start twins of login and session in the closed model, where
+// there is no schedule to fall behind and they only repeat the actual-start
+// rows (other reports keep them).
 func textPhases(run *Run) []*PhaseResult {
 	twins := map[string]string{"login.intended": "login", "session.intended": "session"}
 	var out []*PhaseResult
 	for i := range run.Phases {
 		p := &run.Phases[i]
 		if twin, ok := twins[p.Name]; ok {
-			if q := run.Phase(twin); q != nil && q.Summary == p.Summary {
+			if q := run.Phase(twin); q != nil && (run.Config.Model == "closed" || q.Summary == p.Summary) {
 				continue
 			}
 		}
@@ -214,7 +215,7 @@ func writeTextHealth(ew *errWriter, run *Run) {
 	h := &run.Health
 	ew.printf("generator cpu %.2fs user %.2fs sys (%s of %d CPUs), gc %d (pause max %s, total %s)",
 		h.CPUUserSec, h.CPUSysSec, fmtPercent(h.CPUUtil), run.Machine.NumCPU, h.NumGC,
-		fmtDuration(time.Duration(h.GCPauseMax)), fmtDuration(time.Duration(h.GCPauseTotal)))
+		fmtMicros(float64(h.GCPauseMax)/1e3), fmtMicros(float64(h.GCPauseTotal)/1e3))
 	if h.SchedLagP99Us > 0 || h.SchedLagMaxUs > 0 {
 		ew.printf(", sched lag p99 %s max %s", fmtMicros(float64(h.SchedLagP99Us)), fmtMicros(float64(h.SchedLagMaxUs)))
 	}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/msnbench/msnbench/report"
+)
+
+const mergeExamples = `
+Examples:
+  # join the parts of a sharded run (e.g. the pods of a Kubernetes Indexed Job)
+  msnbench merge -o all.json part-*.json
+  msnbench report all.json
+
+The parts must come from the same sharded run: same target, steps, dialects,
+interval and shard group, each shard once. Histograms, intervals (aligned by
+wall-clock time), series, counts and errors are added exactly.
+Exit codes: 0 ok, 2 usage error or runs that do not belong together.
+`
+
+func init() {
+	register("merge", "merge the parts of a sharded run into one run.json", runMerge)
+}
+
+func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
+	out := fs.String("o", "", "write the merged run to `file` (default standard output)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: msnbench merge [-o all.json] part.json...\n\nFlags:")
+		fs.PrintDefaults()
+		io.WriteString(fs.Output(), mergeExamples)
+	}
+	if code, ok := parseFlags(fs, interspersed(fs, args), stderr); !ok {
+		return code
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "msnbench merge: %v\n", err)
+		return exitUsage
+	}
+	if fs.NArg() == 0 {
+		return fail(errors.New("no run files"))
+	}
+	runs := make([]*report.Run, 0, fs.NArg())
+	for _, p := range fs.Args() {
+		run, err := loadRunFile(p)
+		if err != nil {
+			return fail(err)
+		}
+		runs = append(runs, run)
+	}
+	merged, err := report.Merge(runs...)
+	if err != nil {
+		fmt.Fprintf(stderr, "msnbench %v\n", err) // the error starts with "merge:"
+		return exitUsage
+	}
+	if *out == "" {
+		if err := report.Encode(stdout, merged); err != nil {
+			return fail(err)
+		}
+		return exitOK
+	}
+	if err := writeReportFile(*out, func(w io.Writer) error { return report.Encode(w, merged) }); err != nil {
+		return fail(err)
+	}
+	fmt.Fprintf(stderr, "merged %d runs (%d sessions) into %s\n", len(runs), merged.Counts.Attempted, *out)
+	return exitOK
+}

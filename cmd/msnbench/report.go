@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/msnbench/msnbench/report"
+)
+
+const reportExamples = `
+Examples:
+  # the text summary of a saved run
+  msnbench report run.json
+
+  # re-render it as HTML, or as CSV for a spreadsheet
+  msnbench report run.json --format html -o run.html
+  msnbench report run.json --format csv -o series.csv
+
+  # HdrHistogram percentile output of one phase, for the HdrHistogram plotter
+  msnbench report run.json --format hgrm --phase login -o login.hgrm
+
+  # check thresholds after the fact (exit 1 if one is missed)
+  msnbench report run.json --slo 'login:p99<200ms,ns.usr.s:p50<5ms,errors<0.1%'
+
+Formats: FORMATS. Flags may follow the file name.
+Exit codes: 0 ok, 1 --slo missed, 2 usage error or unreadable run.
+`
+
+func init() {
+	register("report", "render a saved run (run.json) as text, html, json, csv, hgrm or hlog", runReport)
+}
+
+func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	format := fs.String("format", "text", "output `format`: "+strings.Join(report.Formats(), ", "))
+	out := fs.String("o", "", "write to `file` instead of standard output")
+	phases := fs.String("phase", "", "only these `phases` (comma-separated), e.g. login for a single-table .hgrm")
+	slo := fs.String("slo", "", "thresholds to check, e.g. 'login:p99<200ms,errors<0.1%' (exit 1 if missed)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: msnbench report RUN.json [--format F] [-o FILE] [--phase P] [--slo S]\n\nFlags:")
+		fs.PrintDefaults()
+		io.WriteString(fs.Output(), strings.Replace(reportExamples, "FORMATS", strings.Join(report.Formats(), ", "), 1))
+	}
+	if code, ok := parseFlags(fs, interspersed(fs, args), stderr); !ok {
+		return code
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "msnbench report: "+format+"\n", a...)
+		return exitUsage
+	}
+	if fs.NArg() != 1 {
+		return fail("want exactly one run file, got %d (see msnbench report -h)", fs.NArg())
+	}
+	if _, ok := report.Lookup(*format); !ok {
+		return fail("unknown format %q (have %s)", *format, strings.Join(report.Formats(), ", "))
+	}
+	var check report.SLO
+	if *slo != "" {
+		var err error
+		if check, err = report.ParseSLO(*slo); err != nil {
+			return fail("%v", err)
+		}
+	}
+	run, err := loadRunFile(fs.Arg(0))
+	if err != nil {
+		return fail("%v", err)
+	}
+	shown := run
+	if *phases != "" {
+		names := splitCommaList(*phases)
+		for _, n := range names {
+			if run.Phase(n) == nil {
+				return fail("%s has no phase %q", fs.Arg(0), n)
+			}
+		}
+		shown = run.OnlyPhases(names...)
+	}
+
+	sloOut := stdout // SLO lines go after a text report, or alone when the report goes to a file
+	if *out == "" {
+		if err := report.Write(stdout, *format, shown); err != nil {
+			fmt.Fprintf(stderr, "msnbench report: %v\n", err)
+			return exitUsage
+		}
+		if *format != "text" {
+			sloOut = stderr // keep machine-readable output clean
+		}
+	} else if err := writeReportFile(*out, func(w io.Writer) error { return report.Write(w, *format, shown) }); err != nil {
+		return fail("%v", err)
+	}
+	if check == nil {
+		return exitOK
+	}
+	res := check.Check(run) // thresholds always see every phase
+	if *format == "text" && *out == "" {
+		fmt.Fprintln(sloOut)
+	}
+	if _, err := res.WriteTo(sloOut); err != nil {
+		return exitUsage
+	}
+	if !res.Passed() {
+		return exitFail
+	}
+	return exitOK
+}
+
+// loadRunFile decodes and validates one saved run.
+func loadRunFile(path string) (*report.Run, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	run, err := report.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return run, nil
+}
+
+// writeReportFile writes path through a temporary file in its directory and
+// renames it into place, so a failed render never leaves half a report.
+func writeReportFile(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	err = write(tmp)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+func splitCommaList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// interspersed reorders args so that flags given after positional
+// arguments ("report run.json --format html") are parsed too: the flag
+// package stops at the first non-flag. "--" still ends the flags.
+func interspersed(fs *flag.FlagSet, args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			continue // parse reports it
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		if i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	return append(append(flags, "--"), pos...)
+}
