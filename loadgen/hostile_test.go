@@ -203,6 +203,15 @@ func hostileCases() []hcase {
 		Times: 1}, ok: true})
 	add(hcase{name: "ns.usr.i/xfr/ns-once", sc: hostile.Script{Phase: hostile.NSUsrI, Action: hostile.XFR,
 		Arg: "ns", Times: 1}, ok: true})
+	// Referral addresses that cannot be dialled are the server's fault,
+	// like an XFR without an address: a protocol error of ds.usr, never
+	// "other". (Literal IPs only: no name is ever looked up.)
+	for _, bad := range []string{"127.0.0.1:", "127.0.0.1:99999", "127.0.0.1:abc", "[::1", "127.0.0.1:-1",
+		strings.Repeat("1", 300) + ":1"} {
+		add(hcase{name: "ds.usr/xfr/bad-address/" + bad[:min(len(bad), 16)],
+			sc:    hostile.Script{Phase: hostile.DSUsr, Action: hostile.XFR, Arg: bad},
+			phase: "ds.usr", class: msnp.ClassProtocol})
+	}
 	if portFree(1863) {
 		// "127.0.0.1" without a port means 127.0.0.1:1863, where nothing
 		// listens on this machine right now.
