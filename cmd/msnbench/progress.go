@@ -69,6 +69,9 @@ func (p *progress) print() {
 
 // formatLive is one status line: elapsed, rate, counts, p99, time left.
 func formatLive(l loadgen.Live) string {
+	if l.Rate == 0 && l.Elapsed > 0 { // before the first interval closes
+		l.Rate = float64(l.OK) / l.Elapsed.Seconds()
+	}
 	s := fmt.Sprintf("%6s  %-8s %7.0f logins/s  ok %d  failed %d  in flight %d", l.Elapsed.Truncate(100*time.Millisecond),
 		l.State, l.Rate, l.OK, l.Failed, l.Inflight)
 	if l.Held > 0 {

@@ -32,7 +32,7 @@ Examples:
   msnbench run --stages '30s:0->500,2m:500,30s:500->0' --slo 'login:p99<200ms,errors<0.1%'
 
   # 5,000 users that stay online for 10 minutes, pinging every 60 s
-  msnbench run -c 5000 -n 5000 --hold 10m --ping 60s --accounts 5000
+  msnbench run -c 5000 --hold 10m --ping 60s
 
   # login + OUT only, MSNP5 only, from 39 local addresses
   msnbench run --target 127.0.0.1:1863 --steps none --dialects MSNP5,CVR0 --source 127.0.0.2-127.0.0.40
@@ -84,8 +84,8 @@ func newRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.Uint64Var(&c.Seed, "seed", 0, "seed for Poisson arrivals (0: from the clock)")
 	fs.StringVar(&f.stages, "stages", "", "ramp `profile` of concurrency, e.g. '30s:0->500,2m:500,30s:500->0'")
 	fs.BoolVar(&f.stagesRate, "stages-rate", false, "--stages levels are rates (open model), not concurrency")
-	fs.Int64Var(&c.Logins, "n", 0, "stop after this many logins (after warm-up)")
-	fs.DurationVar(&c.Duration, "d", 0, "stop after this long (after warm-up; default 10s when no -n or --stages)")
+	fs.Int64Var(&c.Logins, "n", 0, "stop after this many logins (after warm-up; default with --hold and -c: one per worker)")
+	fs.DurationVar(&c.Duration, "d", 0, "stop after this long (after warm-up; default 10s when no -n or --stages); ends holds too")
 	fs.DurationVar(&c.Warmup, "warmup", 0, "run this long first without recording")
 	fs.StringVar(&f.steps, "steps", "syn,chg", "steps after login: syn, chg, both (syn,chg) or none")
 	fs.StringVar(&c.Status, "status", loadgen.DefaultStatus, "status for CHG")
@@ -233,7 +233,12 @@ func (f *runFlags) resolve(set map[string]bool) error {
 		c.Concurrency = 50
 	}
 	if c.Logins == 0 && c.Duration == 0 && len(c.Stages) == 0 {
-		c.Duration = 10 * time.Second
+		if c.Hold > 0 && c.Concurrency > 0 {
+			// "N users online for D": every worker logs in once and holds.
+			c.Logins = int64(c.Concurrency)
+		} else {
+			c.Duration = 10 * time.Second
+		}
 	}
 	if c.Arrival, err = loadgen.ParseArrival(f.arrival); err != nil {
 		return err
