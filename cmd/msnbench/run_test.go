@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msnbench/msnbench/loadgen"
 	"github.com/msnbench/msnbench/report"
 )
 
@@ -218,5 +219,47 @@ func TestRunSIGINT(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "login") {
 		t.Errorf("no text report:\n%s", stdout.String())
+	}
+}
+
+func TestRunUsersFile(t *testing.T) {
+	dir := t.TempDir()
+	users := filepath.Join(dir, "users.txt")
+	if err := os.WriteFile(users, []byte("# test accounts\nann@example.com,pw-a\nbea@example.com,pw-b\n"+
+		"cat@example.com,pw-c\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	js := filepath.Join(dir, "run.json")
+	code, stdout, stderr := runCmd(t, "-c", "3", "-n", "9", "--quiet", "--users", users, "-o", js)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	run := decodeRun(t, js)
+	if run.Counts.OK != 9 || run.Config.UsersFile != users || run.Config.Accounts != 3 {
+		t.Errorf("counts %+v config %+v", run.Counts, run.Config)
+	}
+	b, _ := os.ReadFile(js)
+	if strings.Contains(string(b), "pw-a") {
+		t.Error("a password from the users file is in the report")
+	}
+}
+
+func TestFormatLive(t *testing.T) {
+	var l loadgen.Live
+	l.Elapsed = 2500 * time.Millisecond
+	l.State = "running"
+	l.OK, l.Failed, l.Inflight, l.Held, l.Dropped = 1000, 3, 50, 20, 2
+	l.LoginP99 = 1234 * time.Microsecond
+	l.Left = 7500 * time.Millisecond
+	l.LastErrors[0] = "ns.usr.s/auth-fail/911"
+	got := formatLive(l)
+	for _, want := range []string{"2.5s", "400 logins/s", "ok 1000", "failed 3", "in flight 50", "held 20",
+		"dropped 2", "login p99 1.23ms", "left 8s", "ns.usr.s/auth-fail/911"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("status line %q lacks %q", got, want)
+		}
+	}
+	if isTerminal(&bytes.Buffer{}) {
+		t.Error("a buffer is not a terminal")
 	}
 }
