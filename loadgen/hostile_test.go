@@ -175,11 +175,26 @@ func hostileCases() []hcase {
 		{hostile.NSUsrS, "USR {t} OK user0@example.com", msnp.ClassNone},
 		{hostile.NSSyn, "SYN {t} 0", msnp.ClassNone},
 		{hostile.NSSyn, "LST {t} RL 1 1 1 bob@example.com Bob", msnp.ClassProtocol},
+		// SYN variations of MSNP.md §11: GTC/BLP after the lists, empty
+		// lists ("0 0"), index and count swapped, RL not last.
+		{hostile.NSSyn, "SYN {t} 2\r\nLST {t} FL 2 1 1 bob@example.com Bob 0\r\nLST {t} RL 2 1 1 bob@example.com Bob" +
+			"\r\nGTC {t} 2 A\r\nBLP {t} 2 AL", msnp.ClassNone},
+		{hostile.NSSyn, "SYN {t} 1\r\nGTC {t} 1 A\r\nBLP {t} 1 AL\r\nLST {t} FL 1 0 0\r\nLST {t} AL 1 0 0\r\n" +
+			"LST {t} BL 1 0 0\r\nLST {t} RL 1 0 0", msnp.ClassNone},
+		{hostile.NSSyn, "SYN {t} 1\r\nLST {t} RL 1 2 1 a@example.com A\r\nLST {t} RL 1 2 2 b@example.com B",
+			msnp.ClassNone},
+		{hostile.NSSyn, "SYN {t} 1\r\nLST {t} RL 1 1 1 a@example.com A\r\nLST {t} FL 1 1 1 a@example.com A 0",
+			msnp.ClassNone},
+		{hostile.NSVer, "VER {t} MSNP2 CVR0", msnp.ClassNone},
 		{hostile.NSChg, "CHG {t} NLN 0", msnp.ClassNone},
 		{hostile.NSChg, "ILN {t} NLN bob@example.com Bob", msnp.ClassProtocol},
 	} {
-		c := hcase{sc: hostile.Script{Phase: r.ph, Action: hostile.Replace, Arg: r.line}, phase: string(r.ph),
-			class: r.class}
+		name := string(r.ph) + "/replace/" + r.line
+		if lines := strings.Split(r.line, "\r\n"); len(lines) > 1 {
+			name = string(r.ph) + "/replace/" + lines[0] + "+" + strings.Join(lines[1:], "+")
+		}
+		c := hcase{name: name, sc: hostile.Script{Phase: r.ph, Action: hostile.Replace, Arg: r.line},
+			phase: string(r.ph), class: r.class}
 		if r.class == msnp.ClassNone {
 			c.ok, c.phase = true, ""
 		}
