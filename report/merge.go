@@ -21,9 +21,11 @@ import (
 // interval, counts and errors are summed. Start is the earliest start, End
 // the latest end.
 //
-// Load figures in the Config (concurrency, rate, max in flight, -n) are
-// summed, since each shard runs its share; Machine describes the combined
-// generators (CPUs summed, host names joined). Health adds CPU time, GC
+// The Config is the first part's: a sharded run's parts all record the
+// settings of the whole run (--rate, -c, -n are totals that each shard
+// divides), and a part whose load settings differ is named in a warning.
+// Machine describes the combined generators (CPUs summed, host names
+// joined). Health adds CPU time, GC
 // counts and pauses and dropped starts, keeps the maxima of maxima and
 // utilisation, and is saturated when any part was.
 //
@@ -53,15 +55,10 @@ func Merge(runs ...*Run) (*Run, error) {
 		Shard:   first.Shard,
 	}
 	out.Config.Steps = slices.Clone(first.Config.Steps)
-	out.Config.Concurrency, out.Config.Rate, out.Config.MaxInflight, out.Config.Logins = 0, 0, 0, 0
 	for _, r := range runs {
 		if out.Label == "" {
 			out.Label = r.Label
 		}
-		out.Config.Concurrency += r.Config.Concurrency
-		out.Config.Rate += r.Config.Rate
-		out.Config.MaxInflight += r.Config.MaxInflight
-		out.Config.Logins += r.Config.Logins
 		if !r.Start.IsZero() && (out.Start.IsZero() || r.Start.Before(out.Start)) {
 			out.Start = r.Start
 		}
@@ -100,6 +97,12 @@ func Merge(runs ...*Run) (*Run, error) {
 		out.Health.SchedLagMaxUs = max(out.Health.SchedLagMaxUs, lag.Summary.Max)
 	}
 	for i, r := range runs[1:] {
+		if d := loadDiff(&first.Config, &r.Config); d != "" {
+			out.Health.Warnings = append(out.Health.Warnings,
+				fmt.Sprintf("run %d was started with a different %s than run 1; the report shows run 1's", i+2, d))
+		}
+	}
+	for i, r := range runs[1:] {
 		if r.Tool != first.Tool {
 			out.Health.Warnings = append(out.Health.Warnings,
 				fmt.Sprintf("parts were made by different versions: %q and %q (part %d)", first.Tool, r.Tool, i+2))
@@ -111,6 +114,27 @@ func Merge(runs ...*Run) (*Run, error) {
 			fmt.Sprintf("merged %d of %d shards: the result covers only part of the load", len(parts), out.Shard.Count))
 	}
 	return out, nil
+}
+
+// loadDiff names the first load setting in which a and b differ, or "".
+func loadDiff(a, b *Config) string {
+	switch {
+	case a.Model != b.Model:
+		return "load model"
+	case a.Concurrency != b.Concurrency:
+		return "concurrency"
+	case a.Rate != b.Rate:
+		return "rate"
+	case a.Stages != b.Stages:
+		return "stages"
+	case a.Logins != b.Logins:
+		return "login count (-n)"
+	case a.Duration != b.Duration:
+		return "duration"
+	case a.Hold != b.Hold:
+		return "hold"
+	}
+	return ""
 }
 
 // shardParts returns the shard indexes r holds, or nil if r is unsharded.

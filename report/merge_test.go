@@ -22,7 +22,6 @@ func rpShardRuns(t *testing.T, n int) (parts []*Run, whole *Run) {
 		run := rpMeta(true)
 		run.End = rpStart.Add(time.Duration(end))
 		run.Shard = Shard{Index: shard, Count: n, Group: "g1", At: rpStart}
-		run.Config.Rate = 800 / float64(n)
 		run.Machine.Hostname = "gen" + string(rune('a'+shard))
 		rec.Finish(run, end)
 		return run
@@ -69,7 +68,7 @@ func TestMergeEqualsOneRecorder(t *testing.T) {
 	if !equalJSON(t, got.Series, whole.Series) {
 		t.Errorf("series\n got %+v\nwant %+v", got.Series, whole.Series)
 	}
-	if got.Config.Rate != 800 || got.Shard.Count != 3 || !equalJSON(t, got.Shard.Parts, []int{0, 1, 2}) {
+	if got.Config.Rate != 800 || len(got.Health.Warnings) != 0 || got.Shard.Count != 3 || !equalJSON(t, got.Shard.Parts, []int{0, 1, 2}) {
 		t.Errorf("config rate %v shard %+v", got.Config.Rate, got.Shard)
 	}
 	if got.Machine.Hostname != "gena,genb,genc" || got.Machine.NumCPU != 6 {
@@ -96,6 +95,10 @@ func TestMergeEqualsOneRecorder(t *testing.T) {
 	}
 	if !equalJSON(t, abc.Phases, got.Phases) || !equalJSON(t, abc.Series, got.Series) || abc.Counts != got.Counts {
 		t.Error("merge((a,b),c) differs from merge(a,b,c)")
+	}
+	parts[2].Config.Rate = 900
+	if m, err := Merge(parts...); err != nil || len(m.Health.Warnings) != 1 || !strings.Contains(m.Health.Warnings[0], "run 3 was started with a different rate") {
+		t.Errorf("different rate: %v %q", err, m.Health.Warnings)
 	}
 	if _, err := Merge(ab, parts[1]); err == nil || !strings.Contains(err.Error(), "shard 1") {
 		t.Errorf("re-merging shard 1: %v", err)

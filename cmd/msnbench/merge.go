@@ -6,6 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"sort"
 
 	"github.com/msnbench/msnbench/report"
 )
@@ -14,6 +17,7 @@ const mergeExamples = `
 Examples:
   # join the parts of a sharded run (e.g. the pods of a Kubernetes Indexed Job)
   msnbench merge -o all.json part-*.json
+  msnbench merge -o all.json results/parts/     # every .json file in the directory
   msnbench report all.json
 
 The parts must come from the same sharded run: same target, steps, dialects,
@@ -44,8 +48,12 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() == 0 {
 		return fail(errors.New("no run files"))
 	}
-	runs := make([]*report.Run, 0, fs.NArg())
-	for _, p := range fs.Args() {
+	paths, err := expandRunDirs(fs.Args())
+	if err != nil {
+		return fail(err)
+	}
+	runs := make([]*report.Run, 0, len(paths))
+	for _, p := range paths {
 		run, err := loadRunFile(p)
 		if err != nil {
 			return fail(err)
@@ -68,4 +76,28 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "merged %d runs (%d sessions) into %s\n", len(runs), merged.Counts.Attempted, *out)
 	return exitOK
+}
+
+// expandRunDirs replaces each directory argument by the *.json files in it,
+// sorted, so a container without a shell can merge a results directory
+// (msnbench merge -o all.json /results/run1/parts).
+func expandRunDirs(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil || !st.IsDir() {
+			out = append(out, a) // a file; open errors are reported when it is read
+			continue
+		}
+		m, err := filepath.Glob(filepath.Join(a, "*.json"))
+		if err != nil {
+			return nil, err
+		}
+		if len(m) == 0 {
+			return nil, fmt.Errorf("%s: no .json files", a)
+		}
+		sort.Strings(m)
+		out = append(out, m...)
+	}
+	return out, nil
 }

@@ -117,8 +117,18 @@ func TestMergeCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Counts.OK != 400 || m.Phase("login").Summary.Count != 400 || len(m.Shard.Parts) != 2 || m.Config.Concurrency != 8 {
+	if m.Counts.OK != 400 || m.Phase("login").Summary.Count != 400 || len(m.Shard.Parts) != 2 || m.Config.Concurrency != 4 {
 		t.Errorf("merged counts %+v shard %+v", m.Counts, m.Shard)
+	}
+	parts := filepath.Join(dir, "parts")
+	os.Mkdir(parts, 0o755)
+	rcRun(t, parts, "p0.json", 0, 2)
+	rcRun(t, parts, "p1.json", 1, 2)
+	if code, out, errs := rcCmd("merge", parts); code != exitOK || !strings.Contains(out, `"parts": [`) {
+		t.Errorf("merge a directory: exit %d: %s", code, errs)
+	}
+	if code, _, errs := rcCmd("merge", t.TempDir()); code != exitUsage || !strings.Contains(errs, "no .json files") {
+		t.Errorf("merge an empty directory: exit %d: %s", code, errs)
 	}
 	if code, _, errs := rcCmd("merge", a, a); code != exitUsage || !strings.Contains(errs, "msnbench merge: shard 0 is in both run 1 and run 2") {
 		t.Errorf("duplicate shard: exit %d: %s", code, errs)

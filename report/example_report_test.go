@@ -1,0 +1,80 @@
+package report_test
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/msnbench/msnbench/report"
+)
+
+// A load generator records each finished session into its worker's shard,
+// ticks once per interval, and finishes the Run at the end.
+func ExampleRecorder() {
+	rec := report.NewRecorder(4, time.Second)
+	for i := 0; i < 100; i++ {
+		start := int64(i) * int64(10*time.Millisecond)
+		rec.Started(i, start)
+		s := report.Sample{Intended: start, Start: start, End: start + 3e6}
+		s.Set(report.DSConnect, 150e3)
+		s.Set(report.Login, 2e6+int64(i)*10e3)
+		rec.Record(i, &s) // worker i records into shard i mod 4
+		rec.Tick(s.End)   // normally a ticker goroutine, once per interval
+	}
+	run := &report.Run{Config: report.Config{Model: "closed"}}
+	rec.Finish(run, int64(time.Second+5e6))
+	login := run.Phase("login")
+	fmt.Println(run.Counts.OK, len(run.Series), login.Summary.Count, login.Summary.P50, login.Summary.Max)
+	// Output: 100 2 100 2491 2991
+}
+
+func ExampleParseSLO() {
+	slo, err := report.ParseSLO("login:p99<200ms, ns.usr.s:p50<5ms, errors<0.1%")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	run := &report.Run{
+		Counts: report.Counts{Attempted: 1000, OK: 998, Failed: 2},
+		Phases: []report.PhaseResult{
+			{Name: "login", Summary: report.Summary{Count: 998, P99: 183_000}},
+			{Name: "ns.usr.s", Summary: report.Summary{Count: 998, P50: 1_200}},
+		},
+	}
+	res := slo.Check(run)
+	res.WriteTo(os.Stdout)
+	fmt.Println("passed:", res.Passed())
+	// Output:
+	// PASS login p99 183ms < 200ms
+	// PASS ns.usr.s p50 1.20ms < 5.00ms
+	// FAIL errors 0.20% < 0.10%
+	// passed: false
+}
+
+// Merge joins the parts of a sharded run exactly.
+func ExampleMerge() {
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	part := func(shard int) *report.Run {
+		rec := report.NewRecorder(1, time.Second)
+		for i := 0; i < 10; i++ {
+			s := report.Sample{End: 5e6}
+			s.Set(report.Login, int64(shard+1)*1e6)
+			rec.Record(0, &s)
+		}
+		run := &report.Run{
+			Schema: report.SchemaVersion, Start: start, End: start.Add(time.Second),
+			Config: report.Config{Target: "ns.example:1863", Interval: report.Duration(time.Second)},
+			Shard:  report.Shard{Index: shard, Count: 2, Group: "demo"},
+		}
+		rec.Finish(run, int64(time.Second))
+		return run
+	}
+	all, err := report.Merge(part(0), part(1))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	s := all.Phase("login").Summary
+	fmt.Println(all.Counts.OK, all.Shard.Parts, s.Count, s.P50, s.Max)
+	// Output: 20 [0 1] 20 1000 2000
+}
