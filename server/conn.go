@@ -35,9 +35,10 @@ func visible(st uint32) bool { return st != 0 && st != statusHDN }
 const outKeep = 1024
 
 // conn is one client connection and, on the notification listener, its
-// session. Only its own goroutine touches the fields above wmu; other
-// goroutines (presence fan-out, a duplicate login, Close) write to it through
-// push and kick, serialised by wmu.
+// session. Only its own goroutine touches the fields above status, except
+// that the waker reads out and sets sent while the goroutine waits for its
+// wake token. Other goroutines (presence fan-out, a duplicate login, Close)
+// write to the connection through push and kick, serialised by wmu.
 type conn struct {
 	s    *Server
 	nc   net.Conn
@@ -71,10 +72,9 @@ type conn struct {
 	sent         int           // bytes of c.out the waker wrote, or sentFailed
 
 	status   atomic.Uint32 // index into statuses, read by other sessions
-	kicked   atomic.Bool
-	loggedIn atomic.Bool // state == stOnline, for other goroutines
-	wmu      sync.Mutex  // serialises writes to nc
-	scratch  []byte      // presence lines built for other sessions
+	loggedIn atomic.Bool   // state == stOnline, for other goroutines
+	wmu      sync.Mutex    // serialises writes to nc
+	scratch  []byte        // presence lines built for other sessions
 }
 
 func newConn(s *Server, nc net.Conn, r role) *conn {
@@ -280,6 +280,11 @@ func (c *conn) wait(p Phase) bool {
 	case <-c.wake:
 		return true
 	case <-s.done:
+		// The waker must be done with c.out before the buffers go back to
+		// the pool: either the entry is still queued, or its token follows.
+		if !s.waker.cancel(c) {
+			<-c.wake
+		}
 		return false
 	}
 }
@@ -374,7 +379,6 @@ func (c *conn) push(line []byte) {
 // kick ends a session from outside with "OUT <reason>" (OTH for a duplicate
 // login, SSD for shutdown).
 func (c *conn) kick(reason string) {
-	c.kicked.Store(true)
 	var buf [16]byte
 	c.write(msnp.AppendOUT(buf[:0], reason), min(pushTimeout, c.s.cfg.WriteTimeout))
 	c.nc.Close()

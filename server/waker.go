@@ -107,9 +107,43 @@ func (w *waker) run() {
 	}
 }
 
+// cancel removes c's entry and reports whether it was still queued; if not,
+// the waker has taken it and will send c's token.
+func (w *waker) cancel(c *conn) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for i := range w.h {
+		if w.h[i].c == c {
+			last := len(w.h) - 1
+			w.h[i] = w.h[last]
+			w.h[last] = wakeEntry{}
+			w.h = w.h[:last]
+			if i < last {
+				w.down(i)
+				w.up(i)
+			}
+			return true
+		}
+	}
+	return false
+}
+
 func (w *waker) push(e wakeEntry) {
 	w.h = append(w.h, e)
-	i := len(w.h) - 1
+	w.up(len(w.h) - 1)
+}
+
+func (w *waker) pop() wakeEntry {
+	top := w.h[0]
+	n := len(w.h) - 1
+	w.h[0] = w.h[n]
+	w.h[n] = wakeEntry{}
+	w.h = w.h[:n]
+	w.down(0)
+	return top
+}
+
+func (w *waker) up(i int) {
 	for i > 0 {
 		p := (i - 1) / 2
 		if w.h[p].at <= w.h[i].at {
@@ -120,13 +154,9 @@ func (w *waker) push(e wakeEntry) {
 	}
 }
 
-func (w *waker) pop() wakeEntry {
-	top := w.h[0]
-	n := len(w.h) - 1
-	w.h[0] = w.h[n]
-	w.h[n] = wakeEntry{}
-	w.h = w.h[:n]
-	for i := 0; ; {
+func (w *waker) down(i int) {
+	n := len(w.h)
+	for {
 		l, r, m := 2*i+1, 2*i+2, i
 		if l < n && w.h[l].at < w.h[m].at {
 			m = l
@@ -135,10 +165,9 @@ func (w *waker) pop() wakeEntry {
 			m = r
 		}
 		if m == i {
-			break
+			return
 		}
 		w.h[m], w.h[i] = w.h[i], w.h[m]
 		i = m
 	}
-	return top
 }
