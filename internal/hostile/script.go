@@ -123,9 +123,12 @@ func (a Action) String() string {
 // Script says where and how the server misbehaves. The zero Script is a
 // correct MSNP7 server.
 type Script struct {
-	Phase  Phase
+	// Phase is where the server misbehaves: the request that starts it.
+	Phase Phase
+	// Action is what it does there; None serves the phase correctly.
 	Action Action
-	Arg    string
+	// Arg parameterizes Action (see each Action); "" picks its default.
+	Arg string
 	// Times limits the misbehaviour to the first Times connections that
 	// reach Phase; later ones are served correctly. 0 means every time.
 	Times int

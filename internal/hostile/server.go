@@ -4,7 +4,9 @@
 // MSNP.md §0) except at one scripted point, where it closes, resets,
 // stalls, sends garbage, over-long or endless lines, drips its reply, sends
 // payload commands with wrong lengths, the wrong TrID, unknown or
-// asynchronous commands, an error code, or a bad referral.
+// asynchronous commands, an error code, a reply with the wrong content, a
+// never-ending stream of commands, or a bad referral. Everything clients
+// send is recorded (Received), so a test can also check the wire.
 //
 // It is deliberately simple and slow (fmt is fine here): it exists to make
 // every failure path of a client reachable from a table test, not to be
