@@ -7,6 +7,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // Defaults of CompareOptions.
@@ -386,6 +388,7 @@ func collectPhase(runs []*Run, name string) (*sidePhase, error) {
 		return nil, nil
 	}
 	sp := &sidePhase{}
+	var pooled *hdrhistogram.Histogram
 	for _, s := range hs {
 		h, err := vizDecodeHist(s)
 		if err != nil {
@@ -394,16 +397,17 @@ func collectPhase(runs []*Run, name string) (*sidePhase, error) {
 		if h.TotalCount() > 0 {
 			sp.runs = append(sp.runs, newCdist(h))
 		}
-	}
-	pooled, err := vizMerge(hs)
-	if err != nil {
-		return nil, fmt.Errorf("phase %s: %w", name, err)
+		if pooled == nil {
+			pooled = h
+		} else if dropped := pooled.Merge(h); dropped != 0 {
+			return nil, fmt.Errorf("phase %s: merging runs dropped %d values", name, dropped)
+		}
 	}
 	sp.pooled = newCdist(pooled)
 	if len(hs) == 1 {
 		sp.hist = hs[0]
-	} else if enc, err := pooled.Encode(vizEncodingCookie); err == nil {
-		sp.hist = string(enc)
+	} else if enc, err := EncodeHist(pooled); err == nil {
+		sp.hist = enc
 	}
 	if sp.pooled.n == 0 {
 		return nil, nil

@@ -64,7 +64,7 @@ func verdicts(c *Comparison) map[string]Verdict {
 }
 
 func TestCompareSameRunIsNoChange(t *testing.T) {
-	a := synthRun(t, synthSpec{Seed: 1, Steps: true})
+	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Steps: true})
 	c, err := Compare([]*Run{a}, []*Run{a}, CompareOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +103,7 @@ func falseAlarmRates(t *testing.T, reps, runsPerSide int, runScale float64) (per
 			var rs []*Run
 			for j := 0; j < runsPerSide; j++ {
 				seed++
-				rs = append(rs, synthRun(t, synthSpec{Seed: seed, Seconds: 10, Rate: 200, Steps: true, NoIntervals: true,
+				rs = append(rs, synthRun(t, synthSpec{NoIntervals: true, Seed: seed, Seconds: 10, Rate: 200, Steps: true,
 					Scale: runScaleFor(seed, runScale)}))
 			}
 			return rs
@@ -144,6 +144,9 @@ func compareReps(n int) int {
 		if v, err := strconv.Atoi(s); err == nil && v > 0 {
 			return v
 		}
+	}
+	if raceEnabled {
+		return (n + 9) / 10
 	}
 	if testing.Short() {
 		return (n + 2) / 3
@@ -209,8 +212,8 @@ func TestCompareDetectsShift(t *testing.T) {
 	detected, other := 0, 0
 	for i := 0; i < reps; i++ {
 		seed := uint64(5000 + 2*i)
-		a := synthRun(t, synthSpec{Seed: seed, Seconds: 10, Rate: 200, Steps: true, NoIntervals: true})
-		b := synthRun(t, synthSpec{Seed: seed + 1, Seconds: 10, Rate: 200, Steps: true, NoIntervals: true,
+		a := synthRun(t, synthSpec{NoIntervals: true, Seed: seed, Seconds: 10, Rate: 200, Steps: true})
+		b := synthRun(t, synthSpec{NoIntervals: true, Seed: seed + 1, Seconds: 10, Rate: 200, Steps: true,
 			Shift: map[string]float64{"ns.usr.s": 2000}})
 		c, err := Compare([]*Run{a}, []*Run{b}, CompareOptions{Resamples: 1000})
 		if err != nil {
@@ -252,7 +255,7 @@ func TestCompareDetectsShiftRuns(t *testing.T) {
 	side := func(seed uint64, shift map[string]float64) []*Run {
 		var rs []*Run
 		for j := uint64(0); j < 3; j++ {
-			rs = append(rs, synthRun(t, synthSpec{Seed: seed + j, Seconds: 10, Rate: 200, NoIntervals: true,
+			rs = append(rs, synthRun(t, synthSpec{NoIntervals: true, Seed: seed + j, Seconds: 10, Rate: 200,
 				Scale: runScaleFor(seed+j, 0.05), Shift: shift}))
 		}
 		return rs
@@ -281,8 +284,8 @@ func TestCompareDetectsShiftRuns(t *testing.T) {
 }
 
 func TestCompareFasterAndFailures(t *testing.T) {
-	slow := synthRun(t, synthSpec{Seed: 1, Shift: map[string]float64{"ds.usr": 1000}})
-	fast := synthRun(t, synthSpec{Seed: 2, FailRate: 0.05})
+	slow := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Shift: map[string]float64{"ds.usr": 1000}})
+	fast := synthRun(t, synthSpec{NoIntervals: true, Seed: 2, FailRate: 0.05})
 	c, err := Compare([]*Run{slow}, []*Run{fast}, CompareOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -310,8 +313,8 @@ func TestCompareFasterAndFailures(t *testing.T) {
 func TestCompareThreshold(t *testing.T) {
 	// +8% on every phase of 10000 logins is clearly resolved at p50:
 	// slower with a 5% threshold, no significant change with a 10% one.
-	a := synthRun(t, synthSpec{Seed: 11, Seconds: 40, Rate: 250, NoIntervals: true})
-	b := synthRun(t, synthSpec{Seed: 12, Seconds: 40, Rate: 250, NoIntervals: true, Scale: 1.08})
+	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 11, Seconds: 40, Rate: 250})
+	b := synthRun(t, synthSpec{NoIntervals: true, Seed: 12, Seconds: 40, Rate: 250, Scale: 1.08})
 	for _, tc := range []struct {
 		threshold float64
 		want      Verdict
@@ -331,8 +334,8 @@ func TestCompareThreshold(t *testing.T) {
 }
 
 func TestComparePhasesOnOneSide(t *testing.T) {
-	a := synthRun(t, synthSpec{Seed: 1, Steps: true})
-	b := synthRun(t, synthSpec{Seed: 2})
+	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Steps: true})
+	b := synthRun(t, synthSpec{NoIntervals: true, Seed: 2})
 	c, err := Compare([]*Run{a}, []*Run{b}, CompareOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -352,8 +355,8 @@ func TestComparePhasesOnOneSide(t *testing.T) {
 
 func TestCompareTooFewValues(t *testing.T) {
 	// 100 values: p99 has 1 value beyond it, p99.9 none; neither is judged.
-	a := synthRun(t, synthSpec{Seed: 1, Seconds: 1, Rate: 100})
-	b := synthRun(t, synthSpec{Seed: 2, Seconds: 1, Rate: 100, Scale: 3})
+	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Seconds: 1, Rate: 100})
+	b := synthRun(t, synthSpec{NoIntervals: true, Seed: 2, Seconds: 1, Rate: 100, Scale: 3})
 	c, err := Compare([]*Run{a}, []*Run{b}, CompareOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -373,7 +376,7 @@ func TestCompareTooFewValues(t *testing.T) {
 }
 
 func TestCompareErrors(t *testing.T) {
-	a := synthRun(t, synthSpec{Seed: 1, Seconds: 1})
+	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Seconds: 1})
 	bad := *a
 	bad.Phases = append([]PhaseResult(nil), a.Phases...)
 	bad.Phases[0].Hist = "not base64!"
@@ -396,8 +399,8 @@ func TestCompareErrors(t *testing.T) {
 }
 
 func TestCompareDeterministic(t *testing.T) {
-	a := synthRun(t, synthSpec{Seed: 1})
-	b := synthRun(t, synthSpec{Seed: 2})
+	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1})
+	b := synthRun(t, synthSpec{NoIntervals: true, Seed: 2})
 	var out [2]bytes.Buffer
 	for i := range out {
 		c, err := Compare([]*Run{a}, []*Run{b}, CompareOptions{})
@@ -414,8 +417,8 @@ func TestCompareDeterministic(t *testing.T) {
 }
 
 func TestWriteCompareTextGolden(t *testing.T) {
-	a := []*Run{synthRun(t, synthSpec{Seed: 1, Label: "build 41", Steps: true})}
-	b := []*Run{synthRun(t, synthSpec{Seed: 3, Label: "build 42", Steps: true, FailRate: 0.002,
+	a := []*Run{synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Label: "build 41", Steps: true})}
+	b := []*Run{synthRun(t, synthSpec{NoIntervals: true, Seed: 3, Label: "build 42", Steps: true, FailRate: 0.002,
 		Shift: map[string]float64{"ns.usr.s": 2000}})}
 	b[0].Health.Saturated = true
 	c, err := Compare(a, b, CompareOptions{})
@@ -429,7 +432,7 @@ func TestWriteCompareTextGolden(t *testing.T) {
 	checkGolden(t, "compare.txt", buf.Bytes())
 
 	// Several runs per side, with too few of them for a good spread estimate.
-	a = append(a, synthRun(t, synthSpec{Seed: 4, Label: "build 41 again", Steps: true}))
+	a = append(a, synthRun(t, synthSpec{NoIntervals: true, Seed: 4, Label: "build 41 again", Steps: true}))
 	c, err = Compare(a, b, CompareOptions{Phases: []string{"login", "ns.usr.s", "ns.syn"}})
 	if err != nil {
 		t.Fatal(err)
@@ -506,8 +509,8 @@ func TestBootQuantileMatchesResampling(t *testing.T) {
 }
 
 func TestWriteCompareHTML(t *testing.T) {
-	a := synthRun(t, synthSpec{Seed: 1, Label: "build <41>", Steps: true, NoIntervals: true})
-	b := synthRun(t, synthSpec{Seed: 2, Label: "build 42", Steps: true, NoIntervals: true,
+	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Label: "build <41>", Steps: true})
+	b := synthRun(t, synthSpec{NoIntervals: true, Seed: 2, Label: "build 42", Steps: true,
 		Shift: map[string]float64{"ns.usr.s": 2000}})
 	c, err := Compare([]*Run{a}, []*Run{b}, CompareOptions{})
 	if err != nil {

@@ -79,30 +79,6 @@ func quantileRank(u float64, n int64) int64 {
 	return k
 }
 
-// vizMerge decodes and merges every histogram in hs. It returns nil, nil
-// when hs is empty.
-func vizMerge(hs []string) (*hdrhistogram.Histogram, error) {
-	var acc *hdrhistogram.Histogram
-	for _, s := range hs {
-		h, err := vizDecodeHist(s)
-		if err != nil {
-			return nil, err
-		}
-		if acc == nil {
-			acc = h
-			continue
-		}
-		if dropped := acc.Merge(h); dropped != 0 {
-			return nil, fmt.Errorf("merge histograms: %d values outside the range", dropped)
-		}
-	}
-	return acc, nil
-}
-
-// vizEncodingCookie is the encoding of PhaseResult.Hist: V2 compressed,
-// which hdrhistogram-go returns already base64-encoded.
-const vizEncodingCookie = hdrhistogram.V2CompressedEncodingCookieBase
-
 // vizFmtUs formats a latency in µs with three significant digits and a unit
 // a reader takes in at a glance: 812µs, 1.23ms, 45.6ms, 1.23s.
 func vizFmtUs(us float64) string {

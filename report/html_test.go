@@ -14,8 +14,12 @@ import (
 // saturated. Set MSNBENCH_HTML_OUT=file to keep the page for a look in a
 // browser.
 func TestWriteHTML(t *testing.T) {
-	run := synthRun(t, synthSpec{Seed: 1, Label: `demo <b>&</b> "quoted"`, Seconds: 60, Rate: 150, Steps: true,
-		FailRate: 0.01, Slowdown: 40})
+	seconds := 60
+	if raceEnabled {
+		seconds = 15
+	}
+	run := synthRun(t, synthSpec{Seed: 1, Label: `demo <b>&</b> "quoted"`, Seconds: seconds, Rate: 150, Steps: true,
+		FailRate: 0.01, Slowdown: float64(seconds) * 2 / 3})
 	var buf bytes.Buffer
 	if err := WriteHTML(&buf, run); err != nil {
 		t.Fatal(err)
