@@ -26,6 +26,9 @@ Examples:
   # fail 5% of logins with 600 at the challenge step, and slow down SYN
   msnbench serve --error-code 600 --error-rate 0.05 --error-phases ns.usr.i --phase-delay ns.syn=20ms
 
+  # stop answering for 2 s every 30 s, starting 10 s in (coordinated-omission demos)
+  msnbench serve --stall-after 10s --stall-for 2s --stall-every 30s
+
 Phases (for --phase-delay, --error-phases, --close-phases):
   ds.ver ds.inf ds.usr ns.ver ns.inf ns.usr.i ns.usr.s ns.syn ns.chg ping qry other
 `
@@ -69,6 +72,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&cfg.MaxLine, "max-line", server.DefaultMaxLine, "longest accepted command line in bytes")
 	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", server.DefaultReadTimeout, "time allowed from a command's first byte to its last")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", server.DefaultIdleTimeout, "close connections idle this long")
+	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", server.DefaultWriteTimeout, "drop clients that do not read their replies for this long")
+	stallAfter := fs.Duration("stall-after", 0, "hold every reply for --stall-for, starting this long after start (0: never)")
+	stallFor := fs.Duration("stall-for", 5*time.Second, "length of a stall")
+	stallEvery := fs.Duration("stall-every", 0, "repeat the stall this often (0: once)")
 	every := fs.Duration("stats-every", 5*time.Second, "print a line of counters this often (0: only at the end)")
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
@@ -117,16 +124,31 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fmt.Fprintf(stdout, "listening ds=%s ns=%s accounts=%d contacts=%d dialects=%s chl=%t\n",
 		ds, srv.NSAddr(), srv.Accounts(), cfg.Contacts, *dialects, cfg.CHL)
 
-	var tick <-chan time.Time
+	var tick, stall <-chan time.Time
 	if *every > 0 {
 		t := time.NewTicker(*every)
 		defer t.Stop()
 		tick = t.C
 	}
+	stallTimer := time.NewTimer(*stallAfter)
+	defer stallTimer.Stop()
+	if *stallAfter > 0 {
+		stall = stallTimer.C
+	} else {
+		stallTimer.Stop()
+	}
 	for {
 		select {
 		case <-tick:
 			fmt.Fprintf(stdout, "stats %s\n", srv.Stats())
+		case <-stall:
+			fmt.Fprintf(stdout, "stall %v\n", *stallFor)
+			srv.Stall(*stallFor)
+			if *stallEvery > 0 {
+				stallTimer.Reset(*stallEvery)
+			} else {
+				stall = nil
+			}
 		case <-ctx.Done():
 			srv.Close()
 			fmt.Fprintf(stdout, "stopped %s\n", srv.Stats())

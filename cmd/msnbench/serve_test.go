@@ -76,7 +76,8 @@ func TestServe(t *testing.T) {
 	exit := make(chan int, 1)
 	go func() {
 		exit <- runServe(ctx, []string{"--ds", "127.0.0.1:0", "--ns", "127.0.0.1:0", "--accounts", "3",
-			"--password", "pw", "--contacts", "2", "--chl", "--stats-every", "20ms"}, pw, io.Discard)
+			"--password", "pw", "--contacts", "2", "--chl", "--stats-every", "20ms",
+			"--stall-after", "1ms", "--stall-for", "1ms"}, pw, io.Discard)
 		pw.Close()
 	}()
 	lines := make(chan string, 100)
@@ -111,9 +112,11 @@ func TestServe(t *testing.T) {
 	if err := serveLogin(ds, "user1@example.com", "pw"); err != nil {
 		t.Fatalf("login through %s: %v", ds, err)
 	}
+	stalled := false
 	for {
 		l := next()
-		if strings.HasPrefix(l, "stats ") && strings.Contains(l, " logins=1 ") {
+		stalled = stalled || l == "stall 1ms"
+		if stalled && strings.HasPrefix(l, "stats ") && strings.Contains(l, " logins=1 ") {
 			break
 		}
 	}
