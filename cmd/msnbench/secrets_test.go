@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -329,5 +330,77 @@ func TestSecretRerenderedReports(t *testing.T) {
 		}
 		assertNoSecret(t, "report --format "+format, stdout.Bytes())
 		assertNoSecret(t, "report --format "+format+" (stderr)", stderr.Bytes())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a command writing while the test
+// reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) Bytes() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]byte(nil), s.b.Bytes()...)
+}
+
+// The server side: msnbench serve with the password from the flag or the
+// environment prints its banner, counters and logs; rejected and accepted
+// logins against it must not make it print the password either.
+func TestSecretServe(t *testing.T) {
+	for _, src := range []string{"flag", "env"} {
+		t.Run(src, func(t *testing.T) {
+			args := []string{"--ds", "127.0.0.1:0", "--ns", "127.0.0.1:0", "--accounts", "8", "--stats-every", "10ms"}
+			if src == "flag" {
+				args = append(args, "--password", secret)
+			} else {
+				t.Setenv("MSNBENCH_PASSWORD", secret)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var stdout, stderr syncBuffer
+			done := make(chan int, 1)
+			go func() { done <- commands["serve"].run(ctx, args, &stdout, &stderr) }()
+			var ds string
+			deadline := time.Now().Add(time.Minute)
+			for ds == "" {
+				if time.Now().After(deadline) {
+					t.Fatalf("no listening line; stderr:\n%s", stderr.Bytes())
+				}
+				line, _, _ := bytes.Cut(stdout.Bytes(), []byte("\n"))
+				if f := strings.Fields(string(line)); len(f) > 1 && strings.HasPrefix(f[1], "ds=") {
+					ds = strings.TrimPrefix(f[1], "ds=")
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			// One run with the right password, one with a wrong one (the
+			// client's own outputs are checked by runCLI).
+			t.Setenv("MSNBENCH_PASSWORD", secret)
+			wantCounts(t, runCLI(t, runArgs("--target", ds, "--accounts", "8")...), 6, "")
+			t.Setenv("MSNBENCH_PASSWORD", "not-the-password")
+			wantCounts(t, runCLI(t, runArgs("--target", ds, "--accounts", "8")...), 0, msnp.ClassAuthFail.String())
+			cancel()
+			select {
+			case code := <-done:
+				if code != exitOK {
+					t.Errorf("serve exited %d; stderr:\n%s", code, stderr.Bytes())
+				}
+			case <-time.After(time.Minute):
+				t.Fatal("serve did not stop")
+			}
+			if !bytes.Contains(stdout.Bytes(), []byte("stopped")) {
+				t.Errorf("serve printed no final counters:\n%s", stdout.Bytes())
+			}
+			assertNoSecret(t, "serve stdout", stdout.Bytes())
+			assertNoSecret(t, "serve stderr", stderr.Bytes())
+		})
 	}
 }
