@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/msnbench/msnbench/msnp"
@@ -146,6 +147,17 @@ func (s *session) holdAndLogout(c net.Conn) (report.Phase, error) {
 	*h = holdState{end: now.Add(p.hold), nextPing: now.Add(p.ping)}
 	s.holding.Store(true)
 	s.src.inHold = true
+	if s.rd.Buffered() == 0 {
+		// A held session reads a line now and then: lend the login-sized
+		// reader to the next login and hold with a small one. Nothing is
+		// buffered, so nothing is lost by the swap.
+		bigReaders.Put(s.rd)
+		s.rd = getReader(&smallReaders, &s.src, holdBufSize)
+		defer func() {
+			smallReaders.Put(s.rd)
+			s.rd = getReader(&bigReaders, &s.src, msnp.DefaultBufSize)
+		}()
+	}
 	defer func() {
 		s.src.inHold = false
 		s.holding.Store(false)
@@ -190,6 +202,23 @@ func (s *session) holdAndLogout(c net.Conn) (report.Phase, error) {
 		}
 	}
 	return h.failed, err
+}
+
+// holdBufSize is the read buffer of a held session: far above the longest
+// MD5-era line (~560 bytes, MSNP.md §1.2); a larger payload grows it.
+const holdBufSize = 2048
+
+// Readers not in use, by size: a held session gives its login-sized reader
+// back and takes a small one, and the other way round after the hold, so
+// memory per held session is what holding needs, not what a login needs.
+var bigReaders, smallReaders sync.Pool
+
+func getReader(pool *sync.Pool, src *connReader, size int) *msnp.Reader {
+	if r, ok := pool.Get().(*msnp.Reader); ok {
+		r.Reset(src)
+		return r
+	}
+	return msnp.NewReader(src, msnp.FromServer, size)
 }
 
 func minTime(a, b time.Time) time.Time {
