@@ -18,6 +18,8 @@ func fuzzConfig() Config {
 	cfg.ReadTimeout = 20 * time.Millisecond
 	cfg.IdleTimeout = 20 * time.Millisecond
 	cfg.CHLTimeout = 20 * time.Millisecond
+	// Tiny delays, so replies also go through the waker.
+	cfg.PhaseDelay = map[Phase]time.Duration{PhasePNG: 50 * time.Microsecond, PhaseSYN: 30 * time.Microsecond}
 	return cfg
 }
 
