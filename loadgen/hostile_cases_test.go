@@ -185,6 +185,19 @@ func hostileCases() []hcase {
 			Arg: "noport"}, phase: "ns.connect", class: msnp.ClassRefused})
 	}
 
+	// The open model: starts come from the clock, failures are counted
+	// the same way.
+	for _, c := range []hcase{
+		{sc: hostile.Script{Phase: hostile.NSSyn, Action: hostile.Stall}, phase: "ns.syn", class: msnp.ClassTimeout},
+		{sc: hostile.Script{Phase: hostile.NSUsrS, Action: hostile.Close}, phase: "ns.usr.s", class: msnp.ClassEOF},
+		{sc: hostile.Script{Phase: hostile.DSUsr, Action: hostile.Error, Arg: "910"}, phase: "ds.usr",
+			class: msnp.ClassBusy, code: 910},
+		{sc: hostile.Script{Phase: hostile.NSChg, Action: hostile.Inject, Arg: "NOT"}, ok: true},
+	} {
+		c.open, c.name = true, "open/"+c.sc.String()
+		add(c)
+	}
+
 	// No dispatch tier: the first server answers USR I with a challenge.
 	add(hcase{name: "ns-only/none", nsOnly: true, ok: true})
 	add(hcase{name: "ns-only/ns.syn/close", nsOnly: true, sc: hostile.Script{Phase: hostile.NSSyn,

@@ -53,6 +53,8 @@ type hcase struct {
 	unreached bool
 	// pinged: the held session must have recorded at least one ping.
 	pinged bool
+	// open runs the open model (a rate) instead of the closed one.
+	open bool
 }
 
 func (c *hcase) timeout() time.Duration {
@@ -124,6 +126,9 @@ func runHostileCase(t *testing.T, c hcase) {
 	if cfg.Timeout == shortTimeout {
 		cfg.Concurrency = 2 // both logins wait out their timeout at once
 	}
+	if c.open {
+		cfg.Concurrency, cfg.Rate, cfg.MaxInflight = 0, 20, 4
+	}
 	if c.hold {
 		cfg.Concurrency, cfg.Logins = 1, 1
 		cfg.Ping = 100 * time.Millisecond
@@ -191,6 +196,9 @@ func runHostileCase(t *testing.T, c hcase) {
 	}
 	if c.pinged && phaseCount(run, "ping") == 0 {
 		t.Errorf("the held session recorded no ping (phases %v)", phaseNames(run))
+	}
+	if c.open && run.Counts.Dropped != 0 {
+		t.Errorf("%d starts dropped with at most 2 sessions for 4 in flight", run.Counts.Dropped)
 	}
 	if c.sc.Phase == hostile.Qry && c.ok && c.warn == "" && phaseCount(run, "qry") == 0 {
 		t.Errorf("the CHL was answered but no qry time was recorded (phases %v)", phaseNames(run))
@@ -280,4 +288,44 @@ func countFDs(t *testing.T) int {
 func goroutines() string {
 	buf := make([]byte, 1<<20)
 	return string(buf[:runtime.Stack(buf, true)])
+}
+
+// TestHostileWarmup: sessions that fail during the warm-up are counted
+// apart and never reach the error table; the books still balance.
+func TestHostileWarmup(t *testing.T) {
+	srv, err := hostile.New(hostile.Script{Phase: hostile.NSSyn, Action: hostile.Close})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	e, err := loadgen.New(loadgen.Config{
+		Target: srv.Addr(), Concurrency: 2, Warmup: 300 * time.Millisecond, Duration: 300 * time.Millisecond,
+		Steps: []loadgen.Step{loadgen.StepSyn}, UserPattern: "user%d@example.com", Accounts: 4,
+		Password: "password", Timeout: longTimeout, Interval: 100 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), runBound)
+	defer cancel()
+	run, err := e.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkBalanced(t, run)
+	if run.Counts.Warmup == 0 {
+		t.Errorf("no warm-up sessions counted: %+v", run.Counts)
+	}
+	if run.Counts.OK != 0 {
+		t.Errorf("%d logins succeeded against a server that closes at SYN", run.Counts.OK)
+	}
+	for _, ec := range run.Errors {
+		if ec.Phase != "ns.syn" || ec.Class != "eof" {
+			t.Errorf("error %s/%s ×%d, want only ns.syn/eof", ec.Phase, ec.Class, ec.Count)
+		}
+	}
+	if st := srv.Stats(); st.Fired != run.Counts.Attempted+run.Counts.Warmup {
+		t.Errorf("the server closed %d sessions at SYN; the report has %d attempted + %d warm-up", st.Fired,
+			run.Counts.Attempted, run.Counts.Warmup)
+	}
 }
