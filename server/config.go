@@ -92,7 +92,8 @@ type Config struct {
 	// 50000.
 	MaxConns int
 	// MaxLine is the longest accepted command line; longer ones close the
-	// connection. 0 means 2048 bytes.
+	// connection. 0 means 1024 bytes, well above the longest
+	// client line of MSNP2–7 (MSNP.md §1.2); the read buffer is MaxLine+128.
 	MaxLine int
 	// MaxPayload is the largest accepted payload (QRY and the like). 0
 	// means 1024 bytes.
@@ -124,7 +125,7 @@ type Config struct {
 const (
 	DefaultUserPattern  = "user%d@example.com"
 	DefaultMaxConns     = 50000
-	DefaultMaxLine      = 2048
+	DefaultMaxLine      = 1024
 	DefaultMaxPayload   = 1024
 	DefaultReadTimeout  = 30 * time.Second
 	DefaultIdleTimeout  = 180 * time.Second

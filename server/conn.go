@@ -92,7 +92,7 @@ func (c *conn) serve() {
 		c.rd, c.out = b.rd, b.out[:0]
 		c.rd.Reset(c)
 	} else {
-		c.rd = msnp.NewReader(c, msnp.FromClient, s.cfg.MaxLine+256)
+		c.rd = msnp.NewReader(c, msnp.FromClient, s.cfg.MaxLine+128)
 		c.rd.SetLimits(s.cfg.MaxLine, s.cfg.MaxPayload)
 		c.out = make([]byte, 0, 256)
 	}
