@@ -2,6 +2,8 @@ package loadgen
 
 import (
 	"net"
+	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -287,7 +289,9 @@ func (s *session) login(handle, password []byte) (net.Conn, report.Phase, error)
 			if hop >= MaxReferrals {
 				return c, ph[3], errTooManyReferrals
 			}
-			addr = s.referral(cmd.Arg(1), addr)
+			if addr, err = s.referral(cmd.Arg(1), addr); err != nil {
+				return c, ph[3], err
+			}
 			for i, d := range dur {
 				sm.Dur[ph[i]] += d
 				sm.Have |= 1 << ph[i]
@@ -327,21 +331,74 @@ func (s *session) login(handle, password []byte) (net.Conn, report.Phase, error)
 }
 
 // referral turns the XFR address into host:port: a missing port means
-// 1863, "0" means the server we are on (MSNP.md §2.5). The string is cached
-// so following the same referral again allocates nothing.
-func (s *session) referral(a []byte, cur string) string {
+// 1863, "0" means the server we are on (MSNP.md §2.5). An address that
+// cannot be dialled (bad port, malformed host, too long) is the server's
+// protocol error, not a connect failure. The result is cached, so
+// following the same referral again allocates nothing.
+func (s *session) referral(a []byte, cur string) (string, error) {
 	if len(a) == 1 && a[0] == '0' {
-		return cur
+		return cur, nil
+	}
+	if len(a)+5 > len(s.refBuf) {
+		return "", errBadReferral
 	}
 	n := copy(s.refBuf[:], a)
-	if !hasPort(a) && n+5 <= len(s.refBuf) {
+	if !hasPort(a) {
 		n += copy(s.refBuf[n:], ":1863")
 	}
 	b := s.refBuf[:n]
-	if string(b) != s.lastRef {
-		s.lastRef = string(b)
+	if string(b) == s.lastRef {
+		return s.lastRef, nil
 	}
-	return s.lastRef
+	addr := string(b)
+	if !validAddr(addr) {
+		return "", errBadReferral
+	}
+	s.lastRef = addr
+	return addr, nil
+}
+
+// validAddr reports whether addr is host:port with a port of 1..65535 and
+// a literal IP or a well-formed DNS name as host.
+func validAddr(addr string) bool {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || len(port) == 0 || len(port) > 5 {
+		return false
+	}
+	p := 0
+	for _, c := range []byte(port) {
+		if c < '0' || c > '9' {
+			return false
+		}
+		p = p*10 + int(c-'0')
+	}
+	if p < 1 || p > 65535 {
+		return false
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return true
+	}
+	// A DNS name: labels of 1..63 letters, digits and hyphens, at most 253
+	// bytes, not all digits (that would be a mangled IP address).
+	if len(host) == 0 || len(host) > 253 {
+		return false
+	}
+	letter := false
+	for _, label := range strings.Split(strings.TrimSuffix(host, "."), ".") {
+		if len(label) == 0 || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range []byte(label) {
+			switch {
+			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+				letter = true
+			case c >= '0' && c <= '9', c == '-':
+			default:
+				return false
+			}
+		}
+	}
+	return letter
 }
 
 // hasPort reports whether a referral address ends in :port. A bracketed
@@ -519,6 +576,7 @@ func bytesEq(b []byte, s string) bool { return string(b) == s }
 var (
 	errNoDialect        = msnp.NewProtocolError("no common MSNP dialect in the VER reply")
 	errTooManyReferrals = msnp.NewProtocolError("more than 3 XFR NS referrals")
+	errBadReferral      = msnp.NewProtocolError("XFR NS to an address that cannot be dialled")
 	kickedXFR           = &msnp.KickedError{Reason: "XFR"}
 	kickedOTH           = &msnp.KickedError{Reason: "OTH"}
 	kickedSSD           = &msnp.KickedError{Reason: "SSD"}

@@ -290,8 +290,14 @@ func TestReferralAddress(t *testing.T) {
 		{"[::1]", "x:1", "[::1]:1863"},
 	}
 	for _, tc := range tests {
-		if got := s.referral([]byte(tc.in), tc.cur); got != tc.want {
-			t.Errorf("referral(%q) = %q, want %q", tc.in, got, tc.want)
+		if got, err := s.referral([]byte(tc.in), tc.cur); got != tc.want || err != nil {
+			t.Errorf("referral(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"127.0.0.1:", "127.0.0.1:0", "127.0.0.1:99999", "127.0.0.1:abc", "[::1",
+		"1111111111:1", "bad_host:1", "-a.example.com:1", strings.Repeat("a", 300), "a..b:1"} {
+		if got, err := s.referral([]byte(bad), "x:1"); err == nil {
+			t.Errorf("referral(%q) = %q, want an error", bad, got)
 		}
 	}
 }
