@@ -26,7 +26,7 @@ Examples:
       --accounts 5000 --user-pattern 'load%d@example.net' -o run.json --html run.html
 
   # open model: 500 logins/s (Poisson), no matter how fast the server answers
-  msnbench run --target 10.0.0.5:1863 --rate 500 --arrival poisson -d 1m --warmup 10s
+  msnbench run --target 10.0.0.5:1863 --accounts 5000 --rate 500 --arrival poisson -d 1m --warmup 10s
 
   # ramp the concurrency up, hold it, ramp down; fail (exit 1) if the SLO is missed
   msnbench run --stages '30s:0->500,2m:500,30s:500->0' --slo 'login:p99<200ms,errors<0.1%'
