@@ -16,7 +16,7 @@
 # Environment (defaults in brackets):
 #   SESSIONS [20000]  held sessions in total       DURATION [10m]  steady part (after the ramp); s, m or h
 #   RATE [50]         short logins/s (0: none)     PING [20s]      PNG interval of held sessions
-#   RAMP [60s]        ramp of the held sessions    SAMPLE [10s]    RSS sampling interval
+#   RAMP [120s]       ramp of the held sessions    SAMPLE [10s]    RSS sampling interval
 #   SOURCE [127.0.0.2-127.0.0.20]  local addresses to dial from (loopback only)
 #   PARTS             server + generator pairs; default: as few as the open-files limit allows (below)
 #   FLAT_PCT [10]     largest RSS growth over the steady part still called flat
@@ -36,7 +36,7 @@ SESSIONS=${SESSIONS:-20000}
 DURATION=${DURATION:-10m}
 RATE=${RATE:-50}
 PING=${PING:-20s}
-RAMP=${RAMP:-60s}
+RAMP=${RAMP:-120s}
 SAMPLE=${SAMPLE:-10s}
 SOURCE=${SOURCE:-127.0.0.2-127.0.0.20}
 FLAT_PCT=${FLAT_PCT:-10}
