@@ -142,8 +142,8 @@ func buildHTMLView(run *Run) (*htmlView, error) {
 	for i := range run.Phases {
 		p := &run.Phases[i]
 		v.Phases = append(v.Phases, htmlPhaseRowOf(p))
-		if p.Name == Login.String() {
-			continue // the headline figures show it
+		if p.Name == Login.String() || sameAsActual(run, p.Name) {
+			continue // the headline figures show it, or it repeats another card
 		}
 		card, err := htmlPhaseCardOf(run, p, dists[p.Name], &v.Notes)
 		if err != nil {
@@ -156,6 +156,28 @@ func buildHTMLView(run *Run) (*htmlView, error) {
 	v.Machine = htmlMachine(run)
 	v.Health = htmlHealth(run)
 	return v, nil
+}
+
+// sameAsActual reports whether name is an intended-start phase that adds
+// nothing to its actual-start twin: in the closed model they are the same
+// by definition, and otherwise when every summary percentile agrees (the
+// means may differ by the few µs between intended and actual start).
+// Plotting it would only hide a line.
+func sameAsActual(run *Run, name string) bool {
+	twin, ok := strings.CutSuffix(name, ".intended")
+	if !ok {
+		return false
+	}
+	p, q := run.Phase(name), run.Phase(twin)
+	if p == nil || q == nil {
+		return false
+	}
+	if run.Config.Model == "closed" || p.Hist == q.Hist {
+		return true
+	}
+	ps, qs := p.Summary, q.Summary
+	ps.Mean, qs.Mean = 0, 0
+	return ps == qs
 }
 
 func htmlSubtitle(run *Run) string {
@@ -203,12 +225,13 @@ func htmlHeadline(run *Run, dists map[string]*cdist, notes *[]string) ([]htmlFig
 	dist := vizPlot{Kind: vizPercentile, W: vizWideW, H: vizWideH}
 	for i, name := range []string{"login", "login.intended", "session", "session.intended"} {
 		d := dists[name]
-		if d == nil || d.n == 0 {
+		if d == nil || d.n == 0 || sameAsActual(run, name) {
 			continue
 		}
 		xs, ys := percentileCurve(d)
 		dist.Lines = append(dist.Lines, vizLine{Name: name, Color: vizColor(i / 2 * 2), Dash: i%2 == 1, Width: 2, X: xs, Y: ys})
 	}
+	dist.Scale = scaleFor(dist.Lines)
 	figs := []htmlFigure{}
 	f, err := htmlFigureOf("Login latency by percentile", dist, "no successful logins")
 	if err != nil {
@@ -216,7 +239,7 @@ func htmlHeadline(run *Run, dists map[string]*cdist, notes *[]string) ([]htmlFig
 	}
 	figs = append(figs, f)
 
-	overTime := vizPlot{Kind: vizOverTime, W: vizWideW, H: vizWideH}
+	overTime := vizPlot{Kind: vizOverTime, W: vizWideW, H: vizWideH, Scale: dist.Scale}
 	if p := run.Phase(Login.String()); p != nil {
 		lines, err := intervalLines(p, []float64{50, 90, 99}, notes)
 		if err != nil {
@@ -312,6 +335,7 @@ func htmlPhaseCardOf(run *Run, p *PhaseResult, d *cdist, notes *[]string) (htmlP
 	xs, ys := percentileCurve(d)
 	dist := vizPlot{Kind: vizPercentile, W: vizSmallW, H: vizSmallH,
 		Lines: []vizLine{{Name: p.Name, Color: vizColor(0), Width: 1.8, X: xs, Y: ys}}}
+	dist.Scale = scaleFor(dist.Lines) // the time plot beside it uses the same
 	var err error
 	if card.Dist, err = htmlFigureOf("by percentile", dist, "no values"); err != nil {
 		return card, err
@@ -320,7 +344,7 @@ func htmlPhaseCardOf(run *Run, p *PhaseResult, d *cdist, notes *[]string) (htmlP
 	if err != nil {
 		return card, err
 	}
-	ot := vizPlot{Kind: vizOverTime, W: vizSmallW, H: vizSmallH, Lines: lines}
+	ot := vizPlot{Kind: vizOverTime, W: vizSmallW, H: vizSmallH, Lines: lines, Scale: dist.Scale}
 	if card.Time, err = htmlFigureOf("p50 and p99 over time", ot, "no interval data"); err != nil {
 		return card, err
 	}

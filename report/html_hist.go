@@ -5,7 +5,6 @@ package report
 // and latency formatting for plots.
 
 import (
-	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -104,13 +103,17 @@ func vizFmtUs(us float64) string {
 // trimFloat formats v with sig significant digits (at least the integer
 // part), without an exponent.
 func trimFloat(v float64, sig int) string {
-	digits := 0
-	for a := math.Abs(v); a >= 1 && digits < sig; a /= 10 {
-		digits++
+	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return strconv.FormatFloat(v, 'f', -1, 64)
 	}
+	// Round to sig digits first, so 9.9996 becomes 10.0, not 10.00.
+	mag := math.Floor(math.Log10(math.Abs(v)))
+	scale := math.Pow(10, mag-float64(sig)+1)
+	v = math.Round(v/scale) * scale
+	digits := int(math.Floor(math.Log10(math.Abs(v)))) + 1
 	dec := sig - digits
 	if dec < 0 {
 		dec = 0
 	}
-	return fmt.Sprintf("%.*f", dec, v)
+	return strconv.FormatFloat(v, 'f', dec, 64)
 }

@@ -11,6 +11,7 @@ import (
 	"html/template"
 	"image/color"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -56,7 +57,16 @@ type vizPlot struct {
 	W, H   vg.Length
 	YLabel string // for vizCount; latency plots label themselves
 	Lines  []vizLine
+	// Scale of a latency axis: 0 decides from the lines (see wantLogY),
+	// scaleLog and scaleLinear force it, so plots shown side by side agree.
+	Scale int
 }
+
+const (
+	scaleAuto = iota
+	scaleLog
+	scaleLinear
+)
 
 // Plot sizes, in points. They are rendered at roughly these sizes on a
 // laptop screen, so the 9–10 pt axis text stays readable.
@@ -102,16 +112,30 @@ func (vp vizPlot) render() (template.HTML, error) {
 		}
 	}
 	div := 1.0
+	logY := false
 	switch vp.Kind {
 	case vizPercentile, vizOverTime:
-		var unit string
-		unit, div = latencyUnit(maxY)
-		p.Y.Label.Text = "latency (" + unit + ")"
+		logY = vp.Scale == scaleLog || (vp.Scale == scaleAuto && wantLogY(vp.Lines))
+		if logY {
+			// Latency over several decades: a log axis keeps the median
+			// and the tail readable at once. Ticks carry their own units.
+			p.Y.Label.Text = "latency"
+			p.Y.Scale = plot.LogScale{}
+			lo, hi := positiveRange(vp.Lines)
+			p.Y.Min, p.Y.Max = math.Pow(10, math.Floor(math.Log10(lo))), niceMax(hi)
+			p.Y.Tick.Marker = plot.TickerFunc(latencyLogTicks)
+		} else {
+			var unit string
+			unit, div = latencyUnit(maxY)
+			p.Y.Label.Text = "latency (" + unit + ")"
+		}
 	default:
 		p.Y.Label.Text = vp.YLabel
 	}
-	p.Y.Min = 0
-	p.Y.Max = niceMax(maxY / div)
+	if !logY {
+		p.Y.Min = 0
+		p.Y.Max = niceMax(maxY / div)
+	}
 
 	switch vp.Kind {
 	case vizPercentile:
@@ -132,7 +156,11 @@ func (vp vizPlot) render() (template.HTML, error) {
 			if vp.Kind == vizPercentile && l.X[i] < 1 {
 				continue // not on a log axis
 			}
-			xys = append(xys, plotter.XY{X: l.X[i], Y: l.Y[i] / div})
+			y := l.Y[i] / div
+			if logY && y < 1 {
+				y = 1 // the histograms' resolution; 0 has no place on a log axis
+			}
+			xys = append(xys, plotter.XY{X: l.X[i], Y: y})
 		}
 		if len(xys) == 0 {
 			continue
@@ -190,6 +218,80 @@ func plainTicks(min, max float64) []plot.Tick {
 		}
 	}
 	return ticks
+}
+
+// wantLogY says whether latency lines span so many decades that a linear
+// axis would flatten everything below the tail: the highest value is more
+// than 20 times the low tenth of all points (on a percentile curve that is
+// about the median; over time, the lower p50s).
+func wantLogY(lines []vizLine) bool {
+	var ys []float64
+	for _, l := range lines {
+		ys = append(ys, l.Y...)
+	}
+	if len(ys) == 0 {
+		return false
+	}
+	sort.Float64s(ys)
+	low := math.Max(ys[len(ys)/10], 1)
+	return ys[len(ys)-1]/low > 20
+}
+
+// scaleFor decides once for plots that are shown together.
+func scaleFor(lines []vizLine) int {
+	if wantLogY(lines) {
+		return scaleLog
+	}
+	return scaleLinear
+}
+
+// positiveRange is the smallest (at least 1) and largest Y of lines.
+func positiveRange(lines []vizLine) (lo, hi float64) {
+	lo, hi = math.Inf(1), 1
+	for _, l := range lines {
+		for _, y := range l.Y {
+			lo, hi = math.Min(lo, math.Max(y, 1)), math.Max(hi, y)
+		}
+	}
+	if math.IsInf(lo, 1) {
+		lo = 1
+	}
+	return lo, hi
+}
+
+// latencyLogTicks labels a log latency axis (values in µs) at 1, 2, 5 ×
+// 10^k, or only at powers of ten when the axis spans more than three
+// decades; the labels carry units ("20µs", "1ms").
+func latencyLogTicks(min, max float64) []plot.Tick {
+	var ticks []plot.Tick
+	decades := math.Log10(max / min)
+	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
+		base := math.Pow(10, e)
+		for _, m := range []float64{1, 2, 3, 4, 5, 6, 7, 8, 9} {
+			v := m * base
+			if v < min*0.999 || v > max*1.001 {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || (decades <= 3 && (m == 2 || m == 5)) {
+				t.Label = tickFmtUs(v)
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
+}
+
+// tickFmtUs formats a round latency for a tick: "20µs", "1ms", "500ms".
+func tickFmtUs(us float64) string {
+	unit, div := "µs", 1.0
+	switch {
+	case us >= 1e6:
+		unit, div = "s", 1e6
+	case us >= 1000:
+		unit, div = "ms", 1e3
+	}
+	return strconv.FormatFloat(us/div, 'g', 3, 64) + unit
 }
 
 // percentileTicks labels a 1/(1-p) axis: 1 → 0%, 10 → 90%, 100 → 99%, ...

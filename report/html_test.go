@@ -165,3 +165,44 @@ func TestPercentileTicks(t *testing.T) {
 		t.Errorf("labels %q, want %q", got, want)
 	}
 }
+
+func TestSameAsActual(t *testing.T) {
+	base := synthRun(t, synthSpec{Seed: 4, Seconds: 2, NoIntervals: true})
+	login := *base.Phase("login")
+	other := *base.Phase("session")
+	for _, tc := range []struct {
+		name     string
+		model    string
+		intended PhaseResult
+		want     bool
+	}{
+		{"closed model", "closed", other, true},
+		{"open, same histogram", "open", login, true},
+		{"open, same percentiles, other mean", "open", func() PhaseResult {
+			p := login
+			p.Hist, p.Summary.Mean = other.Hist, p.Summary.Mean+3
+			return p
+		}(), true},
+		{"open, different", "open", other, false},
+	} {
+		run := *base
+		run.Config.Model = tc.model
+		in := tc.intended
+		in.Name = "login.intended"
+		run.Phases = append(append([]PhaseResult(nil), base.Phases...), in)
+		if got := sameAsActual(&run, "login.intended"); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+		if sameAsActual(&run, "login") {
+			t.Errorf("%s: login is not an intended phase", tc.name)
+		}
+	}
+}
+
+func TestWantLogY(t *testing.T) {
+	flat := vizLine{X: []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, Y: []float64{100, 110, 120, 130, 140, 150, 160, 170, 180, 400}}
+	tail := vizLine{X: flat.X, Y: []float64{100, 110, 120, 130, 140, 150, 160, 170, 180, 90000}}
+	if wantLogY([]vizLine{flat}) || !wantLogY([]vizLine{tail}) || wantLogY(nil) {
+		t.Error("wantLogY: want linear for a 4x range, log for a 900x tail")
+	}
+}
