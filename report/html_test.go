@@ -169,7 +169,7 @@ func TestPercentileTicks(t *testing.T) {
 func TestSameAsActual(t *testing.T) {
 	base := synthRun(t, synthSpec{Seed: 4, Seconds: 2, NoIntervals: true})
 	login := *base.Phase("login")
-	other := *base.Phase("session")
+	other := *base.Phase("ds.usr") // session equals login without steps
 	for _, tc := range []struct {
 		name     string
 		model    string
