@@ -1,0 +1,71 @@
+package report_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+
+	"github.com/msnbench/msnbench/report"
+)
+
+// exampleRun makes a run of 5000 logins whose latency is log-normal around
+// median µs.
+func exampleRun(seed uint64, median float64) *report.Run {
+	r := rand.New(rand.NewPCG(seed, 1))
+	h := report.NewHist()
+	for i := 0; i < 5000; i++ {
+		h.RecordValue(int64(median * math.Exp(0.3*r.NormFloat64())))
+	}
+	enc, err := report.EncodeHist(h)
+	if err != nil {
+		panic(err)
+	}
+	return &report.Run{
+		Schema: report.SchemaVersion,
+		Counts: report.Counts{Attempted: 5000, OK: 5000},
+		Phases: []report.PhaseResult{{Name: "login", Hist: enc, Summary: report.SummaryOf(h)}},
+	}
+}
+
+// Compare a server build (B) against the previous one (A), as a CI gate
+// would: the exit code follows Regressed.
+func ExampleCompare() {
+	a := []*report.Run{exampleRun(1, 2000)}
+	b := []*report.Run{exampleRun(2, 2400)} // 20% slower
+
+	c, err := report.Compare(a, b, report.CompareOptions{Threshold: 0.05})
+	if err != nil {
+		panic(err)
+	}
+	login := c.Phases[0]
+	p50 := login.Percentiles[0]
+	fmt.Printf("%s: %s (p50 %+.0f%%)\n", login.Phase, login.Verdict, 100*p50.Change)
+	fmt.Println("regressed:", c.Regressed(0.05))
+
+	// The same build compared with itself never is.
+	same, _ := report.Compare(a, a, report.CompareOptions{})
+	fmt.Println("same build:", same.Phases[0].Verdict, same.Regressed(0.05))
+	// Output:
+	// login: slower (p50 +19%)
+	// regressed: true
+	// same build: no significant change false
+}
+
+// Render a saved run as a self-contained HTML page.
+func ExampleWriteHTML() {
+	run := exampleRun(1, 2000)
+	f, err := os.CreateTemp("", "run-*.html")
+	if err != nil {
+		panic(err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if err := report.WriteHTML(f, run); err != nil {
+		panic(err)
+	}
+	// The same page is available through the format registry.
+	_, ok := report.Lookup("html")
+	fmt.Println("html registered:", ok)
+	// Output: html registered: true
+}
