@@ -53,6 +53,10 @@ type Config struct {
 	// CHLTimeout is how long a client has to answer CHL; 0 means 50 s
 	// (MSNP.md §4.5). A client that misses it gets OUT and a close.
 	CHLTimeout time.Duration
+	// CHLEvery, if positive, sends a new CHL this long after each correct
+	// QRY, as the official server challenged "at irregular intervals"
+	// (MSNP.md §4.5), so held sessions keep answering challenges.
+	CHLEvery time.Duration
 	// FullProfile sends the long MSNP3–7 style profile message after USR OK
 	// instead of the minimal 95-byte MSNP2 form (MSNP.md §3.3).
 	FullProfile bool

@@ -60,6 +60,7 @@ type conn struct {
 	chlBuf     [32]byte
 	chlPending bool // chl awaits its QRY
 	chlDue     time.Time
+	chlNext    time.Time // when to send the next CHL (Config.CHLEvery), or zero
 	listVer    uint32
 	gtc        byte   // 'A' or 'N'
 	blp        string // "AL" or "BL"
@@ -175,6 +176,13 @@ type connBufs struct {
 func (c *conn) Read(p []byte) (int, error) {
 	for {
 		now := time.Now()
+		if c.chlTime(now) {
+			// A later challenge (Config.CHLEvery) is due while the client
+			// is quiet: the read deadline woke us for it.
+			if !c.sendCHL(now) {
+				return 0, net.ErrClosed
+			}
+		}
 		dl := c.deadline(now)
 		if !dl.After(now) {
 			return 0, os.ErrDeadlineExceeded
@@ -188,8 +196,10 @@ func (c *conn) Read(p []byte) (int, error) {
 			c.s.stats.bytesIn.Add(uint64(n))
 			return n, nil
 		}
-		if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && time.Now().Before(c.deadline(time.Now())) {
-			continue
+		if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+			if now := time.Now(); now.Before(c.deadline(now)) || c.chlTime(now) {
+				continue
+			}
 		}
 		return n, err
 	}
@@ -209,7 +219,26 @@ func (c *conn) deadline(now time.Time) time.Time {
 	if c.chlPending && c.chlDue.Before(dl) {
 		dl = c.chlDue
 	}
+	if !c.chlPending && !c.chlNext.IsZero() && c.chlNext.Before(dl) {
+		dl = c.chlNext
+	}
 	return dl
+}
+
+// chlTime reports whether a repeated CHL is due.
+func (c *conn) chlTime(now time.Time) bool {
+	return !c.chlNext.IsZero() && !c.chlPending && !now.Before(c.chlNext)
+}
+
+// sendCHL writes a new "CHL 0 <challenge>" on its own (between commands)
+// and starts its deadline.
+func (c *conn) sendCHL(now time.Time) bool {
+	s := c.s
+	s.stats.challenges.Add(1)
+	c.chl = s.cfg.CHLChallenge(c.chlBuf[:0])
+	c.chlPending, c.chlDue, c.chlNext = true, now.Add(s.cfg.CHLTimeout), time.Time{}
+	var buf [64]byte
+	return c.write(msnp.AppendCHL(buf[:0], c.chl), s.cfg.WriteTimeout)
 }
 
 // send waits for the phase's delay (and any stall), then writes the reply

@@ -328,6 +328,9 @@ func (c *conn) onQRY(cmd *msnp.Command, p Phase) bool {
 		return false
 	}
 	s.stats.challengesOK.Add(1)
+	if s.cfg.CHLEvery > 0 {
+		c.chlNext = c.lastCmd.Add(s.cfg.CHLEvery)
+	}
 	c.out = msnp.AppendEnd(msnp.AppendCmd(c.out, "QRY", cmd.TrID))
 	return c.send(p)
 }

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/msnbench/msnbench/msnp"
 )
@@ -388,5 +389,25 @@ func TestConfigErrors(t *testing.T) {
 			s.Close()
 			t.Errorf("%d: New(%+v) succeeded", i, cfg)
 		}
+	}
+}
+
+// TestRepeatedChallenge checks Config.CHLEvery: after a correct QRY the
+// server challenges again on its own, while the client is quiet.
+func TestRepeatedChallenge(t *testing.T) {
+	s := newServer(t, Config{Accounts: 1, Password: "pw", CHL: true, CHLEvery: 20 * time.Millisecond})
+	c := login(t, s.Addr(), "user0@example.com", "pw", "MSNP7 CVR0").c
+	c.send("CHG 10 NLN")
+	c.expect("CHG 10 NLN")
+	for i := 0; i < 3; i++ {
+		chl := c.expectPrefix("CHL 0 ")
+		var h [32]byte
+		msnp.QRYHash(&h, chl.Arg(0), []byte(msnp.DefaultQRYKey))
+		trid := uint32(11 + i)
+		c.nc.Write(msnp.AppendQRY(nil, trid, []byte(msnp.DefaultQRYClientID), &h))
+		c.expect("QRY " + strconv.Itoa(int(trid)))
+	}
+	if st := s.Stats(); st.Challenges < 3 || st.ChallengesOK != 3 {
+		t.Errorf("stats %v", st)
 	}
 }

@@ -57,6 +57,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	dialects := fs.String("dialects", "MSNP2-MSNP7", "accepted dialects, e.g. MSNP7 or MSNP2,MSNP5-MSNP7")
 	fs.BoolVar(&cfg.CHL, "chl", false, "send CHL after the first CHG (MSNP6+) and require a correct QRY")
 	fs.DurationVar(&cfg.CHLTimeout, "chl-timeout", server.DefaultCHLTimeout, "time allowed to answer CHL")
+	fs.DurationVar(&cfg.CHLEvery, "chl-every", 0, "with --chl, challenge again this long after each correct QRY (0: once)")
 	fs.BoolVar(&cfg.FullProfile, "full-profile", false, "send the long MSNP3-7 profile message instead of the minimal one")
 	fs.BoolVar(&cfg.IgnoreUnknown, "ignore-unknown", false, "ignore unknown commands after login instead of closing")
 	fs.DurationVar(&cfg.Delay, "delay", 0, "delay before every reply")
