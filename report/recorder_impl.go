@@ -23,12 +23,13 @@ import (
 //
 // The whole-run histogram of each phase is not kept per shard: Tick folds
 // each closed interval into it, which halves the recording work and gives
-// the same counts. All histograms here are HdrHistogram's sparse form: it records with a binary search over the populated buckets, its
-// memory is proportional to them (a few KB instead of 170 KB per phase and
-// slot, which matters with many shards), and Reset and merging cost the
-// populated buckets, not the whole range, so Tick holds each lock briefly.
-// Reset keeps the storage, so recording stops allocating once a slot has
-// seen the spread of its values.
+// the same counts. All histograms here are HdrHistogram's sparse form: it
+// records with a binary search over the populated buckets, its memory is
+// proportional to them (a few KB instead of 170 KB per phase and slot, which
+// matters with many shards), and Reset and merging cost the populated
+// buckets, not the whole range, so Tick holds each lock briefly. Reset keeps
+// the storage, so recording stops allocating once a slot has seen the spread
+// of its values.
 
 // errKey is the comparable key of the error table: incrementing an existing
 // key in a map does not allocate.
