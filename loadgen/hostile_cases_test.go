@@ -58,9 +58,9 @@ func hostileCases() []hcase {
 		fail(ph, hostile.Unterminated, "", msnp.ClassTimeout)
 		fail(ph, hostile.Endless, "", msnp.ClassProtocol)
 		succeed(ph, hostile.Drip, "1ms")
-		// 300ms a byte: no reply is short enough to arrive within the 2s
-		// phase timeout, however fast the machine.
-		fail(ph, hostile.Drip, "300ms", msnp.ClassTimeout)
+		// 500ms a byte: no reply is short enough (11 bytes at least) to
+		// arrive within the 3s phase timeout, however fast the machine.
+		fail(ph, hostile.Drip, "500ms", msnp.ClassTimeout)
 		// A declared length longer than what is sent swallows the real
 		// reply: the client waits for the rest of the payload (and the
 		// dispatch server, which closes after its referral, gives EOF).

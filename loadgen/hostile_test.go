@@ -30,9 +30,9 @@ import (
 // never turn an expected EOF or protocol error into a timeout. runBound is
 // only the guard against a hung engine.
 const (
-	shortTimeout = 2 * time.Second
-	longTimeout  = 10 * time.Second
-	runBound     = 60 * time.Second
+	shortTimeout = 3 * time.Second
+	longTimeout  = 30 * time.Second
+	runBound     = 2 * time.Minute
 	settleBound  = 15 * time.Second
 	parallelism  = 8
 )
