@@ -70,6 +70,7 @@ type session struct {
 
 	refBuf  [280]byte
 	lastRef string
+	ds      net.Conn // the dispatch connection, closed once the login is over
 }
 
 const writeBufSize = 512
@@ -150,6 +151,7 @@ func (s *session) run(acct int32, intended int64) (held net.Conn) {
 	s.chlPending = false
 
 	c, phase, err := s.login(p.accts.handles[acct], p.accts.password(acct))
+	s.closeDS()
 	if err == nil {
 		phase, err = s.steps(c)
 	}
@@ -296,7 +298,12 @@ func (s *session) login(handle, password []byte) (net.Conn, report.Phase, error)
 				sm.Dur[ph[i]] += d
 				sm.Have |= 1 << ph[i]
 			}
-			s.closeConn(c) // the DS closes after XFR anyway; send nothing more
+			// Send nothing more: the DS closes after XFR. Our close waits
+			// until the login is over, so the DS's close comes first and the
+			// TIME_WAIT is the server's, not one of our local ports.
+			s.setConn(nil)
+			s.closeDS()
+			s.ds = c
 			continue
 		case cmd.Is("USR") && bytesEq(cmd.Arg(0), "MD5") && bytesEq(cmd.Arg(1), "S") && len(cmd.Arg(2)) > 0:
 			if hop == 0 && ph == &dsPhases {
@@ -564,11 +571,35 @@ func (s *session) async(cmd *msnp.Command) error {
 }
 
 // logout sends OUT and closes without waiting for an echo (MSNP.md §4.7).
+// logout sends OUT, then waits a little for the server to close (it
+// should: MSNP.md §4.7) before closing: the side that closes first keeps
+// the connection in TIME_WAIT, and at thousands of logins per second a
+// generator that closed first would run out of local ports.
 func (s *session) logout(c net.Conn) {
-	_ = c.SetWriteDeadline(time.Now().Add(s.p.timeout))
+	now := time.Now()
+	_ = c.SetWriteDeadline(now.Add(s.p.timeout))
 	s.wbuf = msnp.AppendOUT(s.wbuf[:0], "")
-	_, _ = c.Write(s.wbuf)
+	if _, err := c.Write(s.wbuf); err == nil && !s.canceled.Load() {
+		_ = c.SetReadDeadline(now.Add(min(s.p.timeout, outWait)))
+		scratch := s.wbuf[:cap(s.wbuf)]
+		for {
+			if _, err := c.Read(scratch); err != nil {
+				break
+			}
+		}
+	}
 	s.closeConn(c)
+}
+
+// outWait bounds the wait for the server's close after OUT.
+const outWait = 250 * time.Millisecond
+
+// closeDS closes a dispatch connection kept open after its referral.
+func (s *session) closeDS() {
+	if s.ds != nil {
+		_ = s.ds.Close()
+		s.ds = nil
+	}
 }
 
 func bytesEq(b []byte, s string) bool { return string(b) == s }
