@@ -96,6 +96,16 @@ func hostileCases() []hcase {
 	for _, ph := range []hostile.Phase{hostile.DSVer, hostile.NSUsrS, hostile.NSSyn} {
 		fail(ph, hostile.Flood, "", msnp.ClassTimeout)
 	}
+	// Payloads up to the reader's cap are skipped by length, larger ones
+	// are refused (msnp.DefaultMaxPayload).
+	for _, n := range []int{8191, 8192, 40000, msnp.DefaultMaxPayload} {
+		add(hcase{name: "ns.syn/inject/NOT-" + strconv.Itoa(n), sc: hostile.Script{Phase: hostile.NSSyn,
+			Action: hostile.Inject, Arg: "NOT " + strconv.Itoa(n) + "\r\n" + strings.Repeat("x", n)}, ok: true})
+	}
+	add(hcase{name: "ns.syn/inject/NOT-over-cap", sc: hostile.Script{Phase: hostile.NSSyn, Action: hostile.Inject,
+		Arg: "NOT " + strconv.Itoa(msnp.DefaultMaxPayload+1) + "\r\n" + strings.Repeat("x", msnp.DefaultMaxPayload+1)},
+		phase: "ns.syn", class: msnp.ClassProtocol})
+
 	// An error the server sends on its own (no TrID) in the middle of a
 	// phase ends the session with that error.
 	for _, ph := range []hostile.Phase{hostile.DSVer, hostile.NSSyn} {
@@ -137,6 +147,14 @@ func hostileCases() []hcase {
 		{hostile.NSSyn, "SYN {t} 1\r\nLST {t} RL 1 1 1 a@example.com A\r\nLST {t} FL 1 1 1 a@example.com A 0",
 			msnp.ClassNone},
 		{hostile.NSVer, "VER {t} MSNP2 CVR0", msnp.ClassNone},
+		// Framing (MSNP.md §1.2): tabs and runs of blanks separate, a bare
+		// LF ends a line, extra parameters are ignored; command names are
+		// case-sensitive and a TrID is a 32-bit number.
+		{hostile.NSVer, "VER\t{t}  \tMSNP7", msnp.ClassNone},
+		{hostile.NSInf, "INF {t} MD5\n", msnp.ClassNone},
+		{hostile.NSVer, "VER {t} MSNP7" + strings.Repeat(" x", 40), msnp.ClassNone},
+		{hostile.NSVer, "ver {t} MSNP7", msnp.ClassProtocol},
+		{hostile.NSVer, "VER 4294967297 MSNP7", msnp.ClassProtocol},
 		{hostile.NSChg, "CHG {t} NLN 0", msnp.ClassNone},
 		{hostile.NSChg, "ILN {t} NLN bob@example.com Bob", msnp.ClassProtocol},
 	} {
