@@ -400,3 +400,22 @@ func TestReadUsers(t *testing.T) {
 		t.Errorf("err = %v (must fail, and never echo the password)", err)
 	}
 }
+
+func TestPreflight(t *testing.T) {
+	l, err := preflight(10, 1, 2)
+	if err != nil {
+		t.Fatalf("10 sessions: %v", err)
+	}
+	if l.NoFile == 0 || l.NeedFiles < 20 {
+		t.Errorf("limits %+v", l)
+	}
+	if _, err := preflight(1<<28, 1, 1); err == nil || !strings.Contains(err.Error(), "file descriptors") {
+		t.Errorf("2^28 sessions: err = %v", err)
+	}
+	if l.LocalPorts > 0 && uint64(l.LocalPorts+1) < l.NoFile {
+		// Only checkable when the fd limit is above the port range.
+		if _, err := preflight(l.LocalPorts+1, 1, 1); err == nil || !strings.Contains(err.Error(), "local ports") {
+			t.Errorf("more sessions than ports: err = %v", err)
+		}
+	}
+}
