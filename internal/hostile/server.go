@@ -61,8 +61,8 @@ type Stats struct {
 	Accepted   int64 // connections accepted on both listeners
 	Open       int64 // connections not yet closed (by either side)
 	Fired      int64 // times the scripted misbehaviour started
-	Logins     int64 // USR OK sent
-	Challenges int64 // CHL sent (for the qry phase)
+	Logins     int64 // USR MD5 S accepted (the USR OK may then be replaced by the misbehaviour)
+	Challenges int64 // CHL appended to a CHG echo (for the qry phase)
 }
 
 // New checks script and starts a server listening on two fresh 127.0.0.1
