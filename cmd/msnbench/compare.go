@@ -268,8 +268,10 @@ func splitSides(fs *flag.FlagSet, args []string) (rest, a, b []string, sides boo
 			}
 			break
 		}
-		name, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
-		isFlag := len(arg) > 1 && arg[0] == '-'
+		// As in package flag: one or two dashes; "---a" is no flag of ours
+		// and is left for Parse to refuse.
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(arg, "-"), "-"), "=")
+		isFlag := len(arg) > 1 && arg[0] == '-' && !strings.HasPrefix(name, "-")
 		switch {
 		case isFlag && (name == "a" || name == "b"):
 			sides = true
@@ -280,7 +282,7 @@ func splitSides(fs *flag.FlagSet, args []string) (rest, a, b []string, sides boo
 			if hasValue {
 				*cur = append(*cur, value)
 			}
-		case isFlag:
+		case isFlag || strings.HasPrefix(arg, "-") && len(arg) > 1:
 			cur = nil
 			rest = append(rest, arg)
 			f := fs.Lookup(name)

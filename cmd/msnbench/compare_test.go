@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -281,4 +282,39 @@ func TestCompareLive(t *testing.T) {
 			t.Errorf("%q: exit %d, stderr %q", tc.args, code, stderr)
 		}
 	}
+}
+
+// FuzzCompareArgs: any argument list splits and parses without a panic, and
+// splitSides never loses or invents an argument.
+func FuzzCompareArgs(f *testing.F) {
+	f.Add("--a\x00a1\x00a2\x00--b\x00b1\x00--threshold\x005%")
+	f.Add("x\x00--\x00-y")
+	f.Add("--a=\x00--b\x00--quiet=false\x00--html")
+	f.Fuzz(func(t *testing.T, joined string) {
+		args := strings.Split(joined, "\x00")
+		fs := flag.NewFlagSet("f", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		var cf compareFlags
+		cf.register(fs, false)
+		rest, a, b, _, err := splitSides(fs, args)
+		if err != nil {
+			return
+		}
+		n := 0 // markers, which splitSides consumes
+		for _, arg := range args {
+			switch arg {
+			case "--", "-a", "--a", "-b", "--b":
+				n++
+			}
+		}
+		if got := len(rest) + len(a) + len(b); got > len(args) || got < len(args)-n {
+			t.Errorf("%q: split into %d+%d+%d arguments", args, len(rest), len(a), len(b))
+		}
+		_ = fs.Parse(rest)
+		for _, v := range []string{joined, strings.TrimSuffix(joined, "%")} {
+			if p, err := parsePercent(v); err == nil && (p < 0 || math.IsNaN(p)) {
+				t.Errorf("parsePercent(%q) = %v", v, p)
+			}
+		}
+	})
 }
