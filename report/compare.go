@@ -322,15 +322,23 @@ func runName(r *Run) string {
 }
 
 // comparePhaseNames lists the phases to compare: login first (the headline),
-// then the others in Phase order, then unknown names alphabetically.
+// then the others in Phase order, then unknown names alphabetically. The
+// intended-start phases are left out when every run is closed-model, where
+// they equal the actual-start ones and would only repeat them.
 func comparePhaseNames(a, b []*Run, only []string) []string {
 	seen := map[string]bool{}
+	allClosed := true
 	for _, rs := range [][]*Run{a, b} {
 		for _, r := range rs {
+			allClosed = allClosed && r.Config.Model == "closed"
 			for _, p := range r.Phases {
 				seen[p.Name] = true
 			}
 		}
+	}
+	if allClosed && len(only) == 0 {
+		delete(seen, LoginIntended.String())
+		delete(seen, SessionIntended.String())
 	}
 	if len(only) > 0 {
 		keep := map[string]bool{}

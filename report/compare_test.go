@@ -353,6 +353,36 @@ func TestComparePhasesOnOneSide(t *testing.T) {
 	}
 }
 
+func TestCompareClosedModelSkipsIntended(t *testing.T) {
+	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Seconds: 2})
+	a.Config.Model = "closed"
+	intended := *a.Phase("login")
+	intended.Name = "login.intended"
+	a.Phases = append(a.Phases, intended)
+	c, err := Compare([]*Run{a}, []*Run{a}, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := verdicts(c)["login.intended"]; ok {
+		t.Error("closed model: login.intended compared")
+	}
+	c, err = Compare([]*Run{a}, []*Run{a}, CompareOptions{Phases: []string{"login.intended"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Phases) != 1 {
+		t.Error("asked-for login.intended not compared")
+	}
+	a.Config.Model = "open"
+	c, err = Compare([]*Run{a}, []*Run{a}, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := verdicts(c)["login.intended"]; !ok {
+		t.Error("open model: login.intended not compared")
+	}
+}
+
 func TestCompareTooFewValues(t *testing.T) {
 	// 100 values: p99 has 1 value beyond it, p99.9 none; neither is judged.
 	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Seconds: 1, Rate: 100})
