@@ -84,12 +84,16 @@ func (s *session) holdTick() error {
 	if ended && !h.pinging && h.qryTrID == 0 && !pingOwed {
 		return errHoldDone
 	}
-	if h.pinging && !now.Before(h.pingDue) {
-		h.failed = report.Ping
+	// When both are overdue (a goroutine that woke late), blame the one
+	// that was due first.
+	pingLate := h.pinging && !now.Before(h.pingDue)
+	qryLate := h.qryTrID != 0 && !now.Before(h.qryDue)
+	if qryLate && (!pingLate || h.qryDue.Before(h.pingDue)) {
+		h.failed = report.Qry
 		return os.ErrDeadlineExceeded
 	}
-	if h.qryTrID != 0 && !now.Before(h.qryDue) {
-		h.failed = report.Qry
+	if pingLate {
+		h.failed = report.Ping
 		return os.ErrDeadlineExceeded
 	}
 	if !ended && s.chlPending && h.qryTrID == 0 {
