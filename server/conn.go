@@ -71,6 +71,7 @@ type conn struct {
 	timer        *time.Timer
 	wake         chan struct{} // the waker's token when a delay is due
 	sent         int           // bytes of c.out the waker wrote, or sentFailed
+	holdsLock    bool          // the waker wrote part of c.out and left wmu locked for us
 
 	status   atomic.Uint32 // index into statuses, read by other sessions
 	loggedIn atomic.Bool   // state == stOnline, for other goroutines
@@ -313,6 +314,10 @@ func (c *conn) wait(p Phase) bool {
 		// the pool: either the entry is still queued, or its token follows.
 		if !s.waker.cancel(c) {
 			<-c.wake
+			if c.holdsLock {
+				c.holdsLock = false
+				c.wmu.Unlock()
+			}
 		}
 		return false
 	}
@@ -369,18 +374,55 @@ func (c *conn) deliver() {
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(50 * time.Microsecond))
 	n, err := c.nc.Write(c.out)
-	c.wmu.Unlock()
 	c.s.stats.bytesOut.Add(uint64(n))
 	c.sent = n
-	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+	switch {
+	case err != nil && !errors.Is(err, os.ErrDeadlineExceeded):
 		c.sent = sentFailed
+	case n > 0 && n < len(c.out):
+		// Part of the reply is out: keep the write lock, so no presence
+		// line lands in the middle of it; the connection's goroutine
+		// writes the rest and unlocks (a Mutex may be unlocked by another
+		// goroutine than the one that locked it).
+		c.holdsLock = true
+		return
 	}
+	c.wmu.Unlock()
 }
 
-// write writes b under the write lock with a deadline; a failed write closes
-// the connection (its reader then ends the session).
+// write writes b from the connection's own goroutine under the write lock
+// with a deadline; a failed write closes the connection (its reader then
+// ends the session).
 func (c *conn) write(b []byte, timeout time.Duration) bool {
-	c.wmu.Lock()
+	if c.holdsLock {
+		c.holdsLock = false // the waker left us the lock with a partial reply
+	} else {
+		c.wmu.Lock()
+	}
+	return c.writeLocked(b, timeout)
+}
+
+// writeFrom writes b from another goroutine (presence, a duplicate login).
+// It waits at most timeout for the write lock: the lock is normally held for
+// a microsecond, and a connection whose own writes are stuck behind a client
+// that does not read is dropped rather than stalling the sender.
+func (c *conn) writeFrom(b []byte, timeout time.Duration) bool {
+	if !c.wmu.TryLock() {
+		deadline := time.Now().Add(timeout)
+		for !c.wmu.TryLock() {
+			if time.Now().After(deadline) {
+				c.s.stats.timeouts.Add(1)
+				c.nc.Close()
+				return false
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+	}
+	return c.writeLocked(b, timeout)
+}
+
+// writeLocked writes b with the write lock held, and releases it.
+func (c *conn) writeLocked(b []byte, timeout time.Duration) bool {
 	c.nc.SetWriteDeadline(time.Now().Add(timeout))
 	n, err := c.nc.Write(b)
 	c.wmu.Unlock()
@@ -401,7 +443,7 @@ const pushTimeout = 2 * time.Second
 
 // push writes an asynchronous line (NLN, FLN) from another session.
 func (c *conn) push(line []byte) {
-	c.write(line, min(pushTimeout, c.s.cfg.WriteTimeout))
+	c.writeFrom(line, min(pushTimeout, c.s.cfg.WriteTimeout))
 	c.s.stats.presence.Add(1)
 }
 
@@ -409,7 +451,7 @@ func (c *conn) push(line []byte) {
 // login, SSD for shutdown).
 func (c *conn) kick(reason string) {
 	var buf [16]byte
-	c.write(msnp.AppendOUT(buf[:0], reason), min(pushTimeout, c.s.cfg.WriteTimeout))
+	c.writeFrom(msnp.AppendOUT(buf[:0], reason), min(pushTimeout, c.s.cfg.WriteTimeout))
 	c.nc.Close()
 }
 

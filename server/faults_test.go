@@ -1,9 +1,14 @@
 package server
 
 import (
+	"fmt"
+	"net"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/msnbench/msnbench/msnp"
 )
 
 // TestErrorInjection uses rates 1 and 0 only, so every outcome is certain.
@@ -149,4 +154,101 @@ func TestStall(t *testing.T) {
 		t.Fatal("Close hung on a stalled reply")
 	}
 	c.expectPrefix("OUT SSD")
+}
+
+// TestDelayedRepliesStayWhole sends delayed 20 KB SYN answers to a client
+// with a tiny receive buffer while a contact keeps changing status: presence
+// lines may come between replies but never inside one, even when the waker
+// could write only part of a reply at its deadline.
+func TestDelayedRepliesStayWhole(t *testing.T) {
+	s := newServer(t, Config{Accounts: 100, Password: "pw", Contacts: 50,
+		PhaseDelay: map[Phase]time.Duration{PhaseSYN: time.Millisecond}})
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 2048) })
+	}}
+	nc, err := d.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(testTimeout))
+	a := &tclient{t: t, nc: nc}
+	a.rd = msnp.NewReader(teeReader{nc, &a.raw}, msnp.FromServer, 0)
+	a.send("VER 1 MSNP7")
+	a.expect("VER 1 MSNP7")
+	a.send("USR 2 MD5 I user0@example.com")
+	ch := a.expectPrefix("USR 2 MD5 S ")
+	var h [32]byte
+	msnp.LoginHash(&h, ch.Arg(2), []byte("pw"))
+	a.send("USR 3 MD5 S " + string(h[:]))
+	a.expectPrefix("USR 3 OK ")
+	a.expectPrefix("MSG ")
+	a.send("CHG 4 NLN")
+	a.expect("CHG 4 NLN")
+	// A small send buffer on the server's side too (no autotuning), so
+	// the waker's writes come out partial.
+	s.mu.Lock()
+	for c := range s.conns {
+		if c.loggedIn.Load() && c.acct == 0 {
+			c.nc.(*net.TCPConn).SetWriteBuffer(4096)
+		}
+	}
+	s.mu.Unlock()
+	const syns = 20
+	for i := 0; i < syns; i++ {
+		a.send("SYN 9 0")
+	}
+	type result struct {
+		presence int
+		err      error
+	}
+	done := make(chan result, 1)
+	go func() { // the client reads its answers while its contact changes status
+		ends, presence := 0, 0
+		for ends < syns {
+			cmd, err := a.rd.Next()
+			if err != nil {
+				done <- result{presence, fmt.Errorf("after %d SYN answers: %w", ends, err)}
+				return
+			}
+			switch string(cmd.Name) {
+			case "SYN", "GTC", "BLP", "PRP", "LSG", "BPR", "ILN":
+			case "NLN", "FLN":
+				presence++
+			case "LST":
+				if string(cmd.Arg(0)) == "RL" && string(cmd.Arg(2)) == string(cmd.Arg(3)) {
+					ends++
+				}
+			default:
+				done <- result{presence, fmt.Errorf("unexpected %q", cmd.Line)}
+				return
+			}
+		}
+		done <- result{presence, nil}
+	}()
+	b := login(t, s.Addr(), "user1@example.com", "pw", "MSNP7 CVR0").c
+	for i := 0; i < 100; i++ {
+		st := "NLN"
+		if i%2 == 1 {
+			st = "BSY"
+		}
+		b.send("CHG " + strconv.Itoa(10+i) + " " + st)
+		for {
+			cmd, err := b.next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cmd.Is("CHG") {
+				break
+			}
+		}
+	}
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	presence := r.presence
+	if presence == 0 {
+		t.Errorf("no presence line reached the client")
+	}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -129,4 +130,46 @@ func TestNonReadingClient(t *testing.T) {
 	if st := s.Stats(); st.Timeouts == 0 {
 		t.Errorf("no write timeout counted: %v", st)
 	}
+}
+
+// TestSlowReaderDoesNotStallWatchers: a client that stops reading while its
+// own replies are stuck in a full socket holds its write lock; a contact's
+// status changes must still be answered, and the slow client is dropped
+// once presence for it has waited pushTimeout.
+func TestSlowReaderDoesNotStallWatchers(t *testing.T) {
+	s := newServer(t, Config{Accounts: 100, Password: "pw", Contacts: 50, WriteTimeout: time.Minute})
+	slow := login(t, s.Addr(), "user0@example.com", "pw", "MSNP7 CVR0").c
+	slow.send("CHG 4 NLN")
+	slow.expect("CHG 4 NLN")
+	s.mu.Lock()
+	for c := range s.conns {
+		if c.loggedIn.Load() && c.acct == 0 {
+			c.nc.(*net.TCPConn).SetWriteBuffer(4096)
+		}
+	}
+	s.mu.Unlock()
+	if tc, ok := slow.nc.(*net.TCPConn); ok {
+		tc.SetReadBuffer(4096)
+	}
+	for i := 0; i < 200; i++ { // far more than the socket buffers hold; never read
+		slow.send("SYN 9 0")
+	}
+	b := login(t, s.Addr(), "user1@example.com", "pw", "MSNP7 CVR0").c
+	for i := 0; i < 10; i++ {
+		st := "NLN"
+		if i%2 == 1 {
+			st = "BSY"
+		}
+		b.send("CHG " + strconv.Itoa(10+i) + " " + st)
+		for {
+			cmd, err := b.next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cmd.Is("CHG") {
+				break
+			}
+		}
+	}
+	waitFor(t, "the slow client to be dropped", func() bool { return s.Stats().ConnsOpen == 1 })
 }
