@@ -157,8 +157,10 @@ type PhaseComparison struct {
 	Percentiles []PercentileChange `json:"percentiles,omitempty"`
 	Verdict     Verdict            `json:"verdict"`
 
-	// histA and histB are the pooled histograms, kept for the HTML overlay.
+	// histA and histB are the pooled histograms and runsA, runsB each
+	// run's (with several runs), kept for the HTML overlay.
 	histA, histB string
+	runsA, runsB []*cdist
 }
 
 // PercentileChange is the change of one percentile of one phase from A to
@@ -427,9 +429,15 @@ func comparePhase(name string, a, b *sidePhase, opt CompareOptions) PhaseCompari
 	pc := PhaseComparison{Phase: name}
 	if a != nil {
 		pc.CountA, pc.histA = a.pooled.n, a.hist
+		if len(a.runs) > 1 {
+			pc.runsA = a.runs
+		}
 	}
 	if b != nil {
 		pc.CountB, pc.histB = b.pooled.n, b.hist
+		if len(b.runs) > 1 {
+			pc.runsB = b.runs
+		}
 	}
 	switch {
 	case a == nil:

@@ -137,6 +137,17 @@ func compareFigureOf(p PhaseComparison, wide bool) (compareFigure, error) {
 	if wide {
 		vp.W, vp.H = vizWideW+100, vizWideH
 	}
+	// With several runs per side, each run is a thin pale line under its
+	// side's pooled one: the run-to-run spread the intervals account for.
+	for _, side := range []struct {
+		runs  []*cdist
+		color string
+	}{{p.runsA, compareColorA + "59"}, {p.runsB, compareColorB + "59"}} {
+		for _, d := range side.runs {
+			xs, ys := percentileCurve(d)
+			vp.Lines = append(vp.Lines, vizLine{Color: side.color, Width: 0.8, X: xs, Y: ys})
+		}
+	}
 	for _, side := range []struct {
 		name, hist, color string
 	}{{"A", p.histA, compareColorA}, {"B", p.histB, compareColorB}} {

@@ -573,3 +573,33 @@ func TestWriteCompareHTML(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteCompareHTMLRuns: with several runs per side every run is drawn
+// as a pale line under its side's pooled one.
+func TestWriteCompareHTMLRuns(t *testing.T) {
+	side := func(seed uint64, shift float64) []*Run {
+		var rs []*Run
+		for j := uint64(0); j < 3; j++ {
+			rs = append(rs, synthRun(t, synthSpec{NoIntervals: true, Seed: seed + j, Seconds: 5,
+				Scale: runScaleFor(seed+j, 0.1), Shift: map[string]float64{"ns.usr.s": shift}}))
+		}
+		return rs
+	}
+	c, err := Compare(side(10, 0), side(20, 2000), CompareOptions{Phases: []string{"login", "ns.usr.s"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteCompareHTML(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	if out := os.Getenv("MSNBENCH_COMPARE_HTML_OUT"); out != "" {
+		if err := os.WriteFile(strings.TrimSuffix(out, ".html")+"_runs.html", buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 2 phases × 3+3 runs, each a pale line.
+	if got := strings.Count(buf.String(), "stroke-opacity:0.349"); got != 12 {
+		t.Errorf("%d pale run lines, want 12", got)
+	}
+}

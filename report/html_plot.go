@@ -344,13 +344,22 @@ func niceMax(v float64) float64 {
 	return 10 * e
 }
 
+// hexColor parses "#rrggbb" or "#rrggbbaa" (alpha for pale lines).
 func hexColor(s string) color.Color {
 	s = strings.TrimPrefix(s, "#")
 	v, err := strconv.ParseUint(s, 16, 32)
-	if err != nil || len(s) != 6 {
+	switch {
+	case err != nil:
 		return color.Black
+	case len(s) == 6:
+		return color.RGBA{R: uint8(v >> 16), G: uint8(v >> 8), B: uint8(v), A: 255}
+	case len(s) == 8:
+		// color.RGBA is alpha-premultiplied.
+		a := uint32(v & 0xff)
+		pre := func(c uint32) uint8 { return uint8(c * a / 255) }
+		return color.RGBA{R: pre(uint32(v >> 24)), G: pre(uint32(v>>16) & 0xff), B: pre(uint32(v>>8) & 0xff), A: uint8(a)}
 	}
-	return color.RGBA{R: uint8(v >> 16), G: uint8(v >> 8), B: uint8(v), A: 255}
+	return color.Black
 }
 
 // percentileCurve samples d's percentile distribution for a plot: x =

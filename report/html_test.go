@@ -206,3 +206,19 @@ func TestWantLogY(t *testing.T) {
 		t.Error("wantLogY: want linear for a 4x range, log for a 900x tail")
 	}
 }
+
+func TestHexColor(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want [4]uint32
+	}{
+		{"#0072b2", [4]uint32{0x0000, 0x7272, 0xb2b2, 0xffff}},
+		{"#ff000080", [4]uint32{0x8080, 0, 0, 0x8080}},
+		{"nonsense", [4]uint32{0, 0, 0, 0xffff}},
+	} {
+		r, g, b, a := hexColor(tc.in).RGBA()
+		if got := [4]uint32{r, g, b, a}; got != tc.want {
+			t.Errorf("hexColor(%q) = %x, want %x", tc.in, got, tc.want)
+		}
+	}
+}
