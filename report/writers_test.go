@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"math"
 	"bytes"
 	"errors"
 	"io"
@@ -153,13 +154,16 @@ func TestHlogReadBack(t *testing.T) {
 		start int64 // ms since the run's start
 	}
 	want := map[key]int64{}
+	p99 := map[key]int64{} // µs
 	for _, p := range run.Phases {
 		for _, iv := range p.Intervals {
 			h, err := decodePacked(iv.Hist)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want[key{p.Name, int64(iv.Start * 1000)}] = h.TotalCount()
+			k := key{p.Name, int64(iv.Start * 1000)}
+			want[k] = h.TotalCount()
+			p99[k] = h.ValueAtPercentile(99)
 		}
 	}
 	r := hdrReader(&buf)
@@ -172,7 +176,12 @@ func TestHlogReadBack(t *testing.T) {
 		if h == nil {
 			break
 		}
-		got[key{h.Tag(), h.StartTimeMs() - run.Start.UnixMilli()}] = h.TotalCount()
+		k := key{h.Tag(), h.StartTimeMs() - run.Start.UnixMilli()}
+		got[k] = h.TotalCount()
+		// Values come back in ns, equal to the µs ones within 3 digits.
+		if us, ns := float64(p99[k]), float64(h.ValueAtPercentile(99)); math.Abs(ns/1000-us) > us*0.002+1 {
+			t.Errorf("%v: p99 %v ns, want about %v µs", k, ns, us)
+		}
 		if h.LowestTrackableValue() != 1000 {
 			t.Fatalf("hlog histogram lowest value %d, want 1000 (ns)", h.LowestTrackableValue())
 		}
