@@ -2,10 +2,10 @@ package report
 
 import (
 	"bufio"
-	"math"
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"testing"
