@@ -222,7 +222,7 @@ func TestParsePercent(t *testing.T) {
 }
 
 // TestCompareLive runs the interleaved form against two built-in servers,
-// B answering every command 3 ms late: login is slower by far more than any
+// B answering every command 5 ms late: login is slower by far more than any
 // scheduling noise on a busy machine, so the verdict does not hang on timing.
 func TestCompareLive(t *testing.T) {
 	start := func(delay time.Duration) string {
@@ -234,7 +234,7 @@ func TestCompareLive(t *testing.T) {
 		t.Cleanup(func() { srv.Close() })
 		return srv.Addr()
 	}
-	a, b := start(0), start(3*time.Millisecond)
+	a, b := start(0), start(5*time.Millisecond)
 	dir := t.TempDir()
 	js := filepath.Join(dir, "cmp.json")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
