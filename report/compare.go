@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -247,6 +248,7 @@ func Compare(a, b []*Run, opt CompareOptions) (*Comparison, error) {
 	}
 	c.Warnings = append(c.Warnings, healthWarnings("A", a)...)
 	c.Warnings = append(c.Warnings, healthWarnings("B", b)...)
+	c.Warnings = append(c.Warnings, loadWarnings(a, b)...)
 
 	for _, name := range comparePhaseNames(a, b, opt.Phases) {
 		pa, err := collectPhase(a, name)
@@ -311,6 +313,24 @@ func healthWarnings(side string, runs []*Run) []string {
 		}
 	}
 	return w
+}
+
+// loadWarnings says when the runs did not apply the same load: latency
+// under 50 sessions says little about latency under 500.
+func loadWarnings(a, b []*Run) []string {
+	key := func(r *Run) string {
+		c := r.Config
+		return fmt.Sprintf("%s c=%d rate=%g %s stages=%q steps=%v hold=%v", c.Model, c.Concurrency, c.Rate, c.Arrival,
+			c.Stages, c.Steps, time.Duration(c.Hold))
+	}
+	first := key(a[0])
+	for _, r := range append(append([]*Run(nil), a[1:]...), b...) {
+		if k := key(r); k != first {
+			return []string{fmt.Sprintf("the runs applied different loads (%s: %s; %s: %s): the comparison mixes load with build",
+				runName(a[0]), describeLoad(&a[0].Config), runName(r), describeLoad(&r.Config))}
+		}
+	}
+	return nil
 }
 
 func runName(r *Run) string {

@@ -383,6 +383,25 @@ func TestCompareClosedModelSkipsIntended(t *testing.T) {
 	}
 }
 
+func TestCompareLoadWarning(t *testing.T) {
+	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Seconds: 2})
+	b := synthRun(t, synthSpec{NoIntervals: true, Seed: 2, Seconds: 2})
+	c, err := Compare([]*Run{a}, []*Run{b}, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Warnings) != 0 {
+		t.Errorf("same load: warnings %q", c.Warnings)
+	}
+	b.Config.Rate *= 2
+	if c, err = Compare([]*Run{a}, []*Run{b}, CompareOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "different loads") {
+		t.Errorf("different rates: warnings %q", c.Warnings)
+	}
+}
+
 func TestCompareTooFewValues(t *testing.T) {
 	// 100 values: p99 has 1 value beyond it, p99.9 none; neither is judged.
 	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Seconds: 1, Rate: 100})
