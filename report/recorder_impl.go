@@ -364,7 +364,7 @@ func (r *recorderImpl) finish(run *Run, now int64) {
 	r.publishErrors()
 	run.Errors = errorList(r.errTotals)
 
-	run.Phases = run.Phases[:0]
+	run.Phases = make([]PhaseResult, 0, NumPhases) // [] rather than null in JSON
 	for p, h := range r.cum {
 		if h == nil || h.TotalCount() == 0 {
 			continue
@@ -381,6 +381,9 @@ func (r *recorderImpl) finish(run *Run, now int64) {
 		})
 	}
 	run.Series = r.series
+	if run.Series == nil {
+		run.Series = []Point{}
+	}
 	if run.Interval() == 0 {
 		run.Config.Interval = Duration(r.interval)
 	}

@@ -1,10 +1,13 @@
 package report
 
 import (
+	"bytes"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/msnbench/msnbench/msnp"
 )
 
@@ -256,6 +259,52 @@ func BenchmarkRecord(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// BenchmarkRecordNaive is the baseline the sharded recorder is measured
+// against: one lock and dense histograms shared by every worker. On a
+// 2-core machine it is faster (a dense record is ~7 ns, a sparse one ~25
+// ns, and two cores barely contend for one lock); the recorder pays that to
+// keep memory at a few KB per shard instead of 170 KB per phase, slot and
+// shard (the engine uses 2×GOMAXPROCS shards), to keep Tick's lock holds
+// short, and to avoid one lock shared by all workers on many cores.
+func BenchmarkRecordNaive(b *testing.B) {
+	var mu sync.Mutex
+	var hists [NumPhases]*hdrhistogram.Histogram
+	for p := range hists {
+		hists[p] = NewHist()
+	}
+	s := rpOK(0, 5e6)
+	for p := Phase(0); p < NSChg; p++ {
+		s.Set(p, int64(p+1)*100e3)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			mu.Lock()
+			for p := Phase(0); p < NumPhases; p++ {
+				if s.Has(p) {
+					us, _ := toMicros(s.Dur[p])
+					_ = hists[p].RecordValue(us)
+				}
+			}
+			mu.Unlock()
+		}
+	})
+}
+
+func TestFinishEmpty(t *testing.T) {
+	var run Run
+	NewRecorder(3, time.Second).Finish(&run, 0)
+	var buf bytes.Buffer
+	if err := Encode(&buf, &run); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"phases": []`, `"series": []`, `"errors": []`, `"attempted": 0`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("empty run JSON lacks %s:\n%s", want, buf.String())
+		}
+	}
 }
 
 func BenchmarkTick(b *testing.B) {
