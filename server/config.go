@@ -93,7 +93,8 @@ type Config struct {
 
 	// MaxConns caps the open connections over both listeners; a client
 	// above it gets "600 <TrID>" to its first command and a close. 0 means
-	// 50000.
+	// 50000, or less if the process may not open that many files (the
+	// limit less fdHeadroom).
 	MaxConns int
 	// MaxLine is the longest accepted command line; longer ones close the
 	// connection. 0 means 1024 bytes, well above the longest
@@ -124,6 +125,11 @@ type Config struct {
 	// never called per command.
 	Logf func(format string, args ...any)
 }
+
+// fdHeadroom is what the default MaxConns leaves of the open-file limit for
+// listeners, standard files and the goroutines that answer refused
+// connections (maxRefusing).
+const fdHeadroom = 64 + maxRefusing
 
 // Defaults used for zero Config fields.
 const (
@@ -173,6 +179,11 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = DefaultMaxConns
+		// Above the open-file limit a client would sit in the kernel's
+		// backlog until it timed out; below it, it gets a clear 600.
+		if lim := openFileLimit() - fdHeadroom; lim > 0 && lim < cfg.MaxConns {
+			cfg.MaxConns = lim
+		}
 	}
 	if cfg.MaxLine <= 0 {
 		cfg.MaxLine = DefaultMaxLine

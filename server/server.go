@@ -18,9 +18,11 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/msnbench/msnbench/msnp"
@@ -58,6 +60,8 @@ type Server struct {
 	wg        sync.WaitGroup
 	refusing  atomic.Int32
 	bufs      sync.Pool // *connBufs
+	reserveMu sync.Mutex
+	reserve   *os.File // a descriptor freed to refuse a client when none are left
 	waker     waker
 	big       sync.Pool // *bigBuf
 
@@ -121,6 +125,7 @@ func New(cfg Config) (*Server, error) {
 	if s.xfrDS == "" && s.ds != nil {
 		s.xfrDS = s.ds.Addr().String()
 	}
+	s.reserve, _ = os.Open(os.DevNull)
 	s.wg.Add(1)
 	go s.accept(s.ns, roleNS)
 	if s.ds != nil {
@@ -185,6 +190,12 @@ func (s *Server) Close() error {
 		if s.ds != nil {
 			s.ds.Close()
 		}
+		s.reserveMu.Lock()
+		if s.reserve != nil {
+			s.reserve.Close()
+			s.reserve = nil
+		}
+		s.reserveMu.Unlock()
 	})
 	s.wg.Wait()
 	return nil
@@ -207,6 +218,9 @@ func (s *Server) accept(l net.Listener, r role) {
 			case <-s.done:
 				return
 			default:
+			}
+			if (errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)) && s.dropOne(l) {
+				continue
 			}
 			// Out of descriptors or similar: back off instead of spinning,
 			// as net/http does.
@@ -251,6 +265,30 @@ func (s *Server) start(nc net.Conn, r role) bool {
 	s.mu.Unlock()
 	go c.serve()
 	return true
+}
+
+// dropOne answers one pending connection with "600" and closes it when the
+// process is out of file descriptors, using a descriptor kept in reserve
+// for this: otherwise the client would wait in the listen backlog until it
+// timed out. It reports whether it took a connection.
+func (s *Server) dropOne(l net.Listener) bool {
+	s.reserveMu.Lock()
+	defer s.reserveMu.Unlock()
+	if s.reserve == nil {
+		return false
+	}
+	s.reserve.Close()
+	s.reserve = nil
+	nc, err := l.Accept()
+	if err == nil {
+		s.stats.connsAccepted.Add(1)
+		s.stats.connsRefused.Add(1)
+		nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+		nc.Write([]byte("600\r\n"))
+		nc.Close()
+	}
+	s.reserve, _ = os.Open(os.DevNull)
+	return err == nil
 }
 
 // maxRefusing bounds the goroutines answering connections above the cap;

@@ -69,7 +69,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.BoolVar(&cfg.ErrorKeepOpen, "error-keep-open", false, "keep the connection open after an injected error")
 	fs.Float64Var(&cfg.CloseRate, "close-rate", 0, "share (0..1) of commands in --close-phases answered by a close")
 	closePhases := fs.String("close-phases", "ns.usr.s", "phases where closes are injected")
-	fs.IntVar(&cfg.MaxConns, "max-conns", server.DefaultMaxConns, "open connections above which clients get 600")
+	fs.IntVar(&cfg.MaxConns, "max-conns", 0, "open connections above which clients get 600 (0: 50000, or what the open-file limit allows)")
 	fs.IntVar(&cfg.MaxLine, "max-line", server.DefaultMaxLine, "longest accepted command line in bytes")
 	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", server.DefaultReadTimeout, "time allowed from a command's first byte to its last")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", server.DefaultIdleTimeout, "close connections idle this long")
