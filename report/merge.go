@@ -25,14 +25,15 @@ import (
 // settings of the whole run (--rate, -c, -n are totals that each shard
 // divides), and a part whose load settings differ is named in a warning.
 // Machine describes the combined generators (CPUs summed, host names
-// joined). Health adds CPU time, GC
-// counts and pauses and dropped starts, keeps the maxima of maxima and
-// utilisation, and is saturated when any part was.
+// joined). Health adds CPU time, GC counts and pauses and dropped starts,
+// keeps the maxima of maxima and utilisation, and is saturated when any
+// part was.
 //
 // Merge refuses runs that do not belong together, with an error that says
 // why: different schema, target, steps, dialects or interval, shard groups
 // or counts that differ, sharded and unsharded parts mixed, or the same
-// shard index twice (also through already merged parts).
+// shard index twice (also through already merged parts). Unsharded runs
+// (Shard.Count 0 or 1) merge too, as independent generators of one test.
 func Merge(runs ...*Run) (*Run, error) {
 	if len(runs) == 0 {
 		return nil, errors.New("merge: no runs")
