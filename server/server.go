@@ -155,6 +155,10 @@ func (s *Server) DSAddr() string {
 // NSAddr returns the notification listener's address.
 func (s *Server) NSAddr() string { return s.ns.Addr().String() }
 
+// MaxConns returns the connection cap in force (Config.MaxConns, or the
+// default it was given).
+func (s *Server) MaxConns() int { return s.cfg.MaxConns }
+
 // Accounts returns the number of accounts the server knows.
 func (s *Server) Accounts() int { return s.dir.n() }
 

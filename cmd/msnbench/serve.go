@@ -122,8 +122,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if ds == "" {
 		ds = "-"
 	}
-	fmt.Fprintf(stdout, "listening ds=%s ns=%s accounts=%d contacts=%d dialects=%s chl=%t\n",
-		ds, srv.NSAddr(), srv.Accounts(), cfg.Contacts, *dialects, cfg.CHL)
+	fmt.Fprintf(stdout, "listening ds=%s ns=%s accounts=%d contacts=%d dialects=%s chl=%t max_conns=%d\n",
+		ds, srv.NSAddr(), srv.Accounts(), cfg.Contacts, *dialects, cfg.CHL, srv.MaxConns())
 
 	var tick, stall <-chan time.Time
 	if *every > 0 {
