@@ -25,8 +25,8 @@ Examples:
   # a stricter gate and reports for people
   msnbench compare --threshold 2% --html cmp.html --json cmp.json a.json b.json
 
-  # run the comparison live: alternate 30 s rounds against two servers
-  MSNBENCH_PASSWORD=secret msnbench compare --run --target old:1863 --target new:1863 --rounds 6 -d 30s -c 100
+  # run the comparison live: alternate 30 s rounds at 200 logins/s against two servers
+  MSNBENCH_PASSWORD=secret msnbench compare --run --target old:1863 --target new:1863 --rounds 6 -d 30s --rate 200
 
 For every phase (login first) and percentile (p50, p90, p99, p99.9) compare
 prints B/A - 1 and a confidence interval computed from the histograms

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -16,8 +17,8 @@ import (
 
 const compareRunExamples = `
 Examples:
-  # 6 rounds of 20 s each, alternating between the old and the new server
-  MSNBENCH_PASSWORD=secret msnbench compare --run --target old:1863 --target new:1863 --rounds 6 -d 20s -c 50
+  # 6 rounds of 20 s at 300 logins/s each, alternating between the old and the new server
+  MSNBENCH_PASSWORD=secret msnbench compare --run --target old:1863 --target new:1863 --rounds 6 -d 20s --rate 300
 
   # open model, keep every round's run for later (a-1.json, b-1.json, ...)
   msnbench compare --run --target 10.0.0.5:1863 --target 10.0.0.6:1863 --rate 300 -d 30s --save-dir rounds/
@@ -26,6 +27,8 @@ Rounds go A B, B A, A B, ... so that a drift in the network or the
 generator's machine affects both sides alike; each round is a complete run
 with the run command's flags (-d or -n is per round). The rounds of a side
 are then compared as several runs per side, so the run-to-run spread counts.
+Prefer the open model (--rate): with -c, a slower server is offered fewer
+logins per second, and every phase's latency changes with the load.
 Exit codes: 0 no regression, 1 regression, 2 usage or setup error.
 `
 
@@ -88,6 +91,11 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 		return usageErr("%v", err)
 	}
 	cf.html, cf.quiet = rf.html, rf.quiet
+	if *saveDir != "" {
+		if err := os.MkdirAll(*saveDir, 0o755); err != nil {
+			return usageErr("--save-dir: %v", err)
+		}
+	}
 	opt, err := cf.options()
 	if err != nil {
 		return usageErr("%v", err)

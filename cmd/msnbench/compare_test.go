@@ -242,7 +242,7 @@ func TestCompareLive(t *testing.T) {
 	var out, errb bytes.Buffer
 	code := commands["compare"].run(ctx, []string{"--run", "--target", a, "--target", b, "--rounds", "3",
 		"-n", "40", "-c", "4", "--password", "pw", "--steps", "none", "--phases", "login", "--percentiles", "50",
-		"--json", js, "--save-dir", dir}, &out, &errb)
+		"--json", js, "--save-dir", filepath.Join(dir, "rounds")}, &out, &errb)
 	if code != exitFail {
 		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitFail, out.String(), errb.String())
 	}
@@ -250,7 +250,7 @@ func TestCompareLive(t *testing.T) {
 		t.Errorf("stdout:\n%s", out.String())
 	}
 	for _, f := range []string{"a-1.json", "b-1.json", "a-3.json", "b-3.json"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, "rounds", f)); err != nil {
 			t.Errorf("round file: %v", err)
 		}
 	}
