@@ -504,7 +504,11 @@ func (c *Comparison) judge() {
 				crit = tQuantile(1-alpha/2, q.df)
 			}
 			d := logUs(q.B) - logUs(q.A)
-			q.Low, q.High = math.Exp(d-crit*q.se)-1, math.Exp(d+crit*q.se)-1
+			// Clamp the log bounds: with one degree of freedom and a strict
+			// level the interval is astronomically wide, and +Inf would not
+			// survive JSON. e^±30 reads as "anything" all the same.
+			lo, hi := math.Max(d-crit*q.se, -30), math.Min(d+crit*q.se, 30)
+			q.Low, q.High = math.Exp(lo)-1, math.Exp(hi)-1
 			if !q.Judged {
 				q.Verdict = TooFew
 				continue

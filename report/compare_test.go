@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"flag"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -443,6 +444,29 @@ func TestCompareErrors(t *testing.T) {
 	} {
 		if _, err := Compare(tc.a, tc.b, tc.opt); err == nil {
 			t.Errorf("%s: no error", tc.name)
+		}
+	}
+}
+
+// TestCompareWildSpreadIsJSON: two wildly different runs on one side and
+// one on the other (1 degree of freedom) give an enormous but finite
+// interval that JSON can carry.
+func TestCompareWildSpreadIsJSON(t *testing.T) {
+	a1 := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Seconds: 2})
+	a2 := synthRun(t, synthSpec{NoIntervals: true, Seed: 2, Seconds: 2, Scale: 400})
+	b := synthRun(t, synthSpec{NoIntervals: true, Seed: 3, Seconds: 2})
+	c, err := Compare([]*Run{a1, a2}, []*Run{b}, CompareOptions{Confidence: 0.9999})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteCompareJSON(io.Discard, c); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range c.Phases {
+		for _, q := range p.Percentiles {
+			if math.IsInf(q.Low, 0) || math.IsInf(q.High, 0) || math.IsNaN(q.Low) || math.IsNaN(q.High) {
+				t.Errorf("%s p%v: interval [%v, %v]", p.Phase, q.Percentile, q.Low, q.High)
+			}
 		}
 	}
 }
