@@ -259,6 +259,9 @@ func Compare(a, b []*Run, opt CompareOptions) (*Comparison, error) {
 		if err != nil {
 			return nil, fmt.Errorf("compare: side B: %w", err)
 		}
+		if pa == nil && pb == nil {
+			continue // present only as empty histograms
+		}
 		c.Phases = append(c.Phases, comparePhase(name, pa, pb, opt))
 	}
 	c.judge()
