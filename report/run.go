@@ -70,7 +70,7 @@ type Shard struct {
 	Index int       `json:"index"`
 	Count int       `json:"count"`
 	Group string    `json:"group,omitempty"` // common identifier of the parts
-	At    time.Time `json:"at,omitempty"`    // common start time
+	At    time.Time `json:"at,omitzero"`    // common start time
 	Parts []int     `json:"parts,omitempty"` // shard indexes a merged run holds (set by Merge)
 }
 
