@@ -1,6 +1,9 @@
 package msnp
 
-import "strconv"
+import (
+	"errors"
+	"strconv"
+)
 
 // ServerError is a three-digit numeric error reply from the peer, such as
 // "911 7" (MSNP.md §1.5). HasTrID is false for errors the server sent on its
@@ -40,3 +43,24 @@ type KickedError struct {
 }
 
 func (e *KickedError) Error() string { return "msnp: server ended the session: " + e.Reason }
+
+// ErrLineTooLong and ErrPayloadTooLarge tell a peer that exceeded one of the
+// Reader's caps from other protocol violations: errors.Is matches them on
+// the error Next returns, and errors.As still finds its *ProtocolError.
+var (
+	ErrLineTooLong     = errors.New("msnp: line too long")
+	ErrPayloadTooLarge = errors.New("msnp: payload too large")
+)
+
+// limitError is a ProtocolError that also matches one of the cap sentinels.
+type limitError struct {
+	pe    ProtocolError
+	limit error
+}
+
+func (e *limitError) Error() string   { return e.pe.Error() }
+func (e *limitError) Unwrap() []error { return []error{&e.pe, e.limit} }
+
+func newLimitError(limit error, msg string) error {
+	return &limitError{pe: ProtocolError(msg), limit: limit}
+}

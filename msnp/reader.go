@@ -169,13 +169,13 @@ func (r *Reader) readLine() ([]byte, error) {
 					line = line[:n-1]
 				}
 				if len(line) > r.maxLine {
-					return nil, NewProtocolError("line longer than " + strconv.Itoa(r.maxLine) + " bytes")
+					return nil, newLimitError(ErrLineTooLong, "line longer than "+strconv.Itoa(r.maxLine)+" bytes")
 				}
 				return line, nil
 			}
 		}
 		if r.w-r.r > r.maxLine {
-			return nil, NewProtocolError("line longer than " + strconv.Itoa(r.maxLine) + " bytes")
+			return nil, newLimitError(ErrLineTooLong, "line longer than "+strconv.Itoa(r.maxLine)+" bytes")
 		}
 		scanned = r.w - r.r
 		if err := r.fill(); err != nil {
@@ -198,7 +198,7 @@ func (r *Reader) fill() error {
 		r.r = 0
 	}
 	if r.w == len(r.buf) {
-		return NewProtocolError("line longer than " + strconv.Itoa(r.maxLine) + " bytes")
+		return newLimitError(ErrLineTooLong, "line longer than "+strconv.Itoa(r.maxLine)+" bytes")
 	}
 	for tries := 0; tries < 100; tries++ {
 		n, err := r.src.Read(r.buf[r.w:])
@@ -272,7 +272,7 @@ func (r *Reader) readPayload(c *Command) error {
 		return NewProtocolError("bad payload length in " + quotePrefix(c.Line))
 	}
 	if size > r.maxPayload {
-		return NewProtocolError("payload of " + strconv.Itoa(size) + " bytes exceeds the limit of " +
+		return newLimitError(ErrPayloadTooLarge, "payload of "+strconv.Itoa(size)+" bytes exceeds the limit of "+
 			strconv.Itoa(r.maxPayload))
 	}
 	if r.r+size > len(r.buf) {

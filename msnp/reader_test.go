@@ -148,6 +148,37 @@ func TestReaderLargePayload(t *testing.T) {
 	}
 }
 
+// The caps are told apart from other violations by errors.Is, while the
+// error stays a *ProtocolError of class protocol.
+func TestReaderLimitErrors(t *testing.T) {
+	tests := []struct {
+		in    string
+		limit error
+	}{
+		{"VER 1 " + strings.Repeat("A", 300) + "\r\n", ErrLineTooLong},
+		{strings.Repeat("B", 1000), ErrLineTooLong},
+		{"MSG Hotmail Hotmail 5000\r\n", ErrPayloadTooLarge},
+		{"VER x MSNP7\r\n", nil},
+	}
+	for _, tt := range tests {
+		r := NewReader(strings.NewReader(tt.in), FromServer, 256)
+		r.SetLimits(200, 1024)
+		_, err := r.Next()
+		var pe *ProtocolError
+		if !errors.As(err, &pe) {
+			t.Fatalf("%.20q: %v is not a *ProtocolError", tt.in, err)
+		}
+		for _, sentinel := range []error{ErrLineTooLong, ErrPayloadTooLarge} {
+			if got, want := errors.Is(err, sentinel), sentinel == tt.limit; got != want {
+				t.Errorf("%.20q: errors.Is(%v, %v) = %v", tt.in, err, sentinel, got)
+			}
+		}
+		if c, _ := Classify(err); c != ClassProtocol {
+			t.Errorf("%.20q: class %v", tt.in, c)
+		}
+	}
+}
+
 func TestReaderServerError(t *testing.T) {
 	r := NewReader(strings.NewReader("911 8\r\n500\r\n"), FromServer, 0)
 	_, err := r.Next()

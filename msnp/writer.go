@@ -139,6 +139,12 @@ func AppendError(dst []byte, code int, trid uint32) []byte {
 	return AppendEnd(strconv.AppendUint(dst, uint64(trid), 10))
 }
 
+// AppendErrorCode appends "<code>" alone, the form of an error the server
+// sends on its own or in reply to a command without a TrID (PNG).
+func AppendErrorCode(dst []byte, code int) []byte {
+	return AppendEnd(strconv.AppendInt(dst, int64(code), 10))
+}
+
 // AppendMSG appends "MSG <from> <friendly> <len>\r\n<payload>", the form the
 // notification server uses (MSNP.md §3.3).
 func AppendMSG(dst []byte, from, friendly string, payload []byte) []byte {

@@ -60,6 +60,7 @@ func TestServerReplies(t *testing.T) {
 		{"ok msnp7", AppendUSROK(nil, 7, 7, "alice@example.com", "alice%40example.com"),
 			"USR 7 OK alice@example.com alice%40example.com 1\r\n"},
 		{"error", AppendError(nil, 911, 7), "911 7\r\n"},
+		{"error without trid", AppendErrorCode(nil, 600), "600\r\n"},
 		{"msg", AppendMSG(nil, "Hotmail", "Hotmail", []byte("ab\r\n")), "MSG Hotmail Hotmail 4\r\nab\r\n"},
 		{"chl", AppendCHL(nil, []byte("15570131571988941333")), "CHL 0 15570131571988941333\r\n"},
 		{"qng", AppendQNG(nil), "QNG\r\n"},

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -121,9 +120,7 @@ func (c *conn) readFailed(err error) {
 	switch {
 	case errors.As(err, &pe):
 		st.protocolViolations.Add(1)
-		// The reader's messages for the two caps; there is no typed error
-		// for them, and this is the error exit, not the command path.
-		if msg := string(*pe); strings.Contains(msg, "longer than") || strings.Contains(msg, "exceeds the limit") {
+		if errors.Is(err, msnp.ErrLineTooLong) || errors.Is(err, msnp.ErrPayloadTooLarge) {
 			st.lineTooLong.Add(1)
 		}
 	case errors.Is(err, os.ErrDeadlineExceeded):

@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"math/rand/v2"
-	"strconv"
 
 	"github.com/msnbench/msnbench/msnp"
 )
@@ -130,7 +129,7 @@ func (c *conn) appendError(code int, cmd *msnp.Command) {
 		c.out = msnp.AppendError(c.out, code, cmd.TrID)
 		return
 	}
-	c.out = msnp.AppendEnd(strconv.AppendInt(c.out, int64(code), 10))
+	c.out = msnp.AppendErrorCode(c.out, code)
 }
 
 func (c *conn) onVER(cmd *msnp.Command, p Phase) bool {
