@@ -28,7 +28,7 @@ const fuzzLogin = "VER 1 MSNP7 MSNP6 CVR0\r\nINF 2\r\nUSR 3 MD5 I user0@example.
 
 // FuzzConn feeds arbitrary client bytes to one connection of a real server
 // (over net.Pipe) and requires that the server neither panics nor hangs:
-// the connection must end and Close must return.
+// every connection must end, and Close must return once fuzzing is over.
 func FuzzConn(f *testing.F) {
 	f.Add([]byte(fuzzLogin + "SYN 5 0\r\nCHG 6 NLN\r\nQRY 7 msmsgs@msnmsgr.com 32\r\n" +
 		"8f2f5a91b72102cd28355e9fc9000d6ePNG\r\nOUT\r\n"))
@@ -39,11 +39,23 @@ func FuzzConn(f *testing.F) {
 	f.Add([]byte(strings.Repeat("A", 1000)))
 	f.Add([]byte("\r\n\r\n\t \r\nVER\r\nVER 99999999999 MSNP7\r\n"))
 	f.Add([]byte{0, 1, 2, 0xff, '\n'})
-	f.Fuzz(func(t *testing.T, in []byte) {
-		s, err := New(fuzzConfig())
-		if err != nil {
-			t.Fatal(err)
+	// One server for the whole fuzz process: a listener per input would
+	// exhaust loopback ports on a machine that also runs load tests, and
+	// what is fuzzed is the connection, which is new for every input.
+	s, err := New(fuzzConfig())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() {
+		closed := make(chan struct{})
+		go func() { s.Close(); close(closed) }()
+		select {
+		case <-closed:
+		case <-time.After(10 * time.Second):
+			panic("server Close hung after fuzzing")
 		}
+	})
+	f.Fuzz(func(t *testing.T, in []byte) {
 		cli, srv := net.Pipe()
 		if !s.start(srv, roleNS) {
 			t.Fatal("server closed")
@@ -62,12 +74,5 @@ func FuzzConn(f *testing.F) {
 			t.Fatalf("connection still open 10s after the input ended")
 		}
 		cli.Close()
-		closed := make(chan struct{})
-		go func() { s.Close(); close(closed) }()
-		select {
-		case <-closed:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("Close hung")
-		}
 	})
 }
