@@ -118,7 +118,10 @@ type Config struct {
 	Concurrency int
 	// Open model: Rate session starts per second, independent of how fast
 	// the server answers, with Arrival spacing and at most MaxInflight
-	// sessions in flight (default 10000, or the number of accounts if less).
+	// sessions in flight (default 10000, or the number of accounts if less;
+	// New lowers the default further to what the open-file limit and the
+	// local ports leave room for, and says so in the report, but refuses an
+	// explicit MaxInflight that does not fit).
 	Rate        float64
 	Arrival     Arrival
 	MaxInflight int
@@ -195,6 +198,10 @@ type Config struct {
 	// SharedProcess notes that the target runs in this process (the
 	// embedded server), so CPU figures include the server's.
 	SharedProcess bool
+
+	// inflightDefault records that Validate chose MaxInflight, so New may
+	// lower it to fit the machine.
+	inflightDefault bool
 }
 
 // Defaults used when the Config leaves a field zero.
@@ -317,6 +324,7 @@ func (c *Config) Validate() error {
 		bad("max in-flight must not be negative")
 	}
 	if c.open() && c.MaxInflight == 0 {
+		c.inflightDefault = true
 		c.MaxInflight = DefaultMaxInflight
 		if n := c.accountCount(); n > 0 && n < c.MaxInflight && !c.AllowSharedAccounts {
 			c.MaxInflight = n

@@ -105,12 +105,6 @@ func New(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("concurrency %d split %d ways leaves shard %d with none", cfg.Concurrency, shards,
 			cfg.ShardIndex)
 	}
-	peak := e.peakInflight()
-	if !cfg.AllowSharedAccounts && acc.len() < peak {
-		return nil, fmt.Errorf("%d accounts for up to %d sessions in flight: an account must not be logged in "+
-			"twice at once (the server would kick one with OUT OTH); add accounts, lower the load, or pass "+
-			"--allow-shared-accounts", acc.len(), peak)
-	}
 	if cfg.Source != "" {
 		if e.srcs, err = ParseSource(cfg.Source); err != nil {
 			return nil, err
@@ -123,8 +117,23 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.SharedProcess {
 		sides = 2
 	}
-	if e.limits, err = preflight(peak, len(e.srcs), sides); err != nil {
+	if e.limits, err = probe(len(e.srcs), sides); err != nil {
 		return nil, err
+	}
+	if e.cfg.open() && e.cfg.inflightDefault && e.cfg.MaxInflight > e.limits.Fit && e.limits.Fit > 0 {
+		// The default is a ceiling, not a request: use what fits, and say
+		// so. An explicit --max-inflight that does not fit is refused below.
+		e.limits.LoweredFrom = e.cfg.MaxInflight
+		e.cfg.MaxInflight = e.limits.Fit
+	}
+	peak := e.peakInflight()
+	if err := e.limits.check(peak); err != nil {
+		return nil, err
+	}
+	if !cfg.AllowSharedAccounts && acc.len() < peak {
+		return nil, fmt.Errorf("%d accounts for up to %d sessions in flight: an account must not be logged in "+
+			"twice at once (the server would kick one with OUT OTH); add accounts, lower the load, or pass "+
+			"--allow-shared-accounts", acc.len(), peak)
 	}
 	e.nshards = max(2*runtime.GOMAXPROCS(0), 1)
 	return e, nil
@@ -144,6 +153,26 @@ func (e *Engine) peakInflight() int {
 
 // Limits returns what the preflight found (file descriptors, local ports).
 func (e *Engine) Limits() Limits { return e.limits }
+
+// LimitsNote says why the default MaxInflight was lowered, or is empty
+// when it was not.
+func (e *Engine) LimitsNote() string {
+	l := &e.limits
+	if l.LoweredFrom == 0 {
+		return ""
+	}
+	ends := ""
+	if e.cfg.SharedProcess {
+		ends = ", client and embedded server ends"
+	}
+	ports := ""
+	if l.LocalPorts > 0 {
+		ports = fmt.Sprintf(" and %d local ports", l.LocalPorts)
+	}
+	return fmt.Sprintf("max in-flight lowered from the default %d to %d: that is what %d open files (%d per "+
+		"session%s)%s allow; raise the hard limit (ulimit -Hn), or pass --max-inflight to choose",
+		l.LoweredFrom, e.cfg.MaxInflight, l.NoFile, l.FilesPerSession, ends, ports)
+}
 
 // Config returns the validated configuration (defaults filled in).
 func (e *Engine) Config() Config { return e.cfg }
@@ -372,6 +401,9 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 	e.holdMu.Lock()
 	fillHealth(run, u0, u1, e.peak.Load(), c.SharedProcess, e.holdFailed)
 	e.holdMu.Unlock()
+	if note := e.LimitsNote(); note != "" {
+		run.Health.Warnings = append(run.Health.Warnings, note)
+	}
 	e.state.Store(stateDone)
 	return run, nil
 }

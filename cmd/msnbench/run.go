@@ -63,6 +63,8 @@ type runFlags struct {
 	slo          string
 	quiet        bool
 	every        time.Duration
+	cpuProfile   string
+	memProfile   string
 
 	serverDelay    time.Duration
 	serverCHL      bool
@@ -80,7 +82,7 @@ func newRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.IntVar(&c.Concurrency, "c", 0, "closed model: sessions in flight (default 50 when no --rate or --stages)")
 	fs.Float64Var(&c.Rate, "rate", 0, "open model: session starts per second")
 	fs.StringVar(&f.arrival, "arrival", "uniform", "open model arrivals: uniform or poisson")
-	fs.IntVar(&c.MaxInflight, "max-inflight", 0, "open model: most sessions in flight; a start finding them all busy waits up to --max-lag, then is dropped and counted (default 10000, at most --accounts)")
+	fs.IntVar(&c.MaxInflight, "max-inflight", 0, "open model: most sessions in flight; a start finding them all busy waits up to --max-lag, then is dropped and counted (default 10000, at most --accounts, lowered to what the open-file limit and local ports allow)")
 	fs.DurationVar(&c.MaxLag, "max-lag", 0, "open model: how late a start may get waiting for a free session before it is dropped (default --timeout)")
 	fs.Uint64Var(&c.Seed, "seed", 0, "seed for Poisson arrivals (0: from the clock)")
 	fs.StringVar(&f.stages, "stages", "", "ramp `profile` of concurrency, e.g. '30s:0->500,2m:500,30s:500->0'")
@@ -115,6 +117,8 @@ func newRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.StringVar(&f.slo, "slo", "", "thresholds, e.g. 'login:p99<200ms,errors<0.1%' (exit 1 if missed)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
 	fs.DurationVar(&f.every, "progress", 0, "progress interval (default: 250ms on a terminal, 2s otherwise)")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (go tool pprof) to `file`")
+	fs.StringVar(&f.memProfile, "memprofile", "", "write an allocation profile taken at the end of the run to `file`")
 	fs.DurationVar(&f.serverDelay, "server-delay", 0, "built-in server only: delay before every reply")
 	fs.BoolVar(&f.serverCHL, "server-chl", false, "built-in server only: send CHL after CHG (MSNP6+)")
 	fs.IntVar(&f.serverContacts, "server-contacts", 0, "built-in server only: contacts per account")
@@ -184,11 +188,23 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !f.quiet {
 		fmt.Fprintf(stderr, "%s\n", describe(eng.Config()))
 	}
+	if note := eng.LimitsNote(); note != "" {
+		// Also in the report's warnings; on stderr even with --quiet,
+		// because the run is not the one asked for.
+		fmt.Fprintf(stderr, "note: %s\n", note)
+	}
 	var prog *progress
 	if !f.quiet {
 		prog = startProgress(stderr, eng, f.every)
 	}
+	stopProfile, err := startProfiles(f.cpuProfile, f.memProfile)
+	if err != nil {
+		return setupErr(err)
+	}
 	run, err := eng.Run(ctx)
+	if perr := stopProfile(); perr != nil {
+		fmt.Fprintf(stderr, "msnbench run: %v\n", perr)
+	}
 	if prog != nil {
 		prog.stop()
 	}
