@@ -121,8 +121,8 @@ func FuzzHostileTranscript(f *testing.F) {
 				t.Skip("out of loopback ports") // see above
 			}
 			if cl == msnp.ClassOther || cl == msnp.ClassNone || cl == msnp.ClassTimeout {
-				t.Errorf("failure classified as %s/%s (code %d) for server bytes %q", ec.Phase, ec.Class, ec.Code,
-					data)
+				t.Errorf("failure classified as %s/%s (code %d) for server bytes %q (%d bytes)", ec.Phase, ec.Class,
+					ec.Code, data[:min(len(data), 120)], len(data))
 			}
 		}
 	})
