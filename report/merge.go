@@ -73,13 +73,18 @@ func Merge(runs ...*Run) (*Run, error) {
 		out.Counts.OK += r.Counts.OK
 		out.Counts.Failed += r.Counts.Failed
 		out.Counts.Dropped += r.Counts.Dropped
+		out.Counts.HoldLost += r.Counts.HoldLost
 		out.Counts.Warmup += r.Counts.Warmup
 	}
 	if parts != nil {
 		out.Shard.Index = 0
 		out.Shard.Parts = parts
 	}
-	out.Errors = mergeErrors(runs)
+	out.Errors = mergeErrors(runs, func(r *Run) []ErrorCount { return r.Errors })
+	out.HoldErrors = mergeErrors(runs, func(r *Run) []ErrorCount { return r.HoldErrors })
+	if len(out.HoldErrors) == 0 {
+		out.HoldErrors = nil
+	}
 
 	iv := first.Interval()
 	offsets := make([]time.Duration, len(runs)) // each run's start after out.Start
@@ -232,14 +237,15 @@ func phaseOrder(a, b string) bool {
 	return a < b
 }
 
-func mergeErrors(runs []*Run) []ErrorCount {
+// mergeErrors sums one error table (chosen by table) over runs.
+func mergeErrors(runs []*Run, table func(*Run) []ErrorCount) []ErrorCount {
 	type key struct {
 		phase, class string
 		code         int
 	}
 	sum := map[key]int64{}
 	for _, r := range runs {
-		for _, e := range r.Errors {
+		for _, e := range table(r) {
 			sum[key{e.Phase, e.Class, e.Code}] += e.Count
 		}
 	}

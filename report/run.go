@@ -19,11 +19,15 @@ type Run struct {
 	End     time.Time `json:"end"`
 	Shard   Shard     `json:"shard"`
 
-	Counts Counts        `json:"counts"`
-	Errors []ErrorCount  `json:"errors"`
-	Phases []PhaseResult `json:"phases"` // only phases with at least one value, in Phase order
-	Series []Point       `json:"series"` // one point per interval
-	Health Health        `json:"health"`
+	Counts Counts       `json:"counts"`
+	Errors []ErrorCount `json:"errors"`
+	// HoldErrors counts held sessions that ended before their hold time, by
+	// the phase (ping, qry) × class × code that ended them. Their logins
+	// succeeded, so they are in Counts.OK and not in Errors.
+	HoldErrors []ErrorCount  `json:"hold_errors,omitempty"`
+	Phases     []PhaseResult `json:"phases"` // only phases with at least one value, in Phase order
+	Series     []Point       `json:"series"` // one point per interval
+	Health     Health        `json:"health"`
 }
 
 // Config describes what was run, for people reading the report and for
@@ -70,7 +74,7 @@ type Shard struct {
 	Index int       `json:"index"`
 	Count int       `json:"count"`
 	Group string    `json:"group,omitempty"` // common identifier of the parts
-	At    time.Time `json:"at,omitzero"`    // common start time
+	At    time.Time `json:"at,omitzero"`     // common start time
 	Parts []int     `json:"parts,omitempty"` // shard indexes a merged run holds (set by Merge)
 }
 
@@ -84,6 +88,10 @@ type Counts struct {
 	Failed    int64 `json:"failed"`
 	Dropped   int64 `json:"dropped"`
 	Warmup    int64 `json:"warmup"`
+	// HoldLost is the number of held sessions that ended before their hold
+	// time (kicked, ping or QRY failed, closed by the server): the sum of
+	// Run.HoldErrors.
+	HoldLost int64 `json:"hold_lost,omitempty"`
 }
 
 // ErrorCount is the number of failed sessions for one phase × class × code.

@@ -13,10 +13,10 @@ import (
 // error or drop rate, or the login rate, compared with a limit.
 type Threshold struct {
 	Phase  string  // latency clauses: the phase ("login" when omitted)
-	Metric string  // p50 p90 p99 p99.9 max mean min | errors dropped | rate
+	Metric string  // p50 p90 p99 p99.9 max mean min | errors dropped lost | rate
 	Op     string  // < <= > >=
-	Limit  float64 // µs for latencies, a fraction for errors/dropped given in %, a count otherwise, logins/s for rate
-	Pct    bool    // errors/dropped limit was a percentage
+	Limit  float64 // µs for latencies, a fraction for errors/dropped/lost given in %, a count otherwise, logins/s for rate
+	Pct    bool    // errors/dropped/lost limit was a percentage
 	Text   string  // the clause as written, trimmed
 }
 
@@ -31,13 +31,15 @@ var latencyMetrics = map[string]float64{
 
 // ParseSLO parses comma-separated clauses such as
 //
-//	login:p99<200ms, ns.usr.s:p50<5ms, errors<0.1%, dropped<=0, rate>500
+//	login:p99<200ms, ns.usr.s:p50<5ms, errors<0.1%, dropped<=0, lost<1, rate>500
 //
 // A latency clause is [phase:]metric op duration (metric p50, p90, p95, p99,
 // p99.9, p99.99, max, mean or min; phase defaults to login; durations in Go
 // form, "us" or "µs" for microseconds). errors and dropped compare the
 // failed share of attempted sessions (dropped: of due starts) with a
-// percentage, or their count with a plain number. rate compares successful
+// percentage, or their count with a plain number; lost does the same for
+// held sessions that ended before their hold time (share of successful
+// logins, or count). rate compares successful
 // logins per second over the run. Operators: < <= > >=.
 func ParseSLO(s string) (SLO, error) {
 	var slo SLO
@@ -83,7 +85,7 @@ func parseThreshold(c string) (Threshold, error) {
 	t.Metric = metric
 
 	switch metric {
-	case "errors", "dropped", "rate":
+	case "errors", "dropped", "lost", "rate":
 		if hasPhase {
 			return t, fmt.Errorf("slo %q: %s takes no phase", c, metric)
 		}
@@ -104,7 +106,7 @@ func parseThreshold(c string) (Threshold, error) {
 		return t, nil
 	}
 	if _, ok := latencyMetrics[metric]; !ok {
-		return t, fmt.Errorf("slo %q: unknown metric %q (want p50, p90, p95, p99, p99.9, p99.99, max, mean, min, errors, dropped or rate)", c, metric)
+		return t, fmt.Errorf("slo %q: unknown metric %q (want p50, p90, p95, p99, p99.9, p99.99, max, mean, min, errors, dropped, lost or rate)", c, metric)
 	}
 	if phase == "" {
 		if hasPhase {
@@ -204,6 +206,11 @@ func (s SLO) Check(run *Run) SLOReport {
 			r.Measured = float64(run.Counts.Dropped)
 			if t.Pct {
 				r.Measured = ratio(run.Counts.Dropped, run.Counts.Attempted+run.Counts.Dropped)
+			}
+		case "lost":
+			r.Measured = float64(run.Counts.HoldLost)
+			if t.Pct {
+				r.Measured = ratio(run.Counts.HoldLost, run.Counts.OK)
 			}
 		case "rate":
 			r.Measured = run.LoginRate()

@@ -196,17 +196,23 @@ func writeTextPhases(ew *errWriter, run *Run) {
 }
 
 func writeTextErrors(ew *errWriter, run *Run) {
-	if len(run.Errors) == 0 {
+	writeTextErrorTable(ew, "errors by phase / class / code", run.Errors, run.Counts.Attempted)
+	writeTextErrorTable(ew, "held sessions ended early, by phase / class / code (their logins are in ok)",
+		run.HoldErrors, run.Counts.OK)
+}
+
+// writeTextErrorTable prints one error table; shares are of total.
+func writeTextErrorTable(ew *errWriter, title string, errs []ErrorCount, total int64) {
+	if len(errs) == 0 {
 		return
 	}
-	ew.printf("errors by phase / class / code\n")
-	for _, e := range run.Errors {
+	ew.printf("%s\n", title)
+	for _, e := range errs {
 		code := ""
 		if e.Code != 0 {
 			code = strconv.Itoa(e.Code)
 		}
-		ew.printf("  %-17s %-16s %5s %9d  %s\n", e.Phase, e.Class, code, e.Count,
-			fmtPercent(ratio(e.Count, run.Counts.Attempted)))
+		ew.printf("  %-17s %-16s %5s %9d  %s\n", e.Phase, e.Class, code, e.Count, fmtPercent(ratio(e.Count, total)))
 	}
 	ew.printf("\n")
 }
