@@ -51,7 +51,7 @@ type Engine struct {
 	timeOnce sync.Once
 
 	holdMu     sync.Mutex
-	holdFailed map[string]int64
+	holdFailed map[holdKey]int64
 
 	ran              atomic.Bool
 	sessionsCanceled atomic.Bool // the grace period is over: new sessions fail fast too
@@ -75,7 +75,7 @@ func New(cfg Config) (*Engine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, stop: make(chan struct{}), timeUp: make(chan struct{}), holdFailed: map[string]int64{}}
+	e := &Engine{cfg: cfg, stop: make(chan struct{}), timeUp: make(chan struct{}), holdFailed: map[holdKey]int64{}}
 	verList, offered, _ := parseDialectList(cfg.Dialects)
 	steps := append([]Step(nil), cfg.Steps...)
 	e.p = params{
@@ -456,12 +456,8 @@ func (e *Engine) runOne(s *session, intended int64) {
 			if s.canceled.Load() && class == msnp.ClassTimeout {
 				class = msnp.ClassCanceled
 			}
-			key := ph.String() + "/" + class.String()
-			if code != 0 {
-				key += fmt.Sprintf("/%d", code)
-			}
 			e.holdMu.Lock()
-			e.holdFailed[key]++
+			e.holdFailed[holdKey{ph, class, code}]++
 			e.holdMu.Unlock()
 		}
 	}

@@ -2,14 +2,17 @@ package loadgen
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/msnbench/msnbench/msnp"
 	"github.com/msnbench/msnbench/report"
 )
 
@@ -44,7 +47,14 @@ func takeUsage() usage {
 
 // fillHealth sets run.Health from the usage over the run and the run's own
 // sched.lag distribution, and decides whether the generator was saturated.
-func fillHealth(run *report.Run, a, b usage, peakInflight int64, shared bool, holdFailed map[string]int64) {
+// holdKey says how a held session ended before its hold time.
+type holdKey struct {
+	phase report.Phase
+	class msnp.Class
+	code  int
+}
+
+func fillHealth(run *report.Run, a, b usage, peakInflight int64, shared bool, holdFailed map[holdKey]int64) {
 	h := &run.Health
 	h.CPUUserSec = (b.user - a.user).Seconds()
 	h.CPUSysSec = (b.sys - a.sys).Seconds()
@@ -101,16 +111,45 @@ func fillHealth(run *report.Run, a, b usage, peakInflight int64, shared bool, ho
 			"share the CPUs, so absolute numbers understate what either can do alone")
 	}
 	if len(holdFailed) > 0 {
-		var parts []string
-		var total int64
-		for k, v := range holdFailed {
-			parts = append(parts, fmt.Sprintf("%s %d", k, v))
-			total += v
+		run.HoldErrors, run.Counts.HoldLost = holdErrors(holdFailed)
+		parts := make([]string, 0, len(run.HoldErrors))
+		for _, e := range run.HoldErrors {
+			key := e.Phase + "/" + e.Class
+			if e.Code != 0 {
+				key += "/" + strconv.Itoa(e.Code)
+			}
+			parts = append(parts, key+" "+strconv.FormatInt(e.Count, 10))
 		}
-		slices.Sort(parts)
-		h.Warnings = append(h.Warnings, fmt.Sprintf("%d held sessions ended before their hold time: %s", total,
-			strings.Join(parts, ", ")))
+		h.Warnings = append(h.Warnings, fmt.Sprintf("%d held sessions ended before their hold time: %s",
+			run.Counts.HoldLost, strings.Join(parts, ", ")))
 	}
+}
+
+// holdErrors turns the held-session failures into the report's table (most
+// frequent first, then in phase order) and their total.
+func holdErrors(m map[holdKey]int64) ([]report.ErrorCount, int64) {
+	keys := make([]holdKey, 0, len(m))
+	var total int64
+	for k, n := range m {
+		keys = append(keys, k)
+		total += n
+	}
+	slices.SortFunc(keys, func(a, b holdKey) int {
+		switch {
+		case m[a] != m[b]:
+			return cmp.Compare(m[b], m[a])
+		case a.phase != b.phase:
+			return cmp.Compare(a.phase, b.phase)
+		case a.class != b.class:
+			return cmp.Compare(a.class, b.class)
+		}
+		return cmp.Compare(a.code, b.code)
+	})
+	out := make([]report.ErrorCount, len(keys))
+	for i, k := range keys {
+		out[i] = report.ErrorCount{Phase: k.phase.String(), Class: k.class.String(), Code: k.code, Count: m[k]}
+	}
+	return out, total
 }
 
 // machine describes this machine for the report.

@@ -111,11 +111,14 @@ func (s *session) holdTick() error {
 	if !h.pinging && !now.Before(h.nextPing) && (!ended || pingOwed) {
 		s.wbuf = msnp.AppendPNG(s.wbuf[:0])
 		_ = c.SetWriteDeadline(now.Add(p.timeout))
+		// The clock starts before the write, as in every other phase, so a
+		// client descheduled after writing cannot shorten the round trip.
+		pingAt := p.now()
 		if _, err := c.Write(s.wbuf); err != nil {
 			h.failed = report.Ping
 			return err
 		}
-		h.pinging, h.pingAt, h.pingDue = true, p.now(), now.Add(p.timeout)
+		h.pinging, h.pingAt, h.pingDue = true, pingAt, now.Add(p.timeout)
 		h.nextPing = now.Add(p.ping)
 	}
 	wake := now.Add(p.timeout)

@@ -239,6 +239,25 @@ func checkHoldWarning(t *testing.T, run *report.Run, want string) {
 	case want != "" && !strings.Contains(got, want+" 1"):
 		t.Errorf("want the warning to report %q once, got %q (all warnings %q)", want, got, run.Health.Warnings)
 	}
+	// The same, machine-readable: Counts.HoldLost and the HoldErrors table.
+	var keys []string
+	var sum int64
+	for _, e := range run.HoldErrors {
+		key := e.Phase + "/" + e.Class
+		if e.Code != 0 {
+			key += "/" + strconv.Itoa(e.Code)
+		}
+		keys = append(keys, key)
+		sum += e.Count
+	}
+	switch {
+	case sum != run.Counts.HoldLost:
+		t.Errorf("HoldLost %d, but HoldErrors add up to %d", run.Counts.HoldLost, sum)
+	case want == "" && run.Counts.HoldLost != 0:
+		t.Errorf("unexpected held sessions lost: %v", keys)
+	case want != "" && (run.Counts.HoldLost != 1 || len(keys) != 1 || keys[0] != want):
+		t.Errorf("HoldErrors %v (HoldLost %d), want %s once", keys, run.Counts.HoldLost, want)
+	}
 }
 
 func phaseCount(run *report.Run, name string) int64 {
