@@ -31,6 +31,7 @@ type Engine struct {
 	concurrency int
 	rate        float64
 	levelScale  float64
+	logins      int64 // this shard's part of -n
 
 	rec      atomic.Pointer[report.Recorder]
 	runStart atomic.Int64 // unix ns of the run start, 0 before
@@ -100,6 +101,16 @@ func New(cfg Config) (*Engine, error) {
 	lo, hi := shardRange(cfg.Concurrency, cfg.ShardIndex, shards)
 	e.concurrency = hi - lo
 	e.rate = cfg.Rate / float64(shards)
+	if cfg.Logins > 0 {
+		// -n is the whole test's count, like -c and --rate: each shard
+		// starts its part, so the parts add up to -n exactly.
+		llo, lhi := shardRange(int(cfg.Logins), cfg.ShardIndex, shards)
+		e.logins = int64(lhi - llo)
+		if e.logins == 0 {
+			return nil, fmt.Errorf("-n %d split %d ways leaves shard %d with no logins", cfg.Logins, shards,
+				cfg.ShardIndex)
+		}
+	}
 	e.levelScale = 1 / float64(shards)
 	if cfg.Concurrency > 0 && e.concurrency == 0 {
 		return nil, fmt.Errorf("concurrency %d split %d ways leaves shard %d with none", cfg.Concurrency, shards,
@@ -210,13 +221,13 @@ func (e *Engine) Live() Live {
 	if end > 0 {
 		l.Left = max(end-elapsed, 0)
 	}
-	if c.Logins > 0 {
+	if e.logins > 0 {
 		rate := l.Rate
 		if e.rate > 0 {
 			rate = e.rate
 		}
 		if rate > 0 {
-			left := time.Duration(float64(c.Logins-min(e.issued.Load(), c.Logins)) / rate * float64(time.Second))
+			left := time.Duration(float64(e.logins-min(e.issued.Load(), e.logins)) / rate * float64(time.Second))
 			if l.Left < 0 || left < l.Left {
 				l.Left = left
 			}
@@ -508,8 +519,8 @@ func (e *Engine) closedWorker(id int, s *session) {
 			}
 		}
 		now := p.now()
-		if now >= int64(c.Warmup) && c.Logins > 0 {
-			if e.issued.Add(1) > c.Logins {
+		if now >= int64(c.Warmup) && e.logins > 0 {
+			if e.issued.Add(1) > e.logins {
 				e.stopStarting()
 				return
 			}
@@ -578,8 +589,8 @@ loop:
 			break
 		}
 		intended := int64(t)
-		if intended >= int64(c.Warmup) && c.Logins > 0 {
-			if issued >= c.Logins {
+		if intended >= int64(c.Warmup) && e.logins > 0 {
+			if issued >= e.logins {
 				break
 			}
 			issued++
