@@ -155,7 +155,13 @@ func TestSlowReaderDoesNotStallWatchers(t *testing.T) {
 		slow.send("SYN 9 0")
 	}
 	b := login(t, s.Addr(), "user1@example.com", "pw", "MSNP7 CVR0").c
-	for i := 0; i < 10; i++ {
+	// Each status change fans out to the slow client. Only once the server
+	// has filled its socket buffers with SYN answers does a push have to
+	// wait, so keep changing status (every echo must still arrive: the
+	// watcher is never stalled) until the slow client is dropped; on a
+	// loaded machine the server may get there only after many changes.
+	dropped := false
+	for i := 0; i < 2000 && !dropped; i++ {
 		st := "NLN"
 		if i%2 == 1 {
 			st = "BSY"
@@ -169,6 +175,10 @@ func TestSlowReaderDoesNotStallWatchers(t *testing.T) {
 			if cmd.Is("CHG") {
 				break
 			}
+		}
+		dropped = s.Stats().ConnsOpen == 1
+		if !dropped && i >= 10 {
+			time.Sleep(10 * time.Millisecond) // give the server's reader time to fill the buffers
 		}
 	}
 	waitFor(t, "the slow client to be dropped", func() bool { return s.Stats().ConnsOpen == 1 })
