@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/msnbench/msnbench/report"
@@ -90,7 +88,7 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		if *format != "text" {
 			sloOut = stderr // keep machine-readable output clean
 		}
-	} else if err := writeReportFile(*out, func(w io.Writer) error { return report.Write(w, *format, shown) }); err != nil {
+	} else if err := writeFileAtomic(*out, func(w io.Writer) error { return report.Write(w, *format, shown) }); err != nil {
 		return fail("%v", err)
 	}
 	if check == nil {
@@ -107,44 +105,6 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitOK
-}
-
-// loadRunFile decodes and validates one saved run.
-func loadRunFile(path string) (*report.Run, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	run, err := report.Decode(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return run, nil
-}
-
-// writeReportFile writes path through a temporary file in its directory and
-// renames it into place, so a failed render never leaves half a report.
-func writeReportFile(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	err = write(tmp)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }
 
 func splitCommaList(s string) []string {
