@@ -178,6 +178,10 @@ func TestHostileClients(t *testing.T) {
 		c.send("OUT")
 		c.nc.Close()
 	}
+	// The drips need longer than the read timeout to finish a line; on a fast
+	// machine the good client is done first, so wait until the server has
+	// timed them out before stopping everyone.
+	waitFor(t, "the slow drips to be timed out", func() bool { return s.Stats().Timeouts > 0 })
 	close(stop)
 	conns.Range(func(k, _ any) bool { k.(net.Conn).Close(); return true })
 	wg.Wait()
