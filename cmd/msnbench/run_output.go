@@ -50,9 +50,22 @@ func openOutputs(f *runFlags) (outputs, error) {
 			return nil, fmt.Errorf("cannot write %s: %w", o.path, err)
 		}
 		outs = append(outs, &output{path: o.path, format: o.format, tmp: tmp})
+		if free, ok := freeSpace(filepath.Dir(o.path)); ok && free < minFreePerReport*uint64(len(outs)) {
+			outs.abort()
+			return nil, fmt.Errorf("only %d KiB free for %s: msnbench wants %d MiB per report file before it "+
+				"starts, so that a long run is not lost to a full disk at the end", free>>10, o.path,
+				minFreePerReport>>20)
+		}
 	}
 	return outs, nil
 }
+
+// minFreePerReport is the free space checked for before a run, per report
+// file: a report grows with the run (one histogram per phase per interval).
+const minFreePerReport = 16 << 20
+
+// freeSpace is diskFree, replaceable in tests.
+var freeSpace = diskFree
 
 // write renders run into every output and renames it into place.
 func (outs outputs) write(run *report.Run) error {
