@@ -1,14 +1,10 @@
 package report
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -16,46 +12,6 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/msnbench/msnbench/msnp"
 )
-
-// The -update flag rewrites golden files. Other test files of this package
-// may define it too, so define it only if nobody has.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files in testdata/")
-	}
-}
-
-func rpUpdate() bool {
-	f := flag.Lookup("update")
-	if f == nil {
-		return false
-	}
-	g, ok := f.Value.(flag.Getter)
-	if !ok {
-		return false
-	}
-	b, _ := g.Get().(bool)
-	return b
-}
-
-// rpGolden compares got with testdata/name, or rewrites it with -update.
-func rpGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if rpUpdate() {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./report -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (check, then go test ./report -update):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 // rpPhases are the phases a synthetic login goes through, with a typical
 // duration in µs.

@@ -29,7 +29,7 @@ func TestWritersGolden(t *testing.T) {
 			if err := Write(&buf, tt.format, tt.run); err != nil {
 				t.Fatal(err)
 			}
-			rpGolden(t, tt.golden, buf.Bytes())
+			checkGolden(t, tt.golden, buf.Bytes())
 		})
 	}
 }
