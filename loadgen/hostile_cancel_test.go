@@ -7,6 +7,7 @@ package loadgen_test
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"strconv"
 	"sync"
@@ -134,30 +135,14 @@ func runUntilStuck(t *testing.T, srv *hostile.Server, cfg loadgen.Config, stuck 
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	type result struct {
-		run *report.Run
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		r, err := e.Run(ctx)
-		done <- result{r, err}
-	}()
+	done := startRun(ctx, e)
 	settle(t, "sessions stuck", func() (bool, string) {
 		st := srv.Stats()
 		return st.Fired >= stuck, "the misbehaviour fired " + strconv.FormatInt(st.Fired, 10) + " times"
 	})
 	cancel()
-	select {
-	case r := <-done:
-		if r.err != nil {
-			t.Fatalf("Run: %v", r.err)
-		}
-		return r.run
-	case <-time.After(runBound):
-		t.Fatalf("Run did not return %v after the cancel (grace %v): it hangs", runBound, cfg.Grace)
-	}
-	return nil
+	return waitRun(t, done, runBound, fmt.Sprintf("Run did not return %v after the cancel (grace %v): it hangs",
+		runBound, cfg.Grace))
 }
 
 // checkBalanced asserts attempted = ok + failed and failed = the sum of

@@ -11,6 +11,7 @@ package loadgen_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"runtime"
 	"strconv"
@@ -145,26 +146,9 @@ func runHostileCase(t *testing.T, c hcase) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), runBound)
 	defer cancel()
-	type result struct {
-		run *report.Run
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		r, err := e.Run(ctx)
-		done <- result{r, err}
-	}()
-	var run *report.Run
-	select {
-	case r := <-done:
-		if r.err != nil {
-			t.Fatalf("Run: %v", r.err)
-		}
-		run = r.run
-	case <-time.After(runBound + settleBound):
-		t.Fatalf("engine still running %v after start, context canceled at %v: it hangs", runBound+settleBound,
-			runBound)
-	}
+	run := waitRun(t, startRun(ctx, e), runBound+settleBound,
+		fmt.Sprintf("engine still running %v after start, context canceled at %v: it hangs", runBound+settleBound,
+			runBound))
 	if ctx.Err() != nil {
 		t.Errorf("the run needed the guard context (%v) to end", runBound)
 	}
@@ -211,6 +195,38 @@ func runHostileCase(t *testing.T, c hcase) {
 		st := srv.Stats()
 		return st.Open == 0, strconv.FormatInt(st.Open, 10) + " client connections still open at the server"
 	})
+}
+
+// runResult is what Engine.Run returned.
+type runResult struct {
+	run *report.Run
+	err error
+}
+
+// startRun runs e in the background; its result arrives on the channel.
+func startRun(ctx context.Context, e *loadgen.Engine) <-chan runResult {
+	done := make(chan runResult, 1)
+	go func() {
+		r, err := e.Run(ctx)
+		done <- runResult{r, err}
+	}()
+	return done
+}
+
+// waitRun waits at most bound for a started run and fails the test with
+// hang if it has not returned by then, or if it returned an error.
+func waitRun(t *testing.T, done <-chan runResult, bound time.Duration, hang string) *report.Run {
+	t.Helper()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Fatalf("Run: %v", r.err)
+		}
+		return r.run
+	case <-time.After(bound):
+		t.Fatal(hang)
+	}
+	return nil
 }
 
 // checkBooks asserts the report is complete: every login counted once,
