@@ -1,0 +1,394 @@
+//go:build linux
+
+package evloop
+
+import (
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Conn is a TCP connection owned by one loop. It implements net.Conn for
+// code running in a task of that loop; Read and Write suspend the task
+// (not the thread) until the socket is ready or the deadline passes.
+type Conn struct {
+	l    *Loop
+	fd   int
+	slot uint32
+	gen  uint32
+
+	readable bool // an edge said there is something to read; cleared when a read drains it
+	writable bool
+	rdhup    bool // the peer closed its side (or the connection failed)
+	failed   bool // EPOLLERR
+	closed   bool
+
+	rdl, wdl int64 // deadlines on the loop clock; never if none
+
+	waiter  *Task // the task waiting on this connection
+	waitDir uint8
+
+	raddr netip.AddrPort
+}
+
+const (
+	dirRead uint8 = iota + 1
+	dirWrite
+)
+
+// Dial connects to addr from the running task, optionally from the local
+// address src (with IP_BIND_ADDRESS_NO_PORT, so the port is chosen at
+// connect time per destination), giving up after timeout. It suspends the
+// task while the handshake is under way. TCP_NODELAY is set, as Go's net
+// package does.
+func (l *Loop) Dial(addr netip.AddrPort, src netip.Addr, timeout time.Duration) (*Conn, error) {
+	t := l.cur
+	if t == nil {
+		panic("evloop: Dial outside a task")
+	}
+	if l.abort {
+		return nil, errDialCanceled
+	}
+	ip := addr.Addr().Unmap()
+	family := unix.AF_INET
+	if ip.Is6() {
+		family = unix.AF_INET6
+	}
+	r, _, errno := unix.RawSyscall(unix.SYS_SOCKET, uintptr(family), unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if errno != 0 {
+		return nil, dialErr(addr, "socket", errno)
+	}
+	fd := int(r)
+	one := int32(1)
+	_, _, _ = unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_NODELAY,
+		uintptr(unsafe.Pointer(&one)), 4, 0)
+	if src.IsValid() {
+		if err := bindNoPort(fd, src.Unmap(), family); err != 0 {
+			unix.Close(fd)
+			return nil, dialErr(addr, "bind", err)
+		}
+	}
+	var sa sockaddr
+	sl := sa.set(ip, addr.Port(), family)
+	_, _, errno = unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa)), uintptr(sl))
+	if errno != 0 && errno != unix.EINPROGRESS && errno != unix.EINTR {
+		unix.Close(fd)
+		return nil, dialErr(addr, "connect", errno)
+	}
+	c, err := l.add(fd, addr)
+	if err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	if errno == 0 {
+		return c, nil
+	}
+	c.wdl = l.Now() + int64(timeout)
+	for !c.writable {
+		if l.abort {
+			c.Close()
+			return nil, errDialCanceled
+		}
+		if l.Now() >= c.wdl {
+			c.Close()
+			return nil, errDialTimeout
+		}
+		c.await(t, dirWrite)
+	}
+	c.wdl = never
+	if c.failed {
+		serr, gerr := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		c.Close()
+		if gerr != nil {
+			return nil, dialErr(addr, "getsockopt", gerr.(unix.Errno))
+		}
+		if serr == 0 {
+			serr = int(unix.ECONNRESET)
+		}
+		return nil, dialErr(addr, "connect", unix.Errno(serr))
+	}
+	return c, nil
+}
+
+// add registers fd with the loop.
+func (l *Loop) add(fd int, raddr netip.AddrPort) (*Conn, error) {
+	var slot uint32
+	if n := len(l.free); n > 0 {
+		slot = uint32(l.free[n-1])
+		l.free = l.free[:n-1]
+	} else {
+		slot = uint32(len(l.slots))
+		l.slots = append(l.slots, nil)
+	}
+	c := &Conn{l: l, fd: fd, slot: slot, rdl: never, wdl: never, raddr: raddr}
+	c.gen = l.nextGen()
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET}
+	setData(&ev, slot, c.gen)
+	_, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_CTL, uintptr(l.epfd), unix.EPOLL_CTL_ADD, uintptr(fd),
+		uintptr(unsafe.Pointer(&ev)), 0, 0)
+	if errno != 0 {
+		l.free = append(l.free, int32(slot))
+		return nil, dialErr(raddr, "epoll_ctl", errno)
+	}
+	l.slots[slot] = c
+	return c, nil
+}
+
+func (l *Loop) nextGen() uint32 {
+	l.gen++
+	return l.gen
+}
+
+// event records what epoll reported and wakes the waiter if it can go on.
+func (c *Conn) event(m uint32) {
+	if m&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+		c.readable = true
+	}
+	if m&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+		c.rdhup = true
+	}
+	if m&(unix.EPOLLOUT|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+		c.writable = true
+	}
+	if m&unix.EPOLLERR != 0 {
+		c.failed = true
+	}
+	if w := c.waiter; w != nil && (c.waitDir == dirRead && c.readable || c.waitDir == dirWrite && c.writable) {
+		c.l.Ready(w)
+	}
+}
+
+// await suspends t until the connection is ready in direction dir or the
+// direction's deadline passes.
+func (c *Conn) await(t *Task, dir uint8) {
+	when := c.rdl
+	if dir == dirWrite {
+		when = c.wdl
+	}
+	c.waiter, c.waitDir = t, dir
+	t.conn = c
+	t.wait(when)
+	c.waiter, c.waitDir = nil, 0
+	t.conn = nil
+}
+
+// Read reads what is there, waiting for it if nothing is.
+func (c *Conn) Read(p []byte) (int, error) {
+	if c.closed {
+		return 0, errClosed
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for {
+		if c.l.abort || c.rdl != never && c.l.Now() >= c.rdl {
+			return 0, errReadTimeout
+		}
+		if c.readable {
+			r, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(c.fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+			n := int(r)
+			switch {
+			case errno == 0 && n > 0:
+				// A short read drained the socket: the next byte comes with
+				// a new edge. A full one may have left more behind.
+				if n < len(p) && !c.rdhup {
+					c.readable = false
+				}
+				return n, nil
+			case errno == 0:
+				return 0, io.EOF
+			case errno == unix.EAGAIN:
+				c.readable = false
+				continue
+			case errno == unix.EINTR:
+				continue
+			}
+			return 0, &net.OpError{Op: "read", Net: "tcp", Addr: net.TCPAddrFromAddrPort(c.raddr),
+				Err: os.NewSyscallError("read", errno)}
+		}
+		t := c.l.cur
+		if t == nil {
+			panic("evloop: Read outside a task")
+		}
+		c.await(t, dirRead)
+	}
+}
+
+// Write writes all of p, waiting for room when the socket buffer is full.
+func (c *Conn) Write(p []byte) (int, error) {
+	if c.closed {
+		return 0, errClosed
+	}
+	done := 0
+	for done < len(p) {
+		if c.l.abort || c.wdl != never && c.l.Now() >= c.wdl {
+			return done, errWriteTimeout
+		}
+		r, _, errno := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(c.fd), uintptr(unsafe.Pointer(&p[done])),
+			uintptr(len(p)-done), unix.MSG_NOSIGNAL, 0, 0)
+		switch errno {
+		case 0:
+			done += int(r)
+			continue
+		case unix.EAGAIN:
+			c.writable = false
+			t := c.l.cur
+			if t == nil {
+				panic("evloop: Write outside a task")
+			}
+			for !c.writable && !c.l.abort && (c.wdl == never || c.l.Now() < c.wdl) {
+				c.await(t, dirWrite)
+			}
+			continue
+		case unix.EINTR:
+			continue
+		}
+		return done, &net.OpError{Op: "write", Net: "tcp", Addr: net.TCPAddrFromAddrPort(c.raddr),
+			Err: os.NewSyscallError("write", errno)}
+	}
+	return done, nil
+}
+
+// Close closes the connection; a task waiting on it is woken and sees the
+// connection closed.
+func (c *Conn) Close() error {
+	if c.closed {
+		return errClosed
+	}
+	c.closed = true
+	l := c.l
+	l.slots[c.slot] = nil
+	l.free = append(l.free, int32(c.slot))
+	_, _, _ = unix.RawSyscall(unix.SYS_CLOSE, uintptr(c.fd), 0, 0)
+	if w := c.waiter; w != nil {
+		w.fired = true
+		l.Ready(w)
+	}
+	return nil
+}
+
+// SetDeadline sets both deadlines. A deadline in the past ends a wait now.
+func (c *Conn) SetDeadline(t time.Time) error {
+	w := c.l.When(t)
+	c.rdl, c.wdl = w, w
+	c.retime()
+	return nil
+}
+
+// SetReadDeadline sets the read deadline.
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	c.rdl = c.l.When(t)
+	c.retime()
+	return nil
+}
+
+// SetWriteDeadline sets the write deadline.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	c.wdl = c.l.When(t)
+	c.retime()
+	return nil
+}
+
+// retime moves the waiter's deadline after a Set*Deadline (from a posted
+// function: the owner is not running, or it would not be waiting).
+func (c *Conn) retime() {
+	w := c.waiter
+	if w == nil {
+		return
+	}
+	l := c.l
+	when := c.rdl
+	if c.waitDir == dirWrite {
+		when = c.wdl
+	}
+	if w.hidx >= 0 {
+		l.timers.remove(w)
+	}
+	w.when = when
+	if when <= l.Now() {
+		w.fired = true
+		l.Ready(w)
+		return
+	}
+	if when != never {
+		l.timers.push(w)
+	}
+}
+
+// LocalAddr asks the kernel (it is not kept: nothing on the hot path needs it).
+func (c *Conn) LocalAddr() net.Addr {
+	if c.closed {
+		return nil
+	}
+	sa, err := unix.Getsockname(c.fd)
+	if err != nil {
+		return nil
+	}
+	return sockaddrToTCP(sa)
+}
+
+// RemoteAddr is the address dialled.
+func (c *Conn) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(c.raddr) }
+
+func sockaddrToTCP(sa unix.Sockaddr) net.Addr {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IP(a.Addr[:]).To16(), Port: a.Port}
+	case *unix.SockaddrInet6:
+		return &net.TCPAddr{IP: net.IP(a.Addr[:]), Port: a.Port}
+	}
+	return nil
+}
+
+// sockaddr is room for a raw IPv4 or IPv6 socket address.
+type sockaddr struct {
+	raw unix.RawSockaddrInet6
+}
+
+func (s *sockaddr) set(ip netip.Addr, port uint16, family int) uint32 {
+	if family == unix.AF_INET {
+		a := (*unix.RawSockaddrInet4)(unsafe.Pointer(&s.raw))
+		a.Family = unix.AF_INET
+		p := (*[2]byte)(unsafe.Pointer(&a.Port))
+		p[0], p[1] = byte(port>>8), byte(port)
+		a.Addr = ip.As4()
+		return unix.SizeofSockaddrInet4
+	}
+	a := &s.raw
+	a.Family = unix.AF_INET6
+	p := (*[2]byte)(unsafe.Pointer(&a.Port))
+	p[0], p[1] = byte(port>>8), byte(port)
+	a.Addr = ip.As16()
+	if z := ip.Zone(); z != "" {
+		if ifi, err := net.InterfaceByName(z); err == nil {
+			a.Scope_id = uint32(ifi.Index)
+		}
+	}
+	return unix.SizeofSockaddrInet6
+}
+
+func bindNoPort(fd int, src netip.Addr, family int) unix.Errno {
+	if src.Is4() != (family == unix.AF_INET) {
+		return unix.EAFNOSUPPORT
+	}
+	// IPPROTO_IP level for both families, as the kernel has it.
+	one := int32(1)
+	_, _, errno := unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.IPPROTO_IP,
+		unix.IP_BIND_ADDRESS_NO_PORT, uintptr(unsafe.Pointer(&one)), 4, 0)
+	if errno != 0 {
+		return errno
+	}
+	var sa sockaddr
+	sl := sa.set(src, 0, family)
+	_, _, errno = unix.RawSyscall(unix.SYS_BIND, uintptr(fd), uintptr(unsafe.Pointer(&sa)), uintptr(sl))
+	return errno
+}
+
+func dialErr(addr netip.AddrPort, op string, errno unix.Errno) error {
+	return &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(addr), Err: os.NewSyscallError(op, errno)}
+}

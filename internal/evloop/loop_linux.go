@@ -1,0 +1,380 @@
+//go:build linux
+
+// Package evloop is the load generator's own network I/O on Linux: one
+// event loop per core over edge-triggered epoll, non-blocking sockets that
+// are read only after epoll has said they are readable, and the work (a
+// session, a scheduler) running as coroutines that the loop resumes when
+// what they wait for is ready.
+//
+// Why not the Go runtime's netpoller: with a goroutine per session every
+// read first tries the socket and gets EAGAIN, parks the goroutine, and
+// the scheduler later finds it again through the poller; dialling goes
+// through getsockname, getpeername, SO_ERROR and finalizers. Against
+// shared/bench/floor.c (blocking sockets, a thread per session) that was
+// 1.5 times the CPU per login (docs/benchmarks.md). Here a login costs its
+// system calls and little else: a coroutine switch (iter.Pull) is ~70 ns.
+//
+// Everything about a Loop happens on the goroutine that runs it (Run):
+// tasks, their Conns, timers. Other goroutines talk to it only through
+// Post. Conn implements net.Conn, so code written for blocking connections
+// runs unchanged inside a task; its methods must be called from the task
+// that owns it or from a posted function, never from another goroutine.
+package evloop
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"math"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Loop is one event loop: an epoll instance, the tasks it runs and the
+// connections they use.
+type Loop struct {
+	epfd int
+	evfd int // eventfd: Post wakes the loop through it
+	base time.Time
+
+	events [256]unix.EpollEvent
+
+	slots []*Conn // by slot number (the epoll data)
+	free  []int32 // free slots
+	gen   uint32  // generation of the last connection added
+
+	runq   []*Task
+	timers timerHeap
+	cur    *Task // the task running now, nil between tasks
+	live   int   // tasks started and not finished
+	abort  bool  // Abort was called: every wait fails at once
+
+	mu       sync.Mutex
+	posted   []func()
+	running  []func()
+	closed   bool
+	signaled atomic.Bool
+}
+
+// wakeSlot is the epoll data of the eventfd.
+const wakeSlot = math.MaxUint32
+
+// never is the deadline of a wait without one.
+const never = math.MaxInt64
+
+// New creates a loop. Close it with Run's return (Run closes it), or with
+// Close if Run is never called.
+func New() (*Loop, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("epoll_create1", err)
+	}
+	evfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, os.NewSyscallError("eventfd", err)
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLET}
+	setData(&ev, wakeSlot, 0)
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &ev); err != nil {
+		unix.Close(epfd)
+		unix.Close(evfd)
+		return nil, os.NewSyscallError("epoll_ctl", err)
+	}
+	return &Loop{epfd: epfd, evfd: evfd, base: time.Now()}, nil
+}
+
+// Now is the loop's clock: nanoseconds since the loop was created.
+func (l *Loop) Now() int64 { return int64(time.Since(l.base)) }
+
+// When converts a time to the loop's clock; the zero time is "never".
+func (l *Loop) When(t time.Time) int64 {
+	if t.IsZero() {
+		return never
+	}
+	return int64(t.Sub(l.base))
+}
+
+// Task is a coroutine run by a loop.
+type Task struct {
+	l     *Loop
+	next  func() (struct{}, bool)
+	stop  func()
+	yield func(struct{}) bool
+
+	queued bool  // in the run queue
+	hidx   int   // index in the timer heap, -1 if not there
+	when   int64 // deadline of the current wait
+	fired  bool  // the last wait ended by its deadline
+	conn   *Conn // the connection waited on, if any
+}
+
+// Go starts body as a new task; it first runs when the loop gets to it.
+// Call it before Run or from the loop (a task or a posted function).
+func (l *Loop) Go(body func(t *Task)) *Task {
+	t := &Task{l: l, hidx: -1}
+	t.next, t.stop = iter.Pull(func(yield func(struct{}) bool) {
+		t.yield = yield
+		body(t)
+	})
+	l.live++
+	l.Ready(t)
+	return t
+}
+
+// Current is the task running now (nil outside a task).
+func (l *Loop) Current() *Task { return l.cur }
+
+// Loop is the loop that runs t.
+func (t *Task) Loop() *Loop { return t.l }
+
+// Ready makes t run again soon: it ends whatever wait t is in.
+func (l *Loop) Ready(t *Task) {
+	if t.queued || l.cur == t {
+		return
+	}
+	t.queued = true
+	l.runq = append(l.runq, t)
+}
+
+// wait suspends the running task until it is made ready (by an event on
+// the Conn it waits on, Ready, or its deadline). It reports whether the
+// deadline ended it.
+func (t *Task) wait(when int64) (fired bool) {
+	l := t.l
+	if l.cur != t {
+		panic("evloop: blocking call outside the task that owns it")
+	}
+	t.when, t.fired = when, false
+	if when != never {
+		l.timers.push(t)
+	}
+	t.yield(struct{}{})
+	if t.hidx >= 0 {
+		l.timers.remove(t)
+	}
+	return t.fired
+}
+
+// SleepUntil suspends the task until the loop clock reaches when, or until
+// Ready or WakeSleepers ends the sleep early. It reports whether the time
+// was reached.
+func (t *Task) SleepUntil(when int64) bool {
+	if when <= t.l.Now() {
+		return true
+	}
+	return t.wait(when)
+}
+
+// Sleep is SleepUntil(now + d).
+func (t *Task) Sleep(d time.Duration) bool { return t.SleepUntil(t.l.Now() + int64(d)) }
+
+// Park suspends the task until Ready (or WakeSleepers).
+func (t *Task) Park() { t.wait(never - 1) } // in the heap, so WakeSleepers finds it
+
+// WakeSleepers ends every Sleep and Park now. Call it from the loop.
+func (l *Loop) WakeSleepers() {
+	for _, t := range l.timers {
+		if t.conn == nil {
+			l.Ready(t)
+		}
+	}
+}
+
+// Post runs f on the loop, from any goroutine. It reports false if the
+// loop has finished (f is then not run).
+func (l *Loop) Post(f func()) bool {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return false
+	}
+	l.posted = append(l.posted, f)
+	l.mu.Unlock()
+	if l.signaled.CompareAndSwap(false, true) {
+		one := uint64(1)
+		_, _ = unix.Write(l.evfd, (*[8]byte)(unsafe.Pointer(&one))[:])
+	}
+	return true
+}
+
+// Abort makes every wait on a connection end now with a timeout, and every
+// later Dial fail as canceled. Call it from the loop.
+func (l *Loop) Abort() {
+	l.abort = true
+	for _, c := range l.slots {
+		if c != nil && c.waiter != nil {
+			c.waiter.fired = true
+			l.Ready(c.waiter)
+		}
+	}
+}
+
+// Run runs the loop until every task has finished, then closes it. It
+// returns an error only if epoll itself fails.
+func (l *Loop) Run() error {
+	defer l.Close()
+	for {
+		l.runReady()
+		if l.live == 0 {
+			return nil
+		}
+		if err := l.poll(); err != nil {
+			return err
+		}
+	}
+}
+
+func (l *Loop) runReady() {
+	for i := 0; i < len(l.runq); i++ {
+		t := l.runq[i]
+		l.runq[i] = nil
+		t.queued = false
+		l.cur = t
+		_, ok := t.next()
+		l.cur = nil
+		if !ok {
+			l.live--
+			t.stop()
+		}
+	}
+	l.runq = l.runq[:0]
+}
+
+// poll waits for events (or the next deadline) and makes the tasks they
+// concern ready.
+func (l *Loop) poll() error {
+	timeout := int64(-1)
+	if len(l.timers) > 0 {
+		timeout = max(l.timers[0].when-l.Now(), 0)
+	}
+	n, err := l.epollWait(timeout)
+	if err != nil {
+		return err
+	}
+	wake := false
+	for i := range n {
+		ev := &l.events[i]
+		slot, gen := getData(ev)
+		if slot == wakeSlot {
+			wake = true
+			continue
+		}
+		if int(slot) >= len(l.slots) {
+			continue
+		}
+		if c := l.slots[slot]; c != nil && c.gen == gen {
+			c.event(ev.Events)
+		}
+	}
+	if len(l.timers) > 0 {
+		now := l.Now()
+		for len(l.timers) > 0 && l.timers[0].when <= now {
+			t := l.timers.pop()
+			t.fired = true
+			l.Ready(t)
+		}
+	}
+	if wake {
+		l.runPosted()
+	}
+	return nil
+}
+
+// epollWait waits up to timeout ns (-1: no limit). A wait that may block
+// goes through the runtime's syscall path, so the loop's thread gives up
+// its P while it sleeps; a poll that cannot block is a raw system call.
+func (l *Loop) epollWait(timeout int64) (int, error) {
+	var ts unix.Timespec
+	tsp := uintptr(0)
+	if timeout >= 0 {
+		ts = unix.NsecToTimespec(timeout)
+		tsp = uintptr(unsafe.Pointer(&ts))
+	}
+	ev := uintptr(unsafe.Pointer(&l.events[0]))
+	var r uintptr
+	var errno unix.Errno
+	if timeout == 0 {
+		r, _, errno = unix.RawSyscall6(unix.SYS_EPOLL_PWAIT2, uintptr(l.epfd), ev, uintptr(len(l.events)), tsp, 0, 0)
+	} else {
+		r, _, errno = unix.Syscall6(unix.SYS_EPOLL_PWAIT2, uintptr(l.epfd), ev, uintptr(len(l.events)), tsp, 0, 0)
+	}
+	switch errno {
+	case 0:
+		return int(r), nil
+	case unix.EINTR:
+		return 0, nil
+	case unix.ENOSYS: // a kernel before 5.11: millisecond timeouts
+		ms := -1
+		if timeout >= 0 {
+			ms = int((timeout + 999_999) / 1_000_000)
+		}
+		n, err := unix.EpollWait(l.epfd, l.events[:], ms)
+		if err == unix.EINTR {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, os.NewSyscallError("epoll_wait", err)
+		}
+		return n, nil
+	}
+	return 0, os.NewSyscallError("epoll_pwait2", errno)
+}
+
+func (l *Loop) runPosted() {
+	var buf [8]byte
+	l.signaled.Store(false)
+	_, _ = unix.Read(l.evfd, buf[:])
+	l.mu.Lock()
+	l.posted, l.running = l.running[:0], l.posted
+	l.mu.Unlock()
+	for i, f := range l.running {
+		l.running[i] = nil
+		f()
+	}
+}
+
+// Close releases the loop's descriptors and every connection still open.
+// Later Posts are refused. Run calls it.
+func (l *Loop) Close() {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return
+	}
+	l.closed = true
+	l.mu.Unlock()
+	for _, c := range l.slots {
+		if c != nil {
+			_ = c.Close()
+		}
+	}
+	unix.Close(l.evfd)
+	unix.Close(l.epfd)
+}
+
+func setData(ev *unix.EpollEvent, slot, gen uint32) {
+	ev.Fd = int32(slot)
+	ev.Pad = int32(gen)
+}
+
+func getData(ev *unix.EpollEvent) (slot, gen uint32) { return uint32(ev.Fd), uint32(ev.Pad) }
+
+// Errors. They are shared values so that the paths that fail often (a
+// deadline during a hold) allocate nothing; they carry no address.
+var (
+	errReadTimeout  error = &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}
+	errWriteTimeout error = &net.OpError{Op: "write", Net: "tcp", Err: os.ErrDeadlineExceeded}
+	errDialTimeout  error = &net.OpError{Op: "dial", Net: "tcp", Err: os.ErrDeadlineExceeded}
+	errDialCanceled error = &net.OpError{Op: "dial", Net: "tcp", Err: context.Canceled}
+	errClosed       error = &net.OpError{Op: "use", Net: "tcp", Err: net.ErrClosed}
+)
+
+// IsClosed reports whether err is the error of a Conn used after Close.
+func IsClosed(err error) bool { return errors.Is(err, net.ErrClosed) }

@@ -1,0 +1,466 @@
+//go:build linux
+
+package evloop
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"runtime"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// server runs handle for each accepted connection on a loopback listener.
+func server(t *testing.T, handle func(net.Conn)) netip.AddrPort {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				handle(c)
+			}()
+		}
+	}()
+	return netip.MustParseAddrPort(ln.Addr().String())
+}
+
+func echo(c net.Conn) { _, _ = io.Copy(c, c) }
+
+// run runs the loop to completion, failing the test if it takes too long.
+func run(t *testing.T, l *Loop) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- l.Run() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("loop did not finish")
+	}
+}
+
+func newLoop(t *testing.T) *Loop {
+	t.Helper()
+	l, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// TestEchoManyTasks: many tasks on one loop, each dialling and exchanging
+// lines in lock step, interleaved by the loop.
+func TestEchoManyTasks(t *testing.T) {
+	addr := server(t, echo)
+	l := newLoop(t)
+	const tasks, rounds = 50, 20
+	errs := make([]error, tasks)
+	for i := range tasks {
+		l.Go(func(tk *Task) {
+			errs[i] = func() error {
+				c, err := l.Dial(addr, netip.Addr{}, time.Second)
+				if err != nil {
+					return err
+				}
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for r := range rounds {
+					_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+					msg := []byte("task " + string(rune('A'+i%26)) + " round " + string(rune('a'+r)) + "\n")
+					if _, err := c.Write(msg); err != nil {
+						return err
+					}
+					got, err := br.ReadBytes('\n')
+					if err != nil {
+						return err
+					}
+					if !bytes.Equal(got, msg) {
+						return errors.New("echo mismatch: " + string(got))
+					}
+				}
+				return nil
+			}()
+		})
+	}
+	run(t, l)
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("task %d: %v", i, err)
+		}
+	}
+}
+
+func TestDialRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := netip.MustParseAddrPort(ln.Addr().String())
+	ln.Close()
+	l := newLoop(t)
+	var derr error
+	l.Go(func(tk *Task) {
+		var c *Conn
+		c, derr = l.Dial(addr, netip.Addr{}, time.Second)
+		if c != nil {
+			c.Close()
+		}
+	})
+	run(t, l)
+	if !errors.Is(derr, syscall.ECONNREFUSED) {
+		t.Fatalf("got %v, want connection refused", derr)
+	}
+	var oe *net.OpError
+	if !errors.As(derr, &oe) || oe.Op != "dial" {
+		t.Fatalf("got %#v, want a dial OpError", derr)
+	}
+}
+
+func TestReadDeadline(t *testing.T) {
+	addr := server(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) }) // never writes
+	l := newLoop(t)
+	var rerr error
+	var took time.Duration
+	l.Go(func(tk *Task) {
+		c, err := l.Dial(addr, netip.Addr{}, time.Second)
+		if err != nil {
+			rerr = err
+			return
+		}
+		defer c.Close()
+		start := time.Now()
+		_ = c.SetReadDeadline(start.Add(30 * time.Millisecond))
+		_, rerr = c.Read(make([]byte, 10))
+		took = time.Since(start)
+	})
+	run(t, l)
+	var ne net.Error
+	if !errors.As(rerr, &ne) || !ne.Timeout() || !errors.Is(rerr, os.ErrDeadlineExceeded) {
+		t.Fatalf("got %v, want a timeout", rerr)
+	}
+	if took < 30*time.Millisecond {
+		t.Fatalf("timed out after %v, before the deadline", took)
+	}
+}
+
+// TestEOFAfterData: data followed by the peer's close is read in full,
+// then io.EOF, even though both arrive before the first read.
+func TestEOFAfterData(t *testing.T) {
+	addr := server(t, func(c net.Conn) { _, _ = c.Write([]byte("bye\r\n")) })
+	l := newLoop(t)
+	var got []byte
+	var rerr error
+	l.Go(func(tk *Task) {
+		c, err := l.Dial(addr, netip.Addr{}, time.Second)
+		if err != nil {
+			rerr = err
+			return
+		}
+		defer c.Close()
+		tk.Sleep(20 * time.Millisecond) // let the data and the FIN arrive
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 3) // shorter than the data: two reads, then EOF
+		for {
+			n, err := c.Read(buf)
+			got = append(got, buf[:n]...)
+			if err != nil {
+				rerr = err
+				return
+			}
+		}
+	})
+	run(t, l)
+	if string(got) != "bye\r\n" || rerr != io.EOF {
+		t.Fatalf("got %q, %v; want the data then io.EOF", got, rerr)
+	}
+}
+
+func TestReset(t *testing.T) {
+	addr := server(t, func(c net.Conn) {
+		_ = c.(*net.TCPConn).SetLinger(0)
+		buf := make([]byte, 10)
+		_, _ = c.Read(buf)
+	})
+	l := newLoop(t)
+	var rerr error
+	l.Go(func(tk *Task) {
+		c, err := l.Dial(addr, netip.Addr{}, time.Second)
+		if err != nil {
+			rerr = err
+			return
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Write([]byte("x")); err != nil {
+			rerr = err
+			return
+		}
+		_, rerr = c.Read(make([]byte, 10))
+	})
+	run(t, l)
+	if !errors.Is(rerr, syscall.ECONNRESET) {
+		t.Fatalf("got %v, want connection reset", rerr)
+	}
+}
+
+// TestBigWrite exercises the EAGAIN path: more than the socket buffers
+// hold, to a reader that takes its time.
+func TestBigWrite(t *testing.T) {
+	var got int64
+	done := make(chan struct{})
+	addr := server(t, func(c net.Conn) {
+		defer close(done)
+		time.Sleep(50 * time.Millisecond)
+		got, _ = io.Copy(io.Discard, c)
+	})
+	l := newLoop(t)
+	const size = 16 << 20
+	var werr error
+	l.Go(func(tk *Task) {
+		c, err := l.Dial(addr, netip.Addr{}, time.Second)
+		if err != nil {
+			werr = err
+			return
+		}
+		_ = c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		var n int
+		n, werr = c.Write(make([]byte, size))
+		if werr == nil && n != size {
+			werr = errors.New("short write")
+		}
+		c.Close()
+	})
+	run(t, l)
+	<-done
+	if werr != nil || got != size {
+		t.Fatalf("write: %v; server got %d of %d bytes", werr, got, size)
+	}
+}
+
+// TestPostDeadline: another goroutine ends a task's wait through Post, as
+// the engine does when it aborts sessions or ends holds.
+func TestPostDeadline(t *testing.T) {
+	addr := server(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
+	l := newLoop(t)
+	var rerr error
+	waiting := make(chan *Conn, 1)
+	l.Go(func(tk *Task) {
+		c, err := l.Dial(addr, netip.Addr{}, time.Second)
+		if err != nil {
+			rerr = err
+			close(waiting)
+			return
+		}
+		defer c.Close()
+		_ = c.SetReadDeadline(time.Now().Add(time.Minute))
+		waiting <- c
+		_, rerr = c.Read(make([]byte, 10))
+	})
+	go func() {
+		if c, ok := <-waiting; ok {
+			time.Sleep(20 * time.Millisecond)
+			l.Post(func() { _ = c.SetReadDeadline(time.Unix(1, 0)) })
+		}
+	}()
+	run(t, l)
+	if !errors.Is(rerr, os.ErrDeadlineExceeded) {
+		t.Fatalf("got %v, want the deadline set from outside", rerr)
+	}
+	if l.Post(func() {}) {
+		t.Fatal("Post accepted after the loop finished")
+	}
+}
+
+func TestAbort(t *testing.T) {
+	addr := server(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
+	l := newLoop(t)
+	var rerr, derr error
+	started := make(chan struct{})
+	l.Go(func(tk *Task) {
+		c, err := l.Dial(addr, netip.Addr{}, time.Second)
+		if err != nil {
+			rerr = err
+			close(started)
+			return
+		}
+		close(started)
+		_, rerr = c.Read(make([]byte, 10)) // no deadline at all
+		c.Close()
+		_, derr = l.Dial(addr, netip.Addr{}, time.Second)
+	})
+	go func() {
+		<-started
+		l.Post(l.Abort)
+	}()
+	run(t, l)
+	if !errors.Is(rerr, os.ErrDeadlineExceeded) {
+		t.Fatalf("read: got %v, want a timeout from Abort", rerr)
+	}
+	if derr == nil {
+		t.Fatal("Dial after Abort succeeded")
+	}
+}
+
+func TestSleepReadyWake(t *testing.T) {
+	l := newLoop(t)
+	var order []string
+	var sleeper, parker *Task
+	sleeper = l.Go(func(tk *Task) {
+		if tk.Sleep(10 * time.Millisecond) {
+			order = append(order, "slept")
+		}
+		l.Ready(parker)
+	})
+	parker = l.Go(func(tk *Task) {
+		tk.Park()
+		order = append(order, "readied")
+		if tk.Sleep(time.Hour) {
+			order = append(order, "slept an hour?")
+		} else {
+			order = append(order, "woken")
+		}
+	})
+	l.Go(func(tk *Task) {
+		tk.Sleep(30 * time.Millisecond)
+		l.WakeSleepers()
+	})
+	_ = sleeper
+	run(t, l)
+	if want := "slept readied woken"; joined(order) != want {
+		t.Fatalf("order %q, want %q", joined(order), want)
+	}
+}
+
+func joined(s []string) string {
+	var b bytes.Buffer
+	for i, x := range s {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(x)
+	}
+	return b.String()
+}
+
+// TestManySequentialConns: descriptors and slots are reused; a stale event
+// for a closed connection never reaches its successor.
+func TestManySequentialConns(t *testing.T) {
+	addr := server(t, func(c net.Conn) {
+		buf := make([]byte, 16)
+		n, _ := c.Read(buf)
+		_, _ = c.Write(buf[:n])
+	})
+	l := newLoop(t)
+	const n = 2000
+	var fails int
+	var first error
+	for range 4 {
+		l.Go(func(tk *Task) {
+			buf := make([]byte, 16)
+			for range n / 4 {
+				c, err := l.Dial(addr, netip.Addr{}, time.Second)
+				if err == nil {
+					_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+					if _, err = c.Write([]byte("ping")); err == nil {
+						var k int
+						k, err = io.ReadFull(c, buf[:4])
+						if err == nil && string(buf[:k]) != "ping" {
+							err = errors.New("wrong reply")
+						}
+					}
+					c.Close()
+				}
+				if err != nil {
+					fails++
+					if first == nil {
+						first = err
+					}
+				}
+			}
+		})
+	}
+	run(t, l)
+	if fails > 0 {
+		t.Fatalf("%d of %d failed, first: %v", fails, n, first)
+	}
+	if len(l.slots) > 8 {
+		t.Fatalf("%d slots for 4 connections at a time", len(l.slots))
+	}
+}
+
+func TestSourceAddress(t *testing.T) {
+	seen := make(chan string, 1)
+	addr := server(t, func(c net.Conn) {
+		host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+		seen <- host
+	})
+	l := newLoop(t)
+	var derr error
+	l.Go(func(tk *Task) {
+		c, err := l.Dial(addr, netip.MustParseAddr("127.0.0.2"), time.Second)
+		if err != nil {
+			derr = err
+			return
+		}
+		tk.Sleep(10 * time.Millisecond)
+		c.Close()
+	})
+	run(t, l)
+	if derr != nil {
+		t.Fatal(derr)
+	}
+	if got := <-seen; got != "127.0.0.2" {
+		t.Fatalf("server saw %s, want 127.0.0.2", got)
+	}
+}
+
+func TestBlockingOutsideTaskPanics(t *testing.T) {
+	l := newLoop(t)
+	defer l.Close()
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Dial outside a task did not panic")
+		}
+	}()
+	_, _ = l.Dial(netip.MustParseAddrPort("127.0.0.1:1"), netip.Addr{}, time.Second)
+}
+
+// TestNoGoroutineLeak: a finished loop leaves no coroutine behind.
+func TestNoGoroutineLeak(t *testing.T) {
+	before := runtime.NumGoroutine()
+	l := newLoop(t)
+	for range 100 {
+		l.Go(func(tk *Task) { tk.Sleep(time.Millisecond) })
+	}
+	run(t, l)
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Fatalf("%d goroutines after, %d before", n, before)
+	}
+}
