@@ -199,6 +199,14 @@ type Config struct {
 	// embedded server), so CPU figures include the server's.
 	SharedProcess bool
 
+	// IO is how sessions do their network I/O: IOLoop (the default where
+	// it exists, Linux) runs them as coroutines on one epoll event loop per
+	// core; IONet gives each session a goroutine and Go's net package.
+	IO string
+	// Loops is the number of event loops with IOLoop (default: GOMAXPROCS
+	// minus one, at least one, and no more than sessions in flight).
+	Loops int
+
 	// inflightDefault records that Validate chose MaxInflight, so New may
 	// lower it to fit the machine.
 	inflightDefault bool
@@ -214,6 +222,12 @@ const (
 	DefaultInterval    = time.Second
 	// MaxReferrals caps the XFR NS chain (MSNP.md §2.5).
 	MaxReferrals = 3
+)
+
+// Network I/O engines (Config.IO).
+const (
+	IOLoop = "loop"
+	IONet  = "net"
 )
 
 // Model returns "closed", "open" or "stages".
@@ -280,6 +294,23 @@ func (c *Config) Validate() error {
 	}
 	if c.Status == "" {
 		c.Status = DefaultStatus
+	}
+	switch c.IO {
+	case "":
+		c.IO = IONet
+		if loopsSupported {
+			c.IO = IOLoop
+		}
+	case IONet:
+	case IOLoop:
+		if !loopsSupported {
+			bad("--io loop needs Linux (epoll); use --io net")
+		}
+	default:
+		bad("unknown I/O engine %q (want loop or net)", c.IO)
+	}
+	if c.Loops < 0 || c.Loops > 1024 {
+		bad("--loops %d: want 1 to 1024", c.Loops)
 	}
 	if !validStatus(c.Status) {
 		bad("status %q is not an MSNP2-7 status (NLN BSY IDL BRB AWY PHN LUN HDN)", c.Status)

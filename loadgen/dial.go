@@ -67,11 +67,12 @@ func ParseSource(s string) ([]netip.Addr, error) {
 type dialer struct {
 	ctx     context.Context
 	dialers []net.Dialer
+	srcs    []netip.Addr // the event loops dial from these themselves
 	next    atomic.Uint64
 }
 
 func newDialer(ctx context.Context, timeout time.Duration, src []netip.Addr) *dialer {
-	d := &dialer{ctx: ctx}
+	d := &dialer{ctx: ctx, srcs: src}
 	if len(src) == 0 {
 		d.dialers = []net.Dialer{{Timeout: timeout, KeepAlive: -1}}
 		return d

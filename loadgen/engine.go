@@ -56,6 +56,8 @@ type Engine struct {
 
 	ran              atomic.Bool
 	sessionsCanceled atomic.Bool // the grace period is over: new sessions fail fast too
+
+	loops *loopGroup // the event loops running the sessions; nil with Go's net package
 }
 
 // Engine states, for Live.
@@ -241,7 +243,12 @@ func (e *Engine) Live() Live {
 
 func (e *Engine) markTimeUp() { e.timeOnce.Do(func() { close(e.timeUp) }) }
 
-func (e *Engine) stopStarting() { e.stopOnce.Do(func() { close(e.stop) }) }
+func (e *Engine) stopStarting() {
+	e.stopOnce.Do(func() {
+		close(e.stop)
+		e.loops.wakeSleepers() // workers waiting for their stage, schedulers waiting for a start
+	})
+}
 
 func (e *Engine) stopped() bool {
 	select {
@@ -260,6 +267,7 @@ func (e *Engine) endHolds() {
 		s.wake()
 	}
 	e.mu.Unlock()
+	e.loops.each((*session).wake, false)
 }
 
 func (e *Engine) abortAll() {
@@ -268,6 +276,7 @@ func (e *Engine) abortAll() {
 		s.abort()
 	}
 	e.mu.Unlock()
+	e.loops.each((*session).abort, true)
 }
 
 func (e *Engine) newSession(shard int) *session {
@@ -302,6 +311,13 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 	defer hardCancel()
 	d := newDialer(hardCtx, c.Timeout, e.srcs)
 	e.p.dial = d.dial
+	if c.IO == IOLoop {
+		lg, err := newLoopGroup(e, d)
+		if err != nil {
+			return nil, fmt.Errorf("starting the event loops: %w (--io net uses Go's net package instead)", err)
+		}
+		e.loops = lg
+	}
 
 	rec := report.NewRecorder(e.nshards, c.Interval)
 	e.rec.Store(rec)
@@ -387,9 +403,14 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 		}
 	}()
 
-	if c.open() {
+	switch {
+	case e.loops != nil && c.open():
+		e.loops.runOpen()
+	case e.loops != nil:
+		e.loops.runClosed()
+	case c.open():
 		e.runOpen()
-	} else {
+	default:
 		e.runClosed()
 	}
 	e.stopStarting()
@@ -479,23 +500,40 @@ func (e *Engine) runOne(s *session, intended int64) {
 // runClosed runs the closed model: a fixed (or staged) number of workers,
 // each starting its next session when the last one ended.
 func (e *Engine) runClosed() {
-	c := &e.cfg
-	workers := e.concurrency
-	if len(c.Stages) > 0 {
-		workers = e.peakInflight()
-	}
+	workers := e.closedWorkers()
 	var g errgroup.Group
 	for id := range workers {
 		s := e.newSession(id % e.nshards)
 		g.Go(func() error {
-			e.closedWorker(id, s)
+			e.closedWorker(id, s, e.pauseGoroutine)
 			return nil
 		})
 	}
 	_ = g.Wait()
 }
 
-func (e *Engine) closedWorker(id int, s *session) {
+// closedWorkers is how many workers the closed model needs.
+func (e *Engine) closedWorkers() int {
+	if len(e.cfg.Stages) > 0 {
+		return e.peakInflight()
+	}
+	return e.concurrency
+}
+
+// pauseGoroutine waits d, or less if the run stops meanwhile.
+func (e *Engine) pauseGoroutine(d time.Duration) {
+	t := time.NewTimer(d)
+	select {
+	case <-t.C:
+	case <-e.stop:
+		t.Stop()
+	}
+}
+
+// closedWorker runs sessions one after another on s until the run stops.
+// pause waits (the stage level leaves this worker idle), returning early
+// when the run stops.
+func (e *Engine) closedWorker(id int, s *session, pause func(time.Duration)) {
 	c := &e.cfg
 	p := &e.p
 	for !e.stopped() {
@@ -509,12 +547,7 @@ func (e *Engine) closedWorker(id int, s *session) {
 			if float64(id) >= lvl*e.levelScale {
 				// Not this worker's turn at the current level: look again
 				// soon, but wake at once when the run stops.
-				t := time.NewTimer(20 * time.Millisecond)
-				select {
-				case <-t.C:
-				case <-e.stop:
-					t.Stop()
-				}
+				pause(20 * time.Millisecond)
 				continue
 			}
 		}
@@ -540,44 +573,19 @@ func (e *Engine) runOpen() {
 	var g errgroup.Group
 	g.SetLimit(c.MaxInflight)
 	work := make(chan int64)
-	seed := c.Seed
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	rng := rand.New(rand.NewPCG(seed, uint64(c.ShardIndex)))
-	total := time.Duration(math.MaxInt64)
-	if len(c.Stages) > 0 {
-		total = stagesDuration(c.Stages)
-	}
-	if c.Duration > 0 {
-		total = min(total, c.Warmup+c.Duration)
-	}
+	arr := e.newArrivals(0, 1)
 	tm := time.NewTimer(time.Hour)
 	tm.Stop()
 	lagTimer := time.NewTimer(time.Hour)
 	lagTimer.Stop()
-	var t time.Duration // intended offset of the next start
-	var issued int64
 loop:
 	for {
-		rate := e.rate
-		if len(c.Stages) > 0 {
-			lvl, ok := levelAt(c.Stages, t)
-			if !ok {
-				e.markTimeUp()
-				break
-			}
-			rate = lvl * e.levelScale
-		}
-		if t >= total {
+		intended, ok := arr.next()
+		if !ok {
 			e.markTimeUp()
 			break
 		}
-		if rate <= 0 {
-			t += 10 * time.Millisecond // no starts due at level 0: step over it
-			continue
-		}
-		if d := time.Until(p.start.Add(t)); d > 0 {
+		if d := time.Until(p.start.Add(time.Duration(intended))); d > 0 {
 			tm.Reset(d)
 			select {
 			case <-tm.C:
@@ -588,26 +596,107 @@ loop:
 		} else if e.stopped() {
 			break
 		}
-		intended := int64(t)
-		if intended >= int64(c.Warmup) && e.logins > 0 {
-			if issued >= e.logins {
-				break
-			}
-			issued++
-			e.issued.Store(issued)
+		if !e.count(intended) {
+			break
 		}
 		if !e.issue(&g, work, intended, lagTimer) {
 			break
 		}
-		gap := float64(time.Second) / rate
-		if c.Arrival == Poisson {
-			gap *= rng.ExpFloat64()
-		}
-		t += time.Duration(gap)
 	}
 	e.stopStarting()
 	close(work)
 	_ = g.Wait()
+}
+
+// arrivals is one stream of intended start times of the open model. The
+// run's rate may be split over several streams (one per event loop): each
+// has its share of the rate, its own random numbers, and a first start
+// offset so that uniform streams interleave.
+type arrivals struct {
+	e     *Engine
+	rate  float64 // this stream's rate (no stages)
+	scale float64 // a stage level times scale is this stream's rate
+	total time.Duration
+	rng   *rand.Rand
+	t     time.Duration // intended offset of the next start
+}
+
+// newArrivals makes stream i of n.
+func (e *Engine) newArrivals(i, n int) *arrivals {
+	c := &e.cfg
+	seed := c.Seed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	a := &arrivals{
+		e:     e,
+		rate:  e.rate / float64(n),
+		scale: e.levelScale / float64(n),
+		total: time.Duration(math.MaxInt64),
+		// Stream 0 of shard k draws what the single stream drew before
+		// streams existed, so a seeded run with one loop is reproducible.
+		rng: rand.New(rand.NewPCG(seed, uint64(c.ShardIndex)+uint64(i)<<32)),
+	}
+	if len(c.Stages) > 0 {
+		a.total = stagesDuration(c.Stages)
+	}
+	if c.Duration > 0 {
+		a.total = min(a.total, c.Warmup+c.Duration)
+	}
+	if i > 0 {
+		r := a.rate
+		if len(c.Stages) > 0 {
+			if lvl, ok := levelAt(c.Stages, 0); ok {
+				r = lvl * a.scale
+			}
+		}
+		if r > 0 {
+			a.t = time.Duration(float64(time.Second) / r * float64(i) / float64(n))
+		}
+	}
+	return a
+}
+
+// next returns the next intended start (ns since the run start), or false
+// at the end of the schedule.
+func (a *arrivals) next() (int64, bool) {
+	c := &a.e.cfg
+	for {
+		rate := a.rate
+		if len(c.Stages) > 0 {
+			lvl, ok := levelAt(c.Stages, a.t)
+			if !ok {
+				return 0, false
+			}
+			rate = lvl * a.scale
+		}
+		if a.t >= a.total {
+			return 0, false
+		}
+		if rate <= 0 {
+			a.t += 10 * time.Millisecond // no starts due at level 0: step over it
+			continue
+		}
+		intended := a.t
+		gap := float64(time.Second) / rate
+		if c.Arrival == Poisson {
+			gap *= a.rng.ExpFloat64()
+		}
+		a.t += time.Duration(gap)
+		return int64(intended), true
+	}
+}
+
+// count counts a start against -n; false means -n is reached and this
+// start is not to be made.
+func (e *Engine) count(intended int64) bool {
+	if intended >= int64(e.cfg.Warmup) && e.logins > 0 {
+		if e.issued.Add(1) > e.logins {
+			e.issued.Add(-1)
+			return false
+		}
+	}
+	return true
 }
 
 // issue hands the start due at intended to an idle worker, creating one
@@ -672,6 +761,7 @@ func (e *Engine) reportConfig() report.Config {
 		Source:      c.Source,
 		Timeout:     report.Duration(c.Timeout),
 		Interval:    report.Duration(c.Interval),
+		IO:          c.IO,
 	}
 	if c.TargetLabel != "" {
 		rc.Target = c.TargetLabel

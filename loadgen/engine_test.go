@@ -3,6 +3,8 @@ package loadgen
 import (
 	"context"
 	"net"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +15,7 @@ import (
 )
 
 func baseConfig(target string) Config {
-	return Config{
+	c := Config{
 		Target:       target,
 		UserPattern:  "user%d@example.com",
 		Accounts:     64,
@@ -23,6 +25,17 @@ func baseConfig(target string) Config {
 		Timeout:      5 * time.Second,
 		Interval:     100 * time.Millisecond,
 	}
+	testIO(&c, os.Getenv("MSNBENCH_TEST_IO"))
+	return c
+}
+
+// testIO sets the I/O engine from a test variant: "" (the default), "net",
+// "loop" or "loop:N" (N event loops). MSNBENCH_TEST_IO runs the whole
+// suite under one (.ci/run does, for the variants the default is not).
+func testIO(c *Config, v string) {
+	io, n, _ := strings.Cut(v, ":")
+	c.IO = io
+	c.Loops, _ = strconv.Atoi(n)
 }
 
 func runEngine(t testing.TB, ctx context.Context, cfg Config) *report.Run {

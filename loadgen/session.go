@@ -71,6 +71,10 @@ type session struct {
 	refBuf  [280]byte
 	lastRef string
 	ds      net.Conn // the dispatch connection, closed once the login is over
+
+	// dial is this session's way to connect: the event loop's that runs
+	// it, or nil for the run's (p.dial, Go's net package).
+	dial func(addr string) (net.Conn, error)
 }
 
 const writeBufSize = 512
@@ -217,6 +221,10 @@ func (s *session) login(handle, password []byte) (net.Conn, report.Phase, error)
 	p := s.p
 	sm := &s.sm
 	addr := p.target
+	dial := s.dial
+	if dial == nil {
+		dial = p.dial
+	}
 	for hop := 0; ; hop++ {
 		ph := &dsPhases
 		if hop > 0 || p.firstIsNS.Load() {
@@ -224,7 +232,7 @@ func (s *session) login(handle, password []byte) (net.Conn, report.Phase, error)
 		}
 		var dur [4]int64
 		t0 := p.now()
-		c, err := p.dial(addr)
+		c, err := dial(addr)
 		t1 := p.now()
 		if err != nil {
 			return nil, ph[0], err
@@ -299,11 +307,16 @@ func (s *session) login(handle, password []byte) (net.Conn, report.Phase, error)
 				sm.Have |= 1 << ph[i]
 			}
 			// Send nothing more: the DS closes after XFR. Our close waits
-			// until the login is over, so the DS's close comes first and the
+			// until the login is over (or, on an event loop, until the DS's
+			// close arrives), so the DS's close comes first and the
 			// TIME_WAIT is the server's, not one of our local ports.
 			s.setConn(nil)
 			s.closeDS()
-			s.ds = c
+			if pc, ok := c.(peerCloser); ok {
+				pc.CloseAfterPeer(p.timeout)
+			} else {
+				s.ds = c
+			}
 			continue
 		case cmd.Is("USR") && bytesEq(cmd.Arg(0), "MD5") && bytesEq(cmd.Arg(1), "S") && len(cmd.Arg(2)) > 0:
 			if hop == 0 && ph == &dsPhases {
@@ -576,6 +589,18 @@ func (s *session) async(cmd *msnp.Command) error {
 // the connection in TIME_WAIT, and at thousands of logins per second a
 // generator that closed first would run out of local ports.
 func (s *session) logout(c net.Conn) {
+	if pc, ok := c.(peerCloser); ok {
+		// The event loop waits for the server's close itself.
+		_ = c.SetWriteDeadline(time.Now().Add(s.p.timeout))
+		s.wbuf = msnp.AppendOUT(s.wbuf[:0], "")
+		s.setConn(nil)
+		if _, err := c.Write(s.wbuf); err == nil && !s.canceled.Load() {
+			pc.CloseAfterPeer(min(s.p.timeout, outWait))
+		} else {
+			_ = c.Close()
+		}
+		return
+	}
 	now := time.Now()
 	_ = c.SetWriteDeadline(now.Add(s.p.timeout))
 	s.wbuf = msnp.AppendOUT(s.wbuf[:0], "")
@@ -593,6 +618,13 @@ func (s *session) logout(c net.Conn) {
 
 // outWait bounds the wait for the server's close after OUT.
 const outWait = 250 * time.Millisecond
+
+// peerCloser is a connection that can be left to close itself once the
+// peer has closed (evloop.Conn): the session goes on at once instead of
+// reading to the end.
+type peerCloser interface {
+	CloseAfterPeer(d time.Duration)
+}
 
 // closeDS closes a dispatch connection kept open after its referral.
 func (s *session) closeDS() {

@@ -53,7 +53,8 @@ type Config struct {
 	UsersFile   string   `json:"users_file,omitempty"`
 	Source      string   `json:"source,omitempty"`
 	Timeout     Duration `json:"timeout"`
-	Interval    Duration `json:"interval"` // length of one series interval (normally 1s)
+	Interval    Duration `json:"interval"`     // length of one series interval (normally 1s)
+	IO          string   `json:"io,omitempty"` // the generator's I/O engine: "loop" or "net"
 }
 
 // Machine describes the load generator's machine.

@@ -105,6 +105,8 @@ func newRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.StringVar(&c.Source, "source", "", "local `addresses` to dial from, e.g. 127.0.0.2-127.0.0.40 or 10.0.0.1,10.0.0.2")
 	fs.DurationVar(&c.Timeout, "timeout", loadgen.DefaultTimeout, "timeout of the connect and of every phase")
 	fs.DurationVar(&c.Interval, "interval", loadgen.DefaultInterval, "length of one interval of the time series")
+	fs.IntVar(&c.Loops, "loops", 0, "--io loop: number of event loops (default: one per core but one, at least 1)")
+	fs.StringVar(&c.IO, "io", "", "network I/O: loop (epoll event loops, one per core; the default on Linux) or net (a goroutine per session, Go's net package)")
 	fs.StringVar(&f.shard, "shard", "", "`i/N`: this generator's part of a sharded run (i defaults to $JOB_COMPLETION_INDEX)")
 	fs.StringVar(&c.ShardGroup, "shard-group", "", "common name of the parts of a sharded run")
 	fs.StringVar(&f.startAt, "start-at", "", "wait until this RFC 3339 `time` before starting")

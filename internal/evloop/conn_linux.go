@@ -27,6 +27,8 @@ type Conn struct {
 	rdhup    bool // the peer closed its side (or the connection failed)
 	failed   bool // EPOLLERR
 	closed   bool
+	linger   bool  // CloseAfterPeer: close when the peer does
+	lingerT  timer // its deadline
 
 	rdl, wdl int64 // deadlines on the loop clock; never if none
 
@@ -126,6 +128,7 @@ func (l *Loop) add(fd int, raddr netip.AddrPort) (*Conn, error) {
 		l.slots = append(l.slots, nil)
 	}
 	c := &Conn{l: l, fd: fd, slot: slot, rdl: never, wdl: never, raddr: raddr}
+	c.lingerT = timer{hidx: -1, conn: c}
 	c.gen = l.nextGen()
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET}
 	setData(&ev, slot, c.gen)
@@ -158,6 +161,10 @@ func (c *Conn) event(m uint32) {
 	if m&unix.EPOLLERR != 0 {
 		c.failed = true
 	}
+	if c.linger && c.rdhup {
+		_ = c.Close()
+		return
+	}
 	if w := c.waiter; w != nil && (c.waitDir == dirRead && c.readable || c.waitDir == dirWrite && c.writable) {
 		c.l.Ready(w)
 	}
@@ -186,7 +193,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	for {
-		if c.l.abort || c.rdl != never && c.l.Now() >= c.rdl {
+		if c.l.abort {
 			return 0, errReadTimeout
 		}
 		if c.readable {
@@ -211,6 +218,11 @@ func (c *Conn) Read(p []byte) (int, error) {
 			return 0, &net.OpError{Op: "read", Net: "tcp", Addr: net.TCPAddrFromAddrPort(c.raddr),
 				Err: os.NewSyscallError("read", errno)}
 		}
+		// The deadline is looked at only when there is nothing to read: a
+		// reply that is already there is not thrown away for being late.
+		if c.rdl != never && c.l.Now() >= c.rdl {
+			return 0, errReadTimeout
+		}
 		t := c.l.cur
 		if t == nil {
 			panic("evloop: Read outside a task")
@@ -226,7 +238,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 	}
 	done := 0
 	for done < len(p) {
-		if c.l.abort || c.wdl != never && c.l.Now() >= c.wdl {
+		if c.l.abort {
 			return done, errWriteTimeout
 		}
 		r, _, errno := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(c.fd), uintptr(unsafe.Pointer(&p[done])),
@@ -241,7 +253,10 @@ func (c *Conn) Write(p []byte) (int, error) {
 			if t == nil {
 				panic("evloop: Write outside a task")
 			}
-			for !c.writable && !c.l.abort && (c.wdl == never || c.l.Now() < c.wdl) {
+			for !c.writable {
+				if c.l.abort || c.wdl != never && c.l.Now() >= c.wdl {
+					return done, errWriteTimeout
+				}
 				c.await(t, dirWrite)
 			}
 			continue
@@ -262,6 +277,9 @@ func (c *Conn) Close() error {
 	}
 	c.closed = true
 	l := c.l
+	if c.lingerT.hidx >= 0 {
+		l.timers.remove(&c.lingerT)
+	}
 	l.slots[c.slot] = nil
 	l.free = append(l.free, int32(c.slot))
 	_, _, _ = unix.RawSyscall(unix.SYS_CLOSE, uintptr(c.fd), 0, 0)
@@ -270,6 +288,25 @@ func (c *Conn) Close() error {
 		l.Ready(w)
 	}
 	return nil
+}
+
+// CloseAfterPeer gives the connection back to the loop, which closes it
+// when the peer has closed its side (or reset it), or after d at the
+// latest. The side that closes first keeps the connection in TIME_WAIT: a
+// client that lets the server close first (after OUT, after an XFR
+// referral) does not use up its local ports, and it need not read to the
+// end itself. The caller must not use c again.
+func (c *Conn) CloseAfterPeer(d time.Duration) {
+	if c.closed {
+		return
+	}
+	if c.rdhup || d <= 0 || c.l.abort {
+		_ = c.Close()
+		return
+	}
+	c.linger = true
+	c.lingerT.when = c.l.Now() + int64(d)
+	c.l.timers.push(&c.lingerT)
 }
 
 // SetDeadline sets both deadlines. A deadline in the past ends a wait now.
@@ -306,17 +343,17 @@ func (c *Conn) retime() {
 	if c.waitDir == dirWrite {
 		when = c.wdl
 	}
-	if w.hidx >= 0 {
-		l.timers.remove(w)
+	if w.tm.hidx >= 0 {
+		l.timers.remove(&w.tm)
 	}
-	w.when = when
+	w.tm.when = when
 	if when <= l.Now() {
 		w.fired = true
 		l.Ready(w)
 		return
 	}
 	if when != never {
-		l.timers.push(w)
+		l.timers.push(&w.tm)
 	}
 }
 

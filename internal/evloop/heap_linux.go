@@ -2,23 +2,32 @@
 
 package evloop
 
-// timerHeap is a binary min-heap of waiting tasks by deadline; each task
-// knows its index, so a wait that ends early leaves in O(log n).
-type timerHeap []*Task
+// timer is an entry of the loop's deadlines: a waiting task, or a
+// connection waiting to be closed (Conn.CloseAfterPeer).
+type timer struct {
+	when int64
+	hidx int // index in the heap, -1 if not there
+	task *Task
+	conn *Conn
+}
 
-func (h *timerHeap) push(t *Task) {
+// timerHeap is a binary min-heap of timers by deadline; each knows its
+// index, so a wait that ends early leaves in O(log n).
+type timerHeap []*timer
+
+func (h *timerHeap) push(t *timer) {
 	t.hidx = len(*h)
 	*h = append(*h, t)
 	h.up(t.hidx)
 }
 
-func (h *timerHeap) pop() *Task {
+func (h *timerHeap) pop() *timer {
 	t := (*h)[0]
 	h.remove(t)
 	return t
 }
 
-func (h *timerHeap) remove(t *Task) {
+func (h *timerHeap) remove(t *timer) {
 	s := *h
 	i := t.hidx
 	last := len(s) - 1

@@ -109,8 +109,7 @@ type Task struct {
 	yield func(struct{}) bool
 
 	queued bool  // in the run queue
-	hidx   int   // index in the timer heap, -1 if not there
-	when   int64 // deadline of the current wait
+	tm     timer // deadline of the current wait
 	fired  bool  // the last wait ended by its deadline
 	conn   *Conn // the connection waited on, if any
 }
@@ -118,7 +117,8 @@ type Task struct {
 // Go starts body as a new task; it first runs when the loop gets to it.
 // Call it before Run or from the loop (a task or a posted function).
 func (l *Loop) Go(body func(t *Task)) *Task {
-	t := &Task{l: l, hidx: -1}
+	t := &Task{l: l}
+	t.tm = timer{hidx: -1, task: t}
 	t.next, t.stop = iter.Pull(func(yield func(struct{}) bool) {
 		t.yield = yield
 		body(t)
@@ -151,13 +151,13 @@ func (t *Task) wait(when int64) (fired bool) {
 	if l.cur != t {
 		panic("evloop: blocking call outside the task that owns it")
 	}
-	t.when, t.fired = when, false
+	t.tm.when, t.fired = when, false
 	if when != never {
-		l.timers.push(t)
+		l.timers.push(&t.tm)
 	}
 	t.yield(struct{}{})
-	if t.hidx >= 0 {
-		l.timers.remove(t)
+	if t.tm.hidx >= 0 {
+		l.timers.remove(&t.tm)
 	}
 	return t.fired
 }
@@ -180,8 +180,8 @@ func (t *Task) Park() { t.wait(never - 1) } // in the heap, so WakeSleepers find
 
 // WakeSleepers ends every Sleep and Park now. Call it from the loop.
 func (l *Loop) WakeSleepers() {
-	for _, t := range l.timers {
-		if t.conn == nil {
+	for _, tm := range l.timers {
+		if t := tm.task; t != nil && t.conn == nil {
 			l.Ready(t)
 		}
 	}
@@ -276,9 +276,13 @@ func (l *Loop) poll() error {
 	if len(l.timers) > 0 {
 		now := l.Now()
 		for len(l.timers) > 0 && l.timers[0].when <= now {
-			t := l.timers.pop()
-			t.fired = true
-			l.Ready(t)
+			tm := l.timers.pop()
+			if t := tm.task; t != nil {
+				t.fired = true
+				l.Ready(t)
+			} else {
+				_ = tm.conn.Close() // CloseAfterPeer's time is up
+			}
 		}
 	}
 	if wake {

@@ -1,0 +1,117 @@
+package loadgen
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/msnbench/msnbench/server"
+)
+
+// TestIOEngines runs the load models on every I/O engine: Go's net package,
+// one event loop, and several (where the open model runs one arrival
+// stream per loop and the engine reaches sessions on other threads).
+// The rest of the suite runs on the default engine (or on the one
+// MSNBENCH_TEST_IO names).
+func TestIOEngines(t *testing.T) {
+	variants := []string{"net"}
+	if loopsSupported {
+		variants = append(variants, "loop:1", "loop:3")
+	}
+	for _, v := range variants {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			_, target := refServer(t, true, func(c *server.Config) { c.CHL = true; c.FullProfile = true })
+			base := func() Config {
+				c := baseConfig(target)
+				testIO(&c, v)
+				return c
+			}
+			t.Run("closed", func(t *testing.T) {
+				cfg := base()
+				cfg.Concurrency, cfg.Logins = 5, 40
+				run := runEngine(t, context.Background(), cfg)
+				checkCounts(t, run)
+				if run.Counts.OK != 40 || run.Config.IO != cfg.IO {
+					t.Fatalf("counts %+v errors %+v io %q", run.Counts, run.Errors, run.Config.IO)
+				}
+			})
+			t.Run("open", func(t *testing.T) {
+				cfg := base()
+				cfg.Rate, cfg.Logins, cfg.Arrival, cfg.Seed, cfg.MaxInflight = 300, 60, Poisson, 3, 16
+				run := runEngine(t, context.Background(), cfg)
+				checkCounts(t, run)
+				if got := run.Counts.Attempted + run.Counts.Dropped; got != 60 || run.Counts.Failed != 0 {
+					t.Fatalf("%d starts (want 60), counts %+v errors %+v", got, run.Counts, run.Errors)
+				}
+				if p := phase(run, "sched.lag"); p == nil || p.Summary.Count != run.Counts.Attempted {
+					t.Errorf("sched.lag %+v", p)
+				}
+			})
+			t.Run("rate stages", func(t *testing.T) {
+				cfg := base()
+				cfg.Stages = []Stage{{Duration: 500 * time.Millisecond, From: 100, To: 100}}
+				cfg.StagesRate, cfg.MaxInflight = true, 32
+				run := runEngine(t, context.Background(), cfg)
+				checkCounts(t, run)
+				// Split over streams or not, 100/s for 0.5 s is 50 starts.
+				if got := run.Counts.Attempted + run.Counts.Dropped; got != 50 {
+					t.Errorf("%d starts, want 50", got)
+				}
+			})
+			t.Run("hold", func(t *testing.T) {
+				cfg := base()
+				cfg.Concurrency, cfg.Logins = 4, 4
+				cfg.Hold, cfg.Ping = 300*time.Millisecond, 50*time.Millisecond
+				run := runEngine(t, context.Background(), cfg)
+				checkCounts(t, run)
+				if run.Counts.OK != 4 || run.Counts.HoldLost != 0 {
+					t.Fatalf("counts %+v hold errors %+v", run.Counts, run.HoldErrors)
+				}
+				if p := phase(run, "ping"); p == nil || p.Summary.Count < 4*4 {
+					t.Errorf("ping %+v", p)
+				}
+				if p := phase(run, "qry"); p == nil || p.Summary.Count != 4 {
+					t.Errorf("qry %+v (the CHL after CHG, answered while holding)", p)
+				}
+			})
+			t.Run("hold ended by the run", func(t *testing.T) {
+				cfg := base()
+				cfg.Concurrency, cfg.Logins = 3, 3
+				cfg.Hold, cfg.Duration = time.Hour, 300*time.Millisecond
+				start := time.Now()
+				run := runEngine(t, context.Background(), cfg)
+				checkCounts(t, run)
+				if run.Counts.OK != 3 || run.Counts.HoldLost != 0 {
+					t.Fatalf("counts %+v hold errors %+v", run.Counts, run.HoldErrors)
+				}
+				if d := time.Since(start); d > 3*time.Second {
+					t.Errorf("run took %v: the end of the run did not end the holds", d)
+				}
+			})
+			t.Run("cancel", func(t *testing.T) {
+				srv := newFake(t, fakeOpts{override: answer("SYN", "", false)}) // stalls at SYN
+				cfg := baseConfig(srv.addr())
+				testIO(&cfg, v)
+				cfg.Concurrency, cfg.Duration, cfg.Timeout, cfg.Grace = 4, time.Hour, time.Hour, 50*time.Millisecond
+				e, err := New(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				go func() {
+					waitFor(t, "sessions in flight", func() bool { return e.Live().Inflight == 4 })
+					cancel()
+				}()
+				run, err := e.Run(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkCounts(t, run)
+				if run.Counts.Failed != 4 || len(run.Errors) != 1 || run.Errors[0].Class != "canceled" {
+					t.Fatalf("counts %+v errors %+v", run.Counts, run.Errors)
+				}
+			})
+		})
+	}
+}

@@ -1,0 +1,311 @@
+//go:build linux
+
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/msnbench/msnbench/internal/evloop"
+)
+
+const loopsSupported = true
+
+// loopGroup runs the sessions of a run on event loops (internal/evloop):
+// one per core, each a thread of its own in epoll_wait, its sessions
+// coroutines that the loop resumes when their socket is ready. The session
+// code is the same as with Go's net package (it sees a net.Conn); what
+// changes is that a reply wakes the session directly, without a read that
+// fails first, a goroutine hand-off or the runtime's timers.
+//
+// Everything a loop's sessions do happens on that loop. The engine reaches
+// them from other goroutines (end of holds, abort) through Post.
+type loopGroup struct {
+	e     *Engine
+	d     *dialer
+	loops []*loopCtx
+
+	// open model: streams still scheduling, and whether one reached the
+	// end of the schedule (the run's time is up when the last one ends)
+	streams atomic.Int32
+	timeUp  atomic.Bool
+}
+
+// loopCtx is one loop and the sessions it runs.
+type loopCtx struct {
+	g        *loopGroup
+	l        *evloop.Loop
+	sessions []*session // touched only on the loop
+	resolved map[string]netip.AddrPort
+}
+
+func newLoopGroup(e *Engine, d *dialer) (*loopGroup, error) {
+	n := e.cfg.Loops
+	if n == 0 {
+		n = defaultLoops()
+	}
+	n = max(1, min(n, e.peakInflight()))
+	g := &loopGroup{e: e, d: d}
+	for range n {
+		l, err := evloop.New()
+		if err != nil {
+			for _, lc := range g.loops {
+				lc.l.Close()
+			}
+			return nil, err
+		}
+		g.loops = append(g.loops, &loopCtx{g: g, l: l, resolved: map[string]netip.AddrPort{}})
+	}
+	return g, nil
+}
+
+// defaultLoops is one loop per P but one: the P left over runs everything
+// else (the embedded server, timers, progress, GC) and, above all, is idle
+// most of the time, so the runtime never takes a P away from a loop
+// sleeping in epoll_wait to hand it over. With a loop on every P that
+// hand-off (sysmon's retake, a thread woken, the P won back when epoll
+// returns) happened on nearly every wait and cost 25% more CPU per login
+// (docs/benchmarks.md).
+func defaultLoops() int { return max(1, runtime.GOMAXPROCS(0)-1) }
+
+// session makes a session that runs on this loop.
+func (lc *loopCtx) session(shard int) *session {
+	e := lc.g.e
+	s := newSession(&e.p, shard)
+	s.dial = lc.dial
+	if e.sessionsCanceled.Load() {
+		s.canceled.Store(true)
+	}
+	lc.sessions = append(lc.sessions, s)
+	return s
+}
+
+// dial connects from the running session's task.
+func (lc *loopCtx) dial(addr string) (net.Conn, error) {
+	ap, err := lc.resolve(addr)
+	if err != nil {
+		return nil, err
+	}
+	var src netip.Addr
+	if n := len(lc.g.d.srcs); n > 0 {
+		src = lc.g.d.srcs[lc.g.d.next.Add(1)%uint64(n)]
+	}
+	c, err := lc.l.Dial(ap, src, lc.g.e.p.timeout)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// resolve turns host:port into an address. Literal addresses (the usual
+// case, and every referral of the reference server) cost a map lookup
+// after the first time; a name is looked up once per loop and kept. The
+// lookup blocks the loop, once.
+func (lc *loopCtx) resolve(addr string) (netip.AddrPort, error) {
+	if ap, ok := lc.resolved[addr]; ok {
+		return ap, nil
+	}
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		host, port, serr := net.SplitHostPort(addr)
+		if serr != nil {
+			return netip.AddrPort{}, &net.OpError{Op: "dial", Net: "tcp", Err: serr}
+		}
+		pn, perr := net.DefaultResolver.LookupPort(context.Background(), "tcp", port)
+		if perr != nil {
+			return netip.AddrPort{}, &net.OpError{Op: "dial", Net: "tcp", Err: perr}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), lc.g.e.p.timeout)
+		ips, lerr := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		cancel()
+		if lerr != nil || len(ips) == 0 {
+			if lerr == nil {
+				lerr = fmt.Errorf("no address for %s", host)
+			}
+			return netip.AddrPort{}, &net.OpError{Op: "dial", Net: "tcp", Err: lerr}
+		}
+		ip := ips[0]
+		for _, x := range ips { // IPv4 first, as the source addresses mostly are
+			if x.Unmap().Is4() {
+				ip = x
+				break
+			}
+		}
+		ap = netip.AddrPortFrom(ip.Unmap(), uint16(pn))
+	}
+	if len(lc.resolved) < 64 { // a server handing out endless distinct referrals gets no cache
+		lc.resolved[addr] = ap
+	}
+	return ap, nil
+}
+
+// each runs f on every session of every loop, on the loop's own goroutine;
+// abort also makes every connection wait and later dial on it fail now.
+func (g *loopGroup) each(f func(*session), abort bool) {
+	if g == nil {
+		return
+	}
+	for _, lc := range g.loops {
+		lc.l.Post(func() {
+			for _, s := range lc.sessions {
+				f(s)
+			}
+			if abort {
+				lc.l.Abort()
+			}
+		})
+	}
+}
+
+// wakeSleepers ends the waits of workers and schedulers that are not
+// waiting for the network, so they see that the run stops.
+func (g *loopGroup) wakeSleepers() {
+	if g == nil {
+		return
+	}
+	for _, lc := range g.loops {
+		lc.l.Post(lc.l.WakeSleepers)
+	}
+}
+
+// run runs every loop to its end.
+func (g *loopGroup) run() {
+	var eg errgroup.Group
+	for _, lc := range g.loops {
+		eg.Go(lc.l.Run)
+	}
+	if err := eg.Wait(); err != nil {
+		// epoll itself failed: nothing the sessions could do about it.
+		panic(fmt.Sprintf("loadgen: event loop: %v", err))
+	}
+}
+
+// runClosed runs the closed model: worker i on loop i mod n.
+func (g *loopGroup) runClosed() {
+	e := g.e
+	for id := range e.closedWorkers() {
+		lc := g.loops[id%len(g.loops)]
+		s := lc.session(id % e.nshards)
+		lc.l.Go(func(t *evloop.Task) {
+			e.closedWorker(id, s, func(d time.Duration) { t.Sleep(d) })
+		})
+	}
+	g.run()
+}
+
+// runOpen runs the open model: each loop has its own stream of arrivals
+// (its share of the rate) and its share of MaxInflight workers, so a start
+// never crosses threads.
+func (g *loopGroup) runOpen() {
+	e := g.e
+	n := len(g.loops)
+	g.streams.Store(int32(n))
+	for i, lc := range g.loops {
+		share := e.cfg.MaxInflight / n
+		if i < e.cfg.MaxInflight%n {
+			share++
+		}
+		lc.l.Go(func(t *evloop.Task) { lc.schedule(t, e.newArrivals(i, n), share) })
+	}
+	g.run()
+}
+
+// openWorker is a worker of the open model on a loop.
+type openWorker struct {
+	t   *evloop.Task
+	s   *session
+	job int64
+	has bool // job is set and not yet started
+}
+
+// schedule is the open model's scheduler on one loop: the loop version of
+// Engine.runOpen and Engine.issue, with the same rules (a start waits for
+// a free worker at most MaxLag, then is dropped and counted).
+func (lc *loopCtx) schedule(t *evloop.Task, arr *arrivals, maxWorkers int) {
+	e := lc.g.e
+	p := &e.p
+	l := lc.l
+	var idle []*openWorker
+	spawned := 0
+	waiting := false // the scheduler waits for a worker to become idle
+	closing := false
+	when := func(intended int64) int64 { return l.When(p.start.Add(time.Duration(intended))) }
+	worker := func(w *openWorker) {
+		for {
+			for !w.has {
+				if closing {
+					return
+				}
+				w.t.Park()
+			}
+			w.has = false
+			e.runOne(w.s, w.job)
+			idle = append(idle, w)
+			if waiting {
+				l.Ready(t)
+			}
+		}
+	}
+	hand := func(intended int64) bool {
+		if n := len(idle); n > 0 {
+			w := idle[n-1]
+			idle = idle[:n-1]
+			w.job, w.has = intended, true
+			l.Ready(w.t)
+			return true
+		}
+		if spawned < maxWorkers {
+			w := &openWorker{s: lc.session(int(e.spawned.Add(1)-1) % e.nshards), job: intended, has: true}
+			spawned++
+			w.t = l.Go(func(*evloop.Task) { worker(w) })
+			return true
+		}
+		return false
+	}
+	for !e.stopped() {
+		intended, ok := arr.next()
+		if !ok {
+			lc.g.timeUp.Store(true)
+			break
+		}
+		for !e.stopped() && !t.SleepUntil(when(intended)) {
+		}
+		if e.stopped() || !e.count(intended) {
+			break
+		}
+		if hand(intended) {
+			continue
+		}
+		deadline := when(intended + int64(e.cfg.MaxLag))
+		waiting = true
+		for len(idle) == 0 && !e.stopped() && !t.SleepUntil(deadline) {
+		}
+		waiting = false
+		if e.stopped() {
+			break
+		}
+		if !hand(intended) {
+			p.rec.Dropped(int(intended%int64(e.nshards)), p.now())
+		}
+	}
+	// The run stops starting sessions when the last stream is done, not
+	// the first: another loop may still have starts due.
+	if lc.g.streams.Add(-1) == 0 {
+		if lc.g.timeUp.Load() {
+			e.markTimeUp()
+		}
+		e.stopStarting()
+	}
+	closing = true
+	for _, w := range idle {
+		l.Ready(w.t)
+	}
+	// Workers still running their session come back to see closing.
+}
