@@ -33,7 +33,7 @@ const accLoginReplies = 7
 // accRun runs logins full logins (dispatch + notification, SYN, CHG, a short
 // hold with PNG and an answered CHL) at the given concurrency against a
 // reference server that delays every reply by d.
-func accRun(tb testing.TB, d time.Duration, concurrency int, logins int64) *report.Run {
+func accRun(tb testing.TB, d time.Duration, concurrency int, logins int64) (*report.Run, server.Stats) {
 	tb.Helper()
 	srv, err := server.New(server.Config{
 		DSAddr: "127.0.0.1:0", NSAddr: "127.0.0.1:0", Accounts: 2 * concurrency, Password: "password",
@@ -70,7 +70,7 @@ func accRun(tb testing.TB, d time.Duration, concurrency int, logins int64) *repo
 	if run.Counts.OK != logins || run.Counts.Failed != 0 {
 		tb.Fatalf("counts %+v, errors %+v, warnings %q", run.Counts, run.Errors, run.Health.Warnings)
 	}
-	return run
+	return run, srv.Stats()
 }
 
 // accPhase returns the named phase of run, or nil.
@@ -104,7 +104,7 @@ var accStrictPhases = []string{
 func TestMeasuredAtLeastServerDelay(t *testing.T) {
 	const d = 5 * time.Millisecond
 	dus := d.Microseconds()
-	run := accRun(t, d, 4, 40)
+	run, _ := accRun(t, d, 4, 40)
 	if p := accPhase(run, "ping"); p == nil || p.Summary.Count == 0 {
 		t.Error("phase ping was not measured")
 	}
@@ -160,9 +160,12 @@ func BenchmarkMeasurementAccuracy(b *testing.B) {
 			excess := make(map[string]float64, len(accReplyPhases))
 			allAbove := 1.0
 			n := 0
+			var late, delayed uint64
 			for b.Loop() {
-				run := accRun(b, d, 4, 100)
+				run, st := accRun(b, d, 4, 100)
 				n++
+				late += st.DelayLateNanos
+				delayed += st.Delayed
 				for _, name := range accReplyPhases {
 					p := accPhase(run, name)
 					if p == nil || p.Summary.Count == 0 {
@@ -181,6 +184,11 @@ func BenchmarkMeasurementAccuracy(b *testing.B) {
 				b.ReportMetric(v, strings.ReplaceAll(name, ".", "_")+"-D_µs")
 			}
 			b.ReportMetric(worst, "max-D_µs")
+			if delayed > 0 {
+				// How late the server itself sent its delayed replies: the
+				// part of the excess that is not the generator's.
+				b.ReportMetric(float64(late)/float64(delayed)/1e3, "server-late_µs")
+			}
 			b.ReportMetric(allAbove, "all>=D")
 			b.ReportMetric(0, "ns/op") // a whole run per op: the time says nothing
 		})

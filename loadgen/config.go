@@ -206,6 +206,11 @@ type Config struct {
 	// Loops is the number of event loops with IOLoop (default: GOMAXPROCS
 	// minus one, at least one, and no more than sessions in flight).
 	Loops int
+	// Spin is how long an idle event loop polls before it sleeps (IOLoop
+	// only): a reply that comes within it is seen without a wake-up's
+	// delay, which makes latencies at light load closer to the server's
+	// own, for the CPU the polling costs.
+	Spin time.Duration
 
 	// inflightDefault records that Validate chose MaxInflight, so New may
 	// lower it to fit the machine.
@@ -311,6 +316,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Loops < 0 || c.Loops > 1024 {
 		bad("--loops %d: want 1 to 1024", c.Loops)
+	}
+	if c.Spin < 0 || c.Spin > time.Second {
+		bad("--spin %v: want 0 to 1s", c.Spin)
+	}
+	if c.IO == IONet && (c.Loops != 0 || c.Spin != 0) {
+		bad("--loops and --spin are for --io loop")
 	}
 	if !validStatus(c.Status) {
 		bad("status %q is not an MSNP2-7 status (NLN BSY IDL BRB AWY PHN LUN HDN)", c.Status)

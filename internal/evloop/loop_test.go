@@ -464,3 +464,131 @@ func TestNoGoroutineLeak(t *testing.T) {
 		t.Fatalf("%d goroutines after, %d before", n, before)
 	}
 }
+
+// TestCloseAfterPeer: the loop closes a connection handed back to it when
+// the peer closes (so the peer's side keeps the TIME_WAIT), or at the
+// deadline when the peer never does; either way the task has long moved on.
+func TestCloseAfterPeer(t *testing.T) {
+	addr := server(t, func(c net.Conn) {
+		buf := make([]byte, 16)
+		n, _ := c.Read(buf)
+		if string(buf[:n]) == "OUT\r\n" {
+			time.Sleep(30 * time.Millisecond)
+			return // the deferred Close: the server closes first
+		}
+		_, _ = io.Copy(io.Discard, c) // "STAY": never closes on its own
+	})
+	l := newLoop(t)
+	var polite, stubborn *Conn
+	var moved time.Duration
+	l.Go(func(tk *Task) {
+		var err error
+		if polite, err = l.Dial(addr, netip.Addr{}, time.Second); err != nil {
+			t.Error(err)
+			return
+		}
+		if stubborn, err = l.Dial(addr, netip.Addr{}, time.Second); err != nil {
+			t.Error(err)
+			return
+		}
+		_, _ = polite.Write([]byte("OUT\r\n"))
+		_, _ = stubborn.Write([]byte("STAY\r\n"))
+		start := time.Now()
+		polite.CloseAfterPeer(5 * time.Second)
+		stubborn.CloseAfterPeer(100 * time.Millisecond)
+		moved = time.Since(start)
+	})
+	run(t, l) // the task is done at once; Run's end closes the rest
+	if moved > 10*time.Millisecond {
+		t.Errorf("CloseAfterPeer took %v: it must not wait in the task", moved)
+	}
+	if !polite.closed || !stubborn.closed {
+		t.Fatalf("closed: polite %v, stubborn %v", polite.closed, stubborn.closed)
+	}
+}
+
+// TestCloseAfterPeerTimers checks the two ways a lingering connection ends
+// while the loop keeps running: the peer's close, and the deadline.
+func TestCloseAfterPeerTimers(t *testing.T) {
+	addr := server(t, func(c net.Conn) {
+		buf := make([]byte, 16)
+		n, _ := c.Read(buf)
+		if string(buf[:n]) == "OUT\r\n" {
+			time.Sleep(20 * time.Millisecond)
+			return
+		}
+		_, _ = io.Copy(io.Discard, c)
+	})
+	l := newLoop(t)
+	var politeAt, stubbornAt time.Duration
+	l.Go(func(tk *Task) {
+		polite, err := l.Dial(addr, netip.Addr{}, time.Second)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		stubborn, err := l.Dial(addr, netip.Addr{}, time.Second)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		_, _ = polite.Write([]byte("OUT\r\n"))
+		_, _ = stubborn.Write([]byte("STAY\r\n"))
+		start := time.Now()
+		polite.CloseAfterPeer(5 * time.Second)
+		stubborn.CloseAfterPeer(150 * time.Millisecond)
+		for !(polite.closed && stubborn.closed) && time.Since(start) < 3*time.Second {
+			if polite.closed && politeAt == 0 {
+				politeAt = time.Since(start)
+			}
+			if stubborn.closed && stubbornAt == 0 {
+				stubbornAt = time.Since(start)
+			}
+			tk.Sleep(2 * time.Millisecond)
+		}
+		if stubborn.closed && stubbornAt == 0 {
+			stubbornAt = time.Since(start)
+		}
+		if polite.closed && politeAt == 0 {
+			politeAt = time.Since(start)
+		}
+	})
+	run(t, l)
+	if politeAt == 0 || politeAt >= 5*time.Second || politeAt < 20*time.Millisecond {
+		t.Errorf("polite connection closed after %v: want when the peer closed (~20ms)", politeAt)
+	}
+	if stubbornAt < 150*time.Millisecond || stubbornAt > 2*time.Second {
+		t.Errorf("stubborn connection closed after %v: want at its deadline (150ms)", stubbornAt)
+	}
+}
+
+// TestSpin: a spinning loop still sleeps once the spin is over, and still
+// wakes for events and deadlines.
+func TestSpin(t *testing.T) {
+	addr := server(t, echo)
+	l := newLoop(t)
+	l.SetSpin(200 * time.Microsecond)
+	var err error
+	l.Go(func(tk *Task) {
+		tk.Sleep(5 * time.Millisecond) // longer than the spin: the loop goes to sleep
+		var c *Conn
+		if c, err = l.Dial(addr, netip.Addr{}, time.Second); err != nil {
+			return
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 4)
+		for range 50 {
+			if _, err = c.Write([]byte("ping")); err != nil {
+				return
+			}
+			if _, err = io.ReadFull(c, buf); err != nil {
+				return
+			}
+		}
+	})
+	run(t, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
