@@ -5,6 +5,8 @@
 # The machine is shared and noisy: only the ratio from one alternating series means anything.
 #
 #   scripts/floor-compare.sh [rounds] [concurrency] [logins-per-round]
+#
+# MSNBENCH_ARGS adds flags to every `msnbench run` (e.g. MSNBENCH_ARGS='--io net' for the goroutine engine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5} conc=${2:-50} logins=${3:-10000}
@@ -46,10 +48,11 @@ for r in $(seq 1 "$rounds"); do
   echo "$f_cpu $f_user $f_sys" >>"$work/floor.txt"
 
   MSNBENCH_PASSWORD=password "$work/msnbench" run --target "$ds" -c "$conc" -n "$((per_thread*conc))" \
-    --steps none --accounts "$logins" --quiet -o "$work/run.json" >/dev/null
+    --steps none --accounts "$logins" --quiet ${MSNBENCH_ARGS:-} -o "$work/run.json" >/dev/null
   read -r m_rate m_cpu m_user m_sys < <(jq -r '
+    def secs: (sub("\\.[0-9]+Z$";"Z")|fromdateiso8601) + ((capture("(?<f>\\.[0-9]+)Z$").f // "0")|tonumber);
     (.counts.ok) as $ok |
-    [ (.counts.ok / ((.end|sub("\\.[0-9]+";"")|sub("Z$";"Z")|fromdateiso8601) - (.start|sub("\\.[0-9]+";"")|fromdateiso8601) | if . <= 0 then 1 else . end)),
+    [ (.counts.ok / ((.end|secs) - (.start|secs) | if . <= 0 then 1 else . end)),
       ((.health.cpu_user_s + .health.cpu_sys_s) / $ok * 1e6),
       (.health.cpu_user_s / $ok * 1e6),
       (.health.cpu_sys_s / $ok * 1e6) ] | map(. * 10 | round / 10) | @tsv' "$work/run.json")
