@@ -105,6 +105,9 @@ func describeLoad(c *Config) string {
 	if c.Timeout > 0 {
 		b.WriteString(", timeout " + c.Timeout.String())
 	}
+	if c.IO != "" {
+		b.WriteString(", io " + c.IO)
+	}
 	return b.String()
 }
 

@@ -292,3 +292,17 @@ func TestHgrmMatchesLibraryTicks(t *testing.T) {
 		}
 	}
 }
+
+// TestIOEngineShown: the generator's I/O engine is in the text header and
+// the HTML configuration table, so two reports made with different engines
+// cannot be mistaken for like with like.
+func TestIOEngineShown(t *testing.T) {
+	c := Config{Model: "closed", Concurrency: 5, IO: "loop"}
+	if got := describeLoad(&c); !strings.Contains(got, ", io loop") {
+		t.Errorf("load line %q does not name the I/O engine", got)
+	}
+	c.IO = ""
+	if got := describeLoad(&c); strings.Contains(got, "io ") {
+		t.Errorf("load line %q names an I/O engine the run did not record", got)
+	}
+}
