@@ -85,13 +85,11 @@ func accPhase(run *report.Run, name string) *report.PhaseResult {
 
 // accStrictPhases are the reply phases whose start is taken before the
 // request is written (loadgen/session.go: each phase starts where the last
-// one ended; qry starts when the CHL arrives), so the server's timer cannot
-// start before the client's clock does. ping is not among them: its start
-// is taken after the PNG write returns (loadgen/hold.go, holdTick), so a
-// client descheduled right after that write could in principle start its
-// clock after the server started its delay.
+// one ended; loadgen/hold.go: the ping clock starts before the PNG write;
+// qry starts when the CHL arrives), so the server's timer cannot start
+// before the client's clock does.
 var accStrictPhases = []string{
-	"ds.ver", "ds.inf", "ds.usr", "ns.ver", "ns.inf", "ns.usr.i", "ns.usr.s", "ns.syn", "ns.chg", "qry",
+	"ds.ver", "ds.inf", "ds.usr", "ns.ver", "ns.inf", "ns.usr.i", "ns.usr.s", "ns.syn", "ns.chg", "ping", "qry",
 }
 
 // TestMeasuredAtLeastServerDelay checks the one direction of measurement
