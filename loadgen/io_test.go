@@ -90,27 +90,7 @@ func TestIOEngines(t *testing.T) {
 				}
 			})
 			t.Run("cancel", func(t *testing.T) {
-				srv := newFake(t, fakeOpts{override: answer("SYN", "", false)}) // stalls at SYN
-				cfg := baseConfig(srv.addr())
-				testIO(&cfg, v)
-				cfg.Concurrency, cfg.Duration, cfg.Timeout, cfg.Grace = 4, time.Hour, time.Hour, 50*time.Millisecond
-				e, err := New(cfg)
-				if err != nil {
-					t.Fatal(err)
-				}
-				ctx, cancel := context.WithCancel(context.Background())
-				go func() {
-					waitFor(t, "sessions in flight", func() bool { return e.Live().Inflight == 4 })
-					cancel()
-				}()
-				run, err := e.Run(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				checkCounts(t, run)
-				if run.Counts.Failed != 4 || len(run.Errors) != 1 || run.Errors[0].Class != "canceled" {
-					t.Fatalf("counts %+v errors %+v", run.Counts, run.Errors)
-				}
+				runCanceledAtSYN(t, func(c *Config) { testIO(c, v) })
 			})
 		})
 	}

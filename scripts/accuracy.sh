@@ -12,28 +12,14 @@ rounds=${1:-3}
 shift || true
 delays=("$@")
 [ ${#delays[@]} -gt 0 ] || delays=(0 2ms)
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill -INT "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. scripts/lib.sh
 command -v jq >/dev/null || { echo "needs jq (apt-get install jq)" >&2; exit 2; }
 cc -O2 -o "$work/pingc" scripts/bench/pingc.c -lcrypto
 go build -o "$work/msnbench" ./cmd/msnbench
 
 printf '%-6s %-5s %-22s %8s %8s\n' D round client p50_us p90_us
 for d in "${delays[@]}"; do
-  "$work/msnbench" serve --ns 127.0.0.1:0 --accounts 10 --password password --delay "$d" >"$work/serve.log" 2>&1 &
-  server_pid=$!
-  ns=
-  for _ in $(seq 1 100); do
-    ns=$(sed -n 's/.*ns=\(127\.0\.0\.1:[0-9]*\).*/\1/p' "$work/serve.log" | head -n 1)
-    [ -n "$ns" ] && break
-    sleep 0.1
-  done
-  [ -n "$ns" ] || { cat "$work/serve.log"; exit 1; }
+  start_serve --ns 127.0.0.1:0 --accounts 10 --password password --delay "$d"
   for r in $(seq 1 "$rounds"); do
     read -r p50 p90 < <("$work/pingc" 127.0.0.1 "${ns#*:}" user0@example.com password 500 4000 | awk '{print $4, $6}')
     printf '%-6s %-5s %-22s %8s %8s\n' "$d" "$r" "pingc (C, blocking)" "$p50" "$p90"
@@ -45,5 +31,5 @@ for d in "${delays[@]}"; do
         awk -F'\t' '{printf "%-6s %-5s %-22s %8s %8s\n", $1, $2, $3, $4, $5}'
     done
   done
-  kill -INT "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=
+  stop_serve
 done

@@ -11,27 +11,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5} conc=${2:-50} logins=${3:-10000}
 shared=${SHARED:-../shared}
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill -INT "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. scripts/lib.sh
 command -v jq >/dev/null || { echo "needs jq (apt-get install jq)" >&2; exit 2; }
 
 cc -O2 -o "$work/floor" "$shared/bench/floor.c" -lpthread -lcrypto
 go build -o "$work/msnbench" ./cmd/msnbench
-"$work/msnbench" serve --ds 127.0.0.1:0 --ns 127.0.0.1:0 --accounts "$logins" --password password \
-  >"$work/serve.log" 2>&1 &
-server_pid=$!
-ds=
-for _ in $(seq 1 100); do
-  ds=$(sed -n 's/.*ds=\(127\.0\.0\.1:[0-9]*\).*/\1/p' "$work/serve.log" | head -n 1)
-  [ -n "$ds" ] && break
-  sleep 0.1
-done
-[ -n "$ds" ] || { cat "$work/serve.log"; exit 1; }
+start_serve --ds 127.0.0.1:0 --ns 127.0.0.1:0 --accounts "$logins" --password password
 
 per_thread=$(( logins / conc ))
 logins=$(( per_thread * conc ))

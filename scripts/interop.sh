@@ -5,29 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${SHARED:-../shared}
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill -INT "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. scripts/lib.sh
 
 cc -O2 -o "$work/floor" "$shared/bench/floor.c" -lpthread -lcrypto
 go build -o "$work/msnbench" ./cmd/msnbench
 
 accounts=2000
-"$work/msnbench" serve --ds 127.0.0.1:0 --ns 127.0.0.1:0 --accounts "$accounts" --password password \
-  >"$work/serve.log" 2>&1 &
-server_pid=$!
-ds=
-for _ in $(seq 1 100); do
-  ds=$(sed -n 's/.*ds=\(127\.0\.0\.1:[0-9]*\).*/\1/p' "$work/serve.log" | head -n 1)
-  [ -n "$ds" ] && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.log"; echo "msnbench serve exited" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$ds" ] || { cat "$work/serve.log"; echo "msnbench serve did not print its dispatch address" >&2; exit 1; }
+start_serve --ds 127.0.0.1:0 --ns 127.0.0.1:0 --accounts "$accounts" --password password
 echo "msnbench serve: dispatch $ds"
 
 failed=0

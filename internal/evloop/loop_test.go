@@ -71,6 +71,23 @@ func newLoop(t *testing.T) *Loop {
 	return l
 }
 
+// withConn starts a task on l that dials addr, runs body on the
+// connection and closes it. After Run, the pointer holds the error of the
+// dial or of body.
+func withConn(l *Loop, addr netip.AddrPort, body func(tk *Task, c *Conn) error) *error {
+	err := new(error)
+	l.Go(func(tk *Task) {
+		c, derr := l.Dial(addr, netip.Addr{}, time.Second)
+		if derr != nil {
+			*err = derr
+			return
+		}
+		defer c.Close()
+		*err = body(tk, c)
+	})
+	return err
+}
+
 // TestEchoManyTasks: many tasks on one loop, each dialling and exchanging
 // lines in lock step, interleaved by the loop.
 func TestEchoManyTasks(t *testing.T) {
@@ -142,24 +159,18 @@ func TestDialRefused(t *testing.T) {
 func TestReadDeadline(t *testing.T) {
 	addr := server(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) }) // never writes
 	l := newLoop(t)
-	var rerr error
 	var took time.Duration
-	l.Go(func(tk *Task) {
-		c, err := l.Dial(addr, netip.Addr{}, time.Second)
-		if err != nil {
-			rerr = err
-			return
-		}
-		defer c.Close()
+	rerr := withConn(l, addr, func(tk *Task, c *Conn) error {
 		start := time.Now()
 		_ = c.SetReadDeadline(start.Add(30 * time.Millisecond))
-		_, rerr = c.Read(make([]byte, 10))
+		_, err := c.Read(make([]byte, 10))
 		took = time.Since(start)
+		return err
 	})
 	run(t, l)
 	var ne net.Error
-	if !errors.As(rerr, &ne) || !ne.Timeout() || !errors.Is(rerr, os.ErrDeadlineExceeded) {
-		t.Fatalf("got %v, want a timeout", rerr)
+	if !errors.As(*rerr, &ne) || !ne.Timeout() || !errors.Is(*rerr, os.ErrDeadlineExceeded) {
+		t.Fatalf("got %v, want a timeout", *rerr)
 	}
 	if took < 30*time.Millisecond {
 		t.Fatalf("timed out after %v, before the deadline", took)
@@ -172,14 +183,7 @@ func TestEOFAfterData(t *testing.T) {
 	addr := server(t, func(c net.Conn) { _, _ = c.Write([]byte("bye\r\n")) })
 	l := newLoop(t)
 	var got []byte
-	var rerr error
-	l.Go(func(tk *Task) {
-		c, err := l.Dial(addr, netip.Addr{}, time.Second)
-		if err != nil {
-			rerr = err
-			return
-		}
-		defer c.Close()
+	rerr := withConn(l, addr, func(tk *Task, c *Conn) error {
 		tk.Sleep(20 * time.Millisecond) // let the data and the FIN arrive
 		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 		buf := make([]byte, 3) // shorter than the data: two reads, then EOF
@@ -187,14 +191,13 @@ func TestEOFAfterData(t *testing.T) {
 			n, err := c.Read(buf)
 			got = append(got, buf[:n]...)
 			if err != nil {
-				rerr = err
-				return
+				return err
 			}
 		}
 	})
 	run(t, l)
-	if string(got) != "bye\r\n" || rerr != io.EOF {
-		t.Fatalf("got %q, %v; want the data then io.EOF", got, rerr)
+	if string(got) != "bye\r\n" || *rerr != io.EOF {
+		t.Fatalf("got %q, %v; want the data then io.EOF", got, *rerr)
 	}
 }
 
@@ -205,24 +208,17 @@ func TestReset(t *testing.T) {
 		_, _ = c.Read(buf)
 	})
 	l := newLoop(t)
-	var rerr error
-	l.Go(func(tk *Task) {
-		c, err := l.Dial(addr, netip.Addr{}, time.Second)
-		if err != nil {
-			rerr = err
-			return
-		}
-		defer c.Close()
+	rerr := withConn(l, addr, func(tk *Task, c *Conn) error {
 		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 		if _, err := c.Write([]byte("x")); err != nil {
-			rerr = err
-			return
+			return err
 		}
-		_, rerr = c.Read(make([]byte, 10))
+		_, err := c.Read(make([]byte, 10))
+		return err
 	})
 	run(t, l)
-	if !errors.Is(rerr, syscall.ECONNRESET) {
-		t.Fatalf("got %v, want connection reset", rerr)
+	if !errors.Is(*rerr, syscall.ECONNRESET) {
+		t.Fatalf("got %v, want connection reset", *rerr)
 	}
 }
 
@@ -238,25 +234,18 @@ func TestBigWrite(t *testing.T) {
 	})
 	l := newLoop(t)
 	const size = 16 << 20
-	var werr error
-	l.Go(func(tk *Task) {
-		c, err := l.Dial(addr, netip.Addr{}, time.Second)
-		if err != nil {
-			werr = err
-			return
-		}
+	werr := withConn(l, addr, func(tk *Task, c *Conn) error {
 		_ = c.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		var n int
-		n, werr = c.Write(make([]byte, size))
-		if werr == nil && n != size {
-			werr = errors.New("short write")
+		n, err := c.Write(make([]byte, size))
+		if err == nil && n != size {
+			err = errors.New("short write")
 		}
-		c.Close()
+		return err
 	})
 	run(t, l)
 	<-done
-	if werr != nil || got != size {
-		t.Fatalf("write: %v; server got %d of %d bytes", werr, got, size)
+	if *werr != nil || got != size {
+		t.Fatalf("write: %v; server got %d of %d bytes", *werr, got, size)
 	}
 }
 
@@ -265,29 +254,21 @@ func TestBigWrite(t *testing.T) {
 func TestPostDeadline(t *testing.T) {
 	addr := server(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
 	l := newLoop(t)
-	var rerr error
 	waiting := make(chan *Conn, 1)
-	l.Go(func(tk *Task) {
-		c, err := l.Dial(addr, netip.Addr{}, time.Second)
-		if err != nil {
-			rerr = err
-			close(waiting)
-			return
-		}
-		defer c.Close()
+	rerr := withConn(l, addr, func(tk *Task, c *Conn) error {
 		_ = c.SetReadDeadline(time.Now().Add(time.Minute))
 		waiting <- c
-		_, rerr = c.Read(make([]byte, 10))
+		_, err := c.Read(make([]byte, 10))
+		return err
 	})
 	go func() {
-		if c, ok := <-waiting; ok {
-			time.Sleep(20 * time.Millisecond)
-			l.Post(func() { _ = c.SetReadDeadline(time.Unix(1, 0)) })
-		}
+		c := <-waiting
+		time.Sleep(20 * time.Millisecond)
+		l.Post(func() { _ = c.SetReadDeadline(time.Unix(1, 0)) })
 	}()
 	run(t, l)
-	if !errors.Is(rerr, os.ErrDeadlineExceeded) {
-		t.Fatalf("got %v, want the deadline set from outside", rerr)
+	if !errors.Is(*rerr, os.ErrDeadlineExceeded) {
+		t.Fatalf("got %v, want the deadline set from outside", *rerr)
 	}
 	if l.Post(func() {}) {
 		t.Fatal("Post accepted after the loop finished")
@@ -297,27 +278,21 @@ func TestPostDeadline(t *testing.T) {
 func TestAbort(t *testing.T) {
 	addr := server(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
 	l := newLoop(t)
-	var rerr, derr error
+	var derr error
 	started := make(chan struct{})
-	l.Go(func(tk *Task) {
-		c, err := l.Dial(addr, netip.Addr{}, time.Second)
-		if err != nil {
-			rerr = err
-			close(started)
-			return
-		}
+	rerr := withConn(l, addr, func(tk *Task, c *Conn) error {
 		close(started)
-		_, rerr = c.Read(make([]byte, 10)) // no deadline at all
-		c.Close()
+		_, err := c.Read(make([]byte, 10)) // no deadline at all
 		_, derr = l.Dial(addr, netip.Addr{}, time.Second)
+		return err
 	})
 	go func() {
 		<-started
 		l.Post(l.Abort)
 	}()
 	run(t, l)
-	if !errors.Is(rerr, os.ErrDeadlineExceeded) {
-		t.Fatalf("read: got %v, want a timeout from Abort", rerr)
+	if !errors.Is(*rerr, os.ErrDeadlineExceeded) {
+		t.Fatalf("read: got %v, want a timeout from Abort", *rerr)
 	}
 	if derr == nil {
 		t.Fatal("Dial after Abort succeeded")
@@ -466,50 +441,9 @@ func TestNoGoroutineLeak(t *testing.T) {
 }
 
 // TestCloseAfterPeer: the loop closes a connection handed back to it when
-// the peer closes (so the peer's side keeps the TIME_WAIT), or at the
-// deadline when the peer never does; either way the task has long moved on.
+// the peer closes (so the peer keeps the TIME_WAIT), or at the deadline when
+// the peer never does, while the task goes on at once.
 func TestCloseAfterPeer(t *testing.T) {
-	addr := server(t, func(c net.Conn) {
-		buf := make([]byte, 16)
-		n, _ := c.Read(buf)
-		if string(buf[:n]) == "OUT\r\n" {
-			time.Sleep(30 * time.Millisecond)
-			return // the deferred Close: the server closes first
-		}
-		_, _ = io.Copy(io.Discard, c) // "STAY": never closes on its own
-	})
-	l := newLoop(t)
-	var polite, stubborn *Conn
-	var moved time.Duration
-	l.Go(func(tk *Task) {
-		var err error
-		if polite, err = l.Dial(addr, netip.Addr{}, time.Second); err != nil {
-			t.Error(err)
-			return
-		}
-		if stubborn, err = l.Dial(addr, netip.Addr{}, time.Second); err != nil {
-			t.Error(err)
-			return
-		}
-		_, _ = polite.Write([]byte("OUT\r\n"))
-		_, _ = stubborn.Write([]byte("STAY\r\n"))
-		start := time.Now()
-		polite.CloseAfterPeer(5 * time.Second)
-		stubborn.CloseAfterPeer(100 * time.Millisecond)
-		moved = time.Since(start)
-	})
-	run(t, l) // the task is done at once; Run's end closes the rest
-	if moved > 10*time.Millisecond {
-		t.Errorf("CloseAfterPeer took %v: it must not wait in the task", moved)
-	}
-	if !polite.closed || !stubborn.closed {
-		t.Fatalf("closed: polite %v, stubborn %v", polite.closed, stubborn.closed)
-	}
-}
-
-// TestCloseAfterPeerTimers checks the two ways a lingering connection ends
-// while the loop keeps running: the peer's close, and the deadline.
-func TestCloseAfterPeerTimers(t *testing.T) {
 	addr := server(t, func(c net.Conn) {
 		buf := make([]byte, 16)
 		n, _ := c.Read(buf)
@@ -568,27 +502,22 @@ func TestSpin(t *testing.T) {
 	addr := server(t, echo)
 	l := newLoop(t)
 	l.SetSpin(200 * time.Microsecond)
-	var err error
-	l.Go(func(tk *Task) {
+	err := withConn(l, addr, func(tk *Task, c *Conn) error {
 		tk.Sleep(5 * time.Millisecond) // longer than the spin: the loop goes to sleep
-		var c *Conn
-		if c, err = l.Dial(addr, netip.Addr{}, time.Second); err != nil {
-			return
-		}
-		defer c.Close()
 		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 		buf := make([]byte, 4)
 		for range 50 {
-			if _, err = c.Write([]byte("ping")); err != nil {
-				return
+			if _, err := c.Write([]byte("ping")); err != nil {
+				return err
 			}
-			if _, err = io.ReadFull(c, buf); err != nil {
-				return
+			if _, err := io.ReadFull(c, buf); err != nil {
+				return err
 			}
 		}
+		return nil
 	})
 	run(t, l)
-	if err != nil {
-		t.Fatal(err)
+	if *err != nil {
+		t.Fatal(*err)
 	}
 }
