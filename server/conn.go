@@ -71,6 +71,12 @@ type conn struct {
 	wake         chan struct{} // the waker's token when a delay is due
 	sent         int           // bytes of c.out the waker wrote, or sentFailed
 	holdsLock    bool          // the waker wrote part of c.out and left wmu locked for us
+	// arr reads with kernel arrival stamps when replies are delayed;
+	// replyFrom is when the command being answered arrived (since the
+	// server's epoch), where its delay starts; 0 when unknown.
+	arr       *arrivalReader
+	replyFrom time.Duration
+	lastDue   time.Duration // when the last delayed reply was due
 
 	status   atomic.Uint32 // index into statuses, read by other sessions
 	loggedIn atomic.Bool   // state == stOnline, for other goroutines
@@ -97,6 +103,9 @@ func (c *conn) serve() {
 		c.rd.SetLimits(s.cfg.MaxLine, s.cfg.MaxPayload)
 		c.out = make([]byte, 0, 256)
 	}
+	if s.anyDelay {
+		c.arr = newArrivalReader(c.nc, s.epoch)
+	}
 	c.lastCmd = time.Now()
 	for {
 		cmd, err := c.rd.Next()
@@ -104,10 +113,17 @@ func (c *conn) serve() {
 			c.readFailed(err)
 			return
 		}
+		if c.arr != nil {
+			if at, ok := c.arr.arrived(); ok {
+				c.replyFrom = at
+			}
+		}
 		c.lastCmd = time.Now()
 		c.partialSince = time.Time{}
 		s.stats.commands.Add(1)
-		if !c.handle(cmd) {
+		ok := c.handle(cmd)
+		c.replyFrom = 0 // what is sent later answers no command
+		if !ok {
 			return
 		}
 	}
@@ -189,7 +205,13 @@ func (c *conn) Read(p []byte) (int, error) {
 			c.nc.SetReadDeadline(dl)
 			c.armed = dl
 		}
-		n, err := c.nc.Read(p)
+		var n int
+		var err error
+		if c.arr != nil {
+			n, err = c.arr.read(p)
+		} else {
+			n, err = c.nc.Read(p)
+		}
 		if n > 0 {
 			c.s.stats.bytesIn.Add(uint64(n))
 			return n, nil
@@ -277,17 +299,37 @@ func (c *conn) wait(p Phase) bool {
 	if s.cfg.Jitter > 0 {
 		d += time.Duration(rand.Int64N(int64(s.cfg.Jitter)))
 	}
-	if until := s.stallUntil.Load(); until != 0 {
-		if left := time.Duration(until) - time.Since(s.epoch); left > d {
-			d = left
-		}
+	// The delay runs from the request's arrival in the kernel when that is
+	// known, so the server's own wake-up is inside it, not added to it. As
+	// in a server that handles a connection's commands one at a time, it
+	// starts no earlier than the previous reply was due: pipelined commands
+	// are answered D apart, as when the delay started on reading them. A
+	// second reply to the same command waits its full delay after the first.
+	now := time.Since(s.epoch)
+	start := now
+	if from := c.replyFrom; from > 0 && from <= now && now-from < time.Second {
+		start = max(from, min(c.lastDue, now))
 	}
-	if d <= 0 {
-		return true
+	c.replyFrom = 0
+	due := now
+	if d > 0 {
+		due = start + d
+		c.lastDue = due
+	}
+	if until := s.stallUntil.Load(); until != 0 && time.Duration(until) > due {
+		due = time.Duration(until)
+	}
+	if due == now {
+		return true // no delay and no stall
 	}
 	s.stats.delayed.Add(1)
-	due := time.Since(s.epoch) + d
-	if coarse := d - coarseMargin; coarse > 0 {
+	if due < now {
+		// The server read the request only after its reply was due (a
+		// starved process): send at once and count the lateness.
+		s.stats.delayLate.Add(uint64(now - due))
+		return true
+	}
+	if coarse := due - now - coarseMargin; coarse > 0 {
 		if c.timer == nil {
 			c.timer = time.NewTimer(coarse)
 		} else {

@@ -106,6 +106,13 @@ func New(cfg Config) (*Server, error) {
 	// Keep-alive probes are off: the idle timeout already finds dead peers,
 	// and 20,000 held sessions should not cost a kernel timer each.
 	lc := net.ListenConfig{KeepAlive: -1}
+	if s.anyDelay {
+		// Accepted connections inherit the listener's receive timestamps
+		// (arrival_linux.go), and turning them on here, long before the
+		// first client, leaves the kernel time to enable them (it does so
+		// asynchronously).
+		lc.Control = stampControl
+	}
 	s.ns, err = lc.Listen(context.Background(), "tcp", cfg.NSAddr)
 	if err != nil {
 		return nil, errors.New("server: notification listener: " + err.Error())

@@ -1,0 +1,96 @@
+package server
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+)
+
+// TestArrivalStamp: the stamp is when the data reached the socket, not when
+// it was read. The checks are causal, not timed: the data was written after
+// t0 and before the sleep, and read after it.
+func TestArrivalStamp(t *testing.T) {
+	lc := net.ListenConfig{Control: stampControl}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cli, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	srv, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	epoch := time.Now()
+	a := newArrivalReader(srv, epoch)
+	if a == nil {
+		t.Fatal("no arrival reader for a TCP connection")
+	}
+	buf := make([]byte, 64)
+	// The kernel turns timestamps on asynchronously when the first socket
+	// asks: exchange until one comes (bounded), then check them.
+	for try := 0; ; try++ {
+		if _, err := cli.Write([]byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		_ = srv.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := a.read(buf); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := a.arrived(); ok {
+			break
+		}
+		if try == 200 {
+			t.Fatal("no receive timestamp after 200 reads")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for round := range 3 {
+		t0 := time.Since(epoch)
+		if _, err := cli.Write([]byte("PNG\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		written := time.Since(epoch)
+		time.Sleep(20 * time.Millisecond) // read well after the arrival
+		readAt := time.Since(epoch)
+		_ = srv.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, err := a.read(buf)
+		if err != nil || string(buf[:n]) != "PNG\r\n" {
+			t.Fatalf("round %d: read %q, %v", round, buf[:n], err)
+		}
+		at, ok := a.arrived()
+		if !ok {
+			t.Fatalf("round %d: no arrival stamp", round)
+		}
+		// The wall-to-monotonic conversion may be off by the clocks' read
+		// skew (well under a millisecond); the sleep is far longer.
+		const skew = time.Millisecond
+		if at < t0-skew || at > written+skew || at >= readAt {
+			t.Fatalf("round %d: arrival %v, want in [%v, %v] (written), before the read at %v", round, at, t0, written, readAt)
+		}
+	}
+	// A closed peer reads as EOF, and a deadline as a timeout, as with Read.
+	_ = srv.SetReadDeadline(time.Now().Add(-time.Second))
+	if _, err := a.read(buf); err == nil {
+		t.Fatal("read past the deadline succeeded")
+	}
+	cli.Close()
+	_ = srv.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := a.read(buf); n != 0 || err == nil {
+		t.Fatalf("read after the peer closed: %d, %v", n, err)
+	}
+}
+
+func TestParseStampRejectsGarbage(t *testing.T) {
+	for _, b := range [][]byte{nil, {1, 2, 3}, make([]byte, 16), append([]byte{255, 255, 255, 255, 255, 255, 255, 127}, make([]byte, 40)...)} {
+		if st := parseStamp(b); st != 0 {
+			t.Errorf("parseStamp(%v) = %d, want 0", b, st)
+		}
+	}
+}
