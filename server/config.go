@@ -66,8 +66,12 @@ type Config struct {
 	IgnoreUnknown bool
 
 	// Delay is waited before every reply the server sends to a client's
-	// command. PhaseDelay overrides it for single phases; Jitter adds a
-	// uniformly random extra delay in [0, Jitter) to every delayed reply.
+	// command, counted from the command's arrival in the kernel (on Linux,
+	// from its receive timestamp; elsewhere from when it is read), and for
+	// pipelined commands from the previous reply's due time, as a server
+	// handling them one at a time would. PhaseDelay overrides it for single
+	// phases; Jitter adds a uniformly random extra delay in [0, Jitter) to
+	// every delayed reply.
 	Delay      time.Duration
 	PhaseDelay map[Phase]time.Duration
 	Jitter     time.Duration

@@ -113,6 +113,12 @@ func (s Stats) AppendText(dst []byte) []byte {
 	dst = kv(dst, "timeouts", s.Timeouts)
 	dst = kv(dst, "in", s.BytesIn)
 	dst = kv(dst, "out", s.BytesOut)
+	if s.Delayed > 0 {
+		// How late delayed replies left on average: what the server, not
+		// the client, adds to a measured delay.
+		dst = kv(dst, "delayed", s.Delayed)
+		dst = kv(dst, "late_us", s.DelayLateNanos/s.Delayed/1000)
+	}
 	return dst
 }
 
