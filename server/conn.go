@@ -7,8 +7,10 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
+	"github.com/msnbench/msnbench/internal/rxstamp"
 	"github.com/msnbench/msnbench/msnp"
 )
 
@@ -74,9 +76,14 @@ type conn struct {
 	// arr reads with kernel arrival stamps when replies are delayed;
 	// replyFrom is when the command being answered arrived (since the
 	// server's epoch), where its delay starts; 0 when unknown.
-	arr       *arrivalReader
+	arr       *rxstamp.Reader
+	raw       syscall.RawConn    // the socket, when replies are delayed
+	rawFn     func(uintptr) bool // rawWrite, as a method value made once
+	rawN      int
+	rawErr    error
 	replyFrom time.Duration
 	lastDue   time.Duration // when the last delayed reply was due
+	NDbg      int
 
 	status   atomic.Uint32 // index into statuses, read by other sessions
 	loggedIn atomic.Bool   // state == stOnline, for other goroutines
@@ -104,7 +111,14 @@ func (c *conn) serve() {
 		c.out = make([]byte, 0, 256)
 	}
 	if s.anyDelay {
-		c.arr = newArrivalReader(c.nc, s.epoch)
+		// Delayed replies need the request's arrival (arr) and a write
+		// the waker can make without blocking (deliver).
+		if sc, ok := c.nc.(syscall.Conn); ok {
+			if raw, err := sc.SyscallConn(); err == nil {
+				c.raw, c.rawFn = raw, c.rawWrite
+				c.arr = rxstamp.NewRaw(raw, s.epoch)
+			}
+		}
 	}
 	c.lastCmd = time.Now()
 	for {
@@ -114,7 +128,7 @@ func (c *conn) serve() {
 			return
 		}
 		if c.arr != nil {
-			if at, ok := c.arr.arrived(); ok {
+			if at, ok := c.arr.Arrived(); ok {
 				c.replyFrom = at
 			}
 		}
@@ -208,7 +222,7 @@ func (c *conn) Read(p []byte) (int, error) {
 		var n int
 		var err error
 		if c.arr != nil {
-			n, err = c.arr.read(p)
+			n, err = c.arr.Read(p)
 		} else {
 			n, err = c.nc.Read(p)
 		}
@@ -411,8 +425,20 @@ func (c *conn) deliver() {
 	if !c.wmu.TryLock() {
 		return
 	}
-	c.nc.SetWriteDeadline(time.Now().Add(50 * time.Microsecond))
-	n, err := c.nc.Write(c.out)
+	var n int
+	var err error
+	if c.raw != nil {
+		// One write(2), whatever it takes: no deadline to arm (on Go's
+		// poller that is a timer, and a wake-up of the poller's thread, in
+		// the path of a reply that is due now).
+		c.rawN, c.rawErr = 0, nil
+		if err = c.raw.Write(c.rawFn); err == nil {
+			n, err = c.rawN, c.rawErr
+		}
+	} else {
+		c.nc.SetWriteDeadline(time.Now().Add(50 * time.Microsecond))
+		n, err = c.nc.Write(c.out)
+	}
 	c.s.stats.bytesOut.Add(uint64(n))
 	c.sent = n
 	switch {
@@ -427,6 +453,21 @@ func (c *conn) deliver() {
 		return
 	}
 	c.wmu.Unlock()
+}
+
+// rawWrite is deliver's write: it never waits for the socket (a full one,
+// or an interrupted call, writes nothing and leaves the reply to the
+// connection's goroutine).
+func (c *conn) rawWrite(fd uintptr) bool {
+	n, err := syscall.Write(int(fd), c.out)
+	switch {
+	case err == syscall.EAGAIN || err == syscall.EINTR:
+	case err != nil:
+		c.rawErr = err
+	default:
+		c.rawN = n
+	}
+	return true
 }
 
 // write writes b from the connection's own goroutine under the write lock

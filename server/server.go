@@ -25,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/msnbench/msnbench/internal/rxstamp"
 	"github.com/msnbench/msnbench/msnp"
 )
 
@@ -90,7 +91,7 @@ func New(cfg Config) (*Server, error) {
 		done:   make(chan struct{}),
 		conns:  make(map[*conn]struct{}),
 	}
-	s.waker = waker{s: s, kick: make(chan struct{}, 1)}
+	s.waker.s = s
 	for p := range s.delay {
 		s.delay[p] = cfg.Delay
 		if d, ok := cfg.PhaseDelay[Phase(p)]; ok {
@@ -108,10 +109,10 @@ func New(cfg Config) (*Server, error) {
 	lc := net.ListenConfig{KeepAlive: -1}
 	if s.anyDelay {
 		// Accepted connections inherit the listener's receive timestamps
-		// (arrival_linux.go), and turning them on here, long before the
+		// (internal/rxstamp), and turning them on here, long before the
 		// first client, leaves the kernel time to enable them (it does so
 		// asynchronously).
-		lc.Control = stampControl
+		lc.Control = rxstamp.Control
 	}
 	s.ns, err = lc.Listen(context.Background(), "tcp", cfg.NSAddr)
 	if err != nil {
@@ -197,6 +198,7 @@ func (s *Server) Close() error {
 		}
 		s.mu.Unlock()
 		close(s.done)
+		s.waker.wake()
 		s.ns.Close()
 		if s.ds != nil {
 			s.ds.Close()

@@ -1,7 +1,10 @@
 package server
 
 import (
+	"io"
 	"math/rand/v2"
+	"net"
+	"sync"
 	"testing"
 	"time"
 )
@@ -61,5 +64,93 @@ func TestDelayedRepliesAtClose(t *testing.T) {
 		case <-time.After(testTimeout):
 			t.Fatal("Close hung")
 		}
+	}
+}
+
+// wakerConn is a connection for driving the waker directly: its reply goes
+// to a pipe that a goroutine drains.
+func wakerConn(t *testing.T, s *Server) *conn {
+	t.Helper()
+	a, b := net.Pipe()
+	t.Cleanup(func() { a.Close(); b.Close() })
+	go io.Copy(io.Discard, b)
+	return &conn{s: s, nc: a, out: []byte("QNG 60\r\n"), wake: make(chan struct{}, 1)}
+}
+
+// awaitToken fails the test if c's reply is not delivered in testTimeout.
+func awaitToken(t *testing.T, c *conn, what string) {
+	t.Helper()
+	select {
+	case <-c.wake:
+	case <-time.After(testTimeout):
+		t.Fatalf("%s: never delivered", what)
+	}
+}
+
+// TestWakerEarlierEntryWakes: the waker, asleep towards an entry an hour
+// away, is woken by an earlier one.
+func TestWakerEarlierEntryWakes(t *testing.T) {
+	s, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	far, near := wakerConn(t, s), wakerConn(t, s)
+	s.waker.add(time.Since(s.epoch)+time.Hour, far)
+	time.Sleep(10 * time.Millisecond) // let the waker go to sleep towards it
+	s.waker.add(time.Since(s.epoch)+time.Millisecond, near)
+	awaitToken(t, near, "an entry due before the one the waker sleeps towards")
+	if !s.waker.cancel(far) {
+		t.Fatal("the far entry was delivered")
+	}
+}
+
+// TestWakerEntriesDueNow adds entries from several goroutines that are due
+// already, now, or within a few hundred microseconds (the waker is then
+// between looking at its heap and sleeping): every one is delivered. An
+// entry that fell due in that gap once made the waker sleep for good.
+func TestWakerEntriesDueNow(t *testing.T) {
+	s, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const workers, rounds = 8, 300
+	var wg sync.WaitGroup
+	for w := range workers {
+		c := wakerConn(t, s)
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(w), 7))
+			for i := range rounds {
+				due := time.Since(s.epoch) + time.Duration(r.IntN(400)-100)*time.Microsecond
+				s.waker.add(due, c)
+				select {
+				case <-c.wake:
+				case <-time.After(testTimeout):
+					t.Errorf("worker %d round %d: never delivered", w, i)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestCloseWakesWaker: Close returns while the waker sleeps towards an
+// entry an hour away.
+func TestCloseWakesWaker(t *testing.T) {
+	s, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := wakerConn(t, s)
+	s.waker.add(time.Since(s.epoch)+time.Hour, c)
+	time.Sleep(10 * time.Millisecond)
+	done := make(chan struct{})
+	go func() { s.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(testTimeout):
+		t.Fatal("Close hung with the waker asleep")
 	}
 }

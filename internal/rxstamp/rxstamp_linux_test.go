@@ -1,4 +1,4 @@
-package server
+package rxstamp
 
 import (
 	"context"
@@ -7,11 +7,11 @@ import (
 	"time"
 )
 
-// TestArrivalStamp: the stamp is when the data reached the socket, not when
+// TestReaderStamp: the stamp is when the data reached the socket, not when
 // it was read. The checks are causal, not timed: the data was written after
 // t0 and before the sleep, and read after it.
-func TestArrivalStamp(t *testing.T) {
-	lc := net.ListenConfig{Control: stampControl}
+func TestReaderStamp(t *testing.T) {
+	lc := net.ListenConfig{Control: Control}
 	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +28,7 @@ func TestArrivalStamp(t *testing.T) {
 	}
 	defer srv.Close()
 	epoch := time.Now()
-	a := newArrivalReader(srv, epoch)
+	a := New(srv, epoch)
 	if a == nil {
 		t.Fatal("no arrival reader for a TCP connection")
 	}
@@ -40,10 +40,10 @@ func TestArrivalStamp(t *testing.T) {
 			t.Fatal(err)
 		}
 		_ = srv.SetReadDeadline(time.Now().Add(5 * time.Second))
-		if _, err := a.read(buf); err != nil {
+		if _, err := a.Read(buf); err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := a.arrived(); ok {
+		if _, ok := a.Arrived(); ok {
 			break
 		}
 		if try == 200 {
@@ -60,11 +60,11 @@ func TestArrivalStamp(t *testing.T) {
 		time.Sleep(20 * time.Millisecond) // read well after the arrival
 		readAt := time.Since(epoch)
 		_ = srv.SetReadDeadline(time.Now().Add(5 * time.Second))
-		n, err := a.read(buf)
+		n, err := a.Read(buf)
 		if err != nil || string(buf[:n]) != "PNG\r\n" {
 			t.Fatalf("round %d: read %q, %v", round, buf[:n], err)
 		}
-		at, ok := a.arrived()
+		at, ok := a.Arrived()
 		if !ok {
 			t.Fatalf("round %d: no arrival stamp", round)
 		}
@@ -77,20 +77,20 @@ func TestArrivalStamp(t *testing.T) {
 	}
 	// A closed peer reads as EOF, and a deadline as a timeout, as with Read.
 	_ = srv.SetReadDeadline(time.Now().Add(-time.Second))
-	if _, err := a.read(buf); err == nil {
+	if _, err := a.Read(buf); err == nil {
 		t.Fatal("read past the deadline succeeded")
 	}
 	cli.Close()
 	_ = srv.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if n, err := a.read(buf); n != 0 || err == nil {
+	if n, err := a.Read(buf); n != 0 || err == nil {
 		t.Fatalf("read after the peer closed: %d, %v", n, err)
 	}
 }
 
 func TestParseStampRejectsGarbage(t *testing.T) {
 	for _, b := range [][]byte{nil, {1, 2, 3}, make([]byte, 16), append([]byte{255, 255, 255, 255, 255, 255, 255, 127}, make([]byte, 40)...)} {
-		if st := parseStamp(b); st != 0 {
-			t.Errorf("parseStamp(%v) = %d, want 0", b, st)
+		if st := Parse(b); st != 0 {
+			t.Errorf("Parse(%v) = %d, want 0", b, st)
 		}
 	}
 }
