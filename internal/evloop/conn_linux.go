@@ -11,6 +11,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/msnbench/msnbench/internal/rxstamp"
 )
 
 // Conn is a TCP connection owned by one loop. It implements net.Conn for
@@ -36,6 +38,10 @@ type Conn struct {
 	waitDir uint8
 
 	raddr netip.AddrPort
+
+	// arrival is when the data of the last read arrived, in wall-clock
+	// nanoseconds (Loop.SetStampReads), or 0 when unknown.
+	arrival int64
 }
 
 const (
@@ -69,6 +75,11 @@ func (l *Loop) Dial(addr netip.AddrPort, src netip.Addr, timeout time.Duration) 
 	one := int32(1)
 	_, _, _ = unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.IPPROTO_TCP, unix.TCP_NODELAY,
 		uintptr(unsafe.Pointer(&one)), 4, 0)
+	if l.stamp {
+		// Without stamps the reads are still good, only less well timed
+		// (Arrival says 0), so a failure here does not fail the dial.
+		_ = rxstamp.Enable(fd)
+	}
 	if src.IsValid() {
 		if err := bindNoPort(fd, src.Unmap(), family); err != 0 {
 			unix.Close(fd)
@@ -197,7 +208,13 @@ func (c *Conn) Read(p []byte) (int, error) {
 			return 0, errReadTimeout
 		}
 		if c.readable {
-			r, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(c.fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+			var r uintptr
+			var errno unix.Errno
+			if c.l.stamp {
+				r, errno = c.recvmsg(p)
+			} else {
+				r, _, errno = unix.RawSyscall(unix.SYS_READ, uintptr(c.fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+			}
 			n := int(r)
 			switch {
 			case errno == 0 && n > 0:
@@ -230,6 +247,27 @@ func (c *Conn) Read(p []byte) (int, error) {
 		c.await(t, dirRead)
 	}
 }
+
+// recvmsg reads into p with the loop's control buffer and keeps the data's
+// arrival stamp.
+func (c *Conn) recvmsg(p []byte) (uintptr, unix.Errno) {
+	l := c.l
+	l.iov.Base = &p[0]
+	l.iov.SetLen(len(p))
+	n, oobn, errno := rxstamp.Recvmsg(c.fd, &l.msg, &l.iov, l.oob[:])
+	l.iov.Base = nil
+	c.arrival = 0
+	if errno == 0 && n > 0 {
+		c.arrival = rxstamp.Parse(l.oob[:oobn])
+	}
+	return uintptr(n), errno
+}
+
+// Arrival returns when the data of the last read arrived at the socket, in
+// wall-clock nanoseconds since the Unix epoch (rxstamp.Since converts it),
+// or 0 when unknown: the loop does not stamp reads (SetStampReads), the
+// kernel sent no stamp, or the last read returned no data.
+func (c *Conn) Arrival() int64 { return c.arrival }
 
 // Write writes all of p, waiting for room when the socket buffer is full.
 func (c *Conn) Write(p []byte) (int, error) {

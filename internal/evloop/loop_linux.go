@@ -34,6 +34,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/msnbench/msnbench/internal/rxstamp"
 )
 
 // Loop is one event loop: an epoll instance, the tasks it runs and the
@@ -58,6 +60,14 @@ type Loop struct {
 	// Spin is how long the loop keeps polling without sleeping before it
 	// blocks in epoll_wait (0: it blocks at once). See SetSpin.
 	spin int64
+
+	// stamp: Dial turns on kernel receive timestamps and Read reads with
+	// recvmsg into msg (see SetStampReads); one set of buffers serves
+	// every connection, as the loop reads one at a time.
+	stamp bool
+	msg   unix.Msghdr
+	iov   unix.Iovec
+	oob   [rxstamp.OOBSize]byte
 
 	mu       sync.Mutex
 	posted   []func()
@@ -101,6 +111,13 @@ func New() (*Loop, error) {
 // spinning loop sees the reply at once, at the price of the CPU it burns
 // while it waits. Call it before Run.
 func (l *Loop) SetSpin(d time.Duration) { l.spin = int64(max(d, 0)) }
+
+// SetStampReads makes Dial turn on the kernel's receive timestamps
+// (SO_TIMESTAMPNS) on its sockets and Read fetch them with recvmsg, so that
+// Conn.Arrival tells when the data of the last read arrived, not when the
+// loop got round to reading it. It costs a setsockopt per connection and a
+// little more per read. Call it before Run.
+func (l *Loop) SetStampReads(on bool) { l.stamp = on }
 
 // Now is the loop's clock: nanoseconds since the loop was created.
 func (l *Loop) Now() int64 { return int64(time.Since(l.base)) }

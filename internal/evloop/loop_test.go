@@ -521,3 +521,102 @@ func TestSpin(t *testing.T) {
 		t.Fatal(*err)
 	}
 }
+
+// TestStampReads: with SetStampReads, Arrival is when the reply reached
+// the socket, not when the task read it. The checks are causal, not timed:
+// the server notes the wall clock just before and after each write, and
+// the task reads well after.
+func TestStampReads(t *testing.T) {
+	type window struct{ before, after int64 }
+	writes := make(chan window, 512)
+	addr := server(t, func(c net.Conn) {
+		buf := make([]byte, 64)
+		for {
+			if _, err := c.Read(buf); err != nil {
+				return
+			}
+			w := window{before: time.Now().UnixNano()}
+			if _, err := c.Write([]byte("x\n")); err != nil {
+				return
+			}
+			w.after = time.Now().UnixNano()
+			writes <- w
+		}
+	})
+	l := newLoop(t)
+	l.SetStampReads(true)
+	const rounds = 3
+	var stamps, readAt [rounds]int64
+	rerr := withConn(l, addr, func(tk *Task, c *Conn) error {
+		buf := make([]byte, 64)
+		exchange := func() error {
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			if _, err := c.Write([]byte("go\n")); err != nil {
+				return err
+			}
+			_, err := c.Read(buf)
+			return err
+		}
+		// The kernel turns timestamps on asynchronously when the first
+		// socket asks: exchange until one comes (bounded).
+		for try := 0; ; try++ {
+			if err := exchange(); err != nil {
+				return err
+			}
+			<-writes
+			if c.Arrival() != 0 {
+				break
+			}
+			if try == 200 {
+				return errors.New("no receive timestamp after 200 reads")
+			}
+			tk.Sleep(5 * time.Millisecond)
+		}
+		for r := range rounds {
+			if _, err := c.Write([]byte("go\n")); err != nil {
+				return err
+			}
+			tk.Sleep(20 * time.Millisecond) // read well after the arrival
+			readAt[r] = time.Now().UnixNano()
+			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := c.Read(buf); err != nil {
+				return err
+			}
+			stamps[r] = c.Arrival()
+		}
+		return nil
+	})
+	run(t, l)
+	if *rerr != nil {
+		t.Fatal(*rerr)
+	}
+	// Wall-clock readings on two threads: allow for the clock's read skew.
+	const skew = int64(time.Millisecond)
+	for r := range rounds {
+		w := <-writes
+		if stamps[r] < w.before-skew || stamps[r] > w.after+skew || stamps[r] >= readAt[r] {
+			t.Errorf("round %d: arrival %d, want within the server's write [%d, %d] and before the read at %d",
+				r, stamps[r], w.before, w.after, readAt[r])
+		}
+	}
+
+	// Without SetStampReads there is no stamp.
+	l2 := newLoop(t)
+	var plain int64 = -1
+	rerr = withConn(l2, addr, func(tk *Task, c *Conn) error {
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Write([]byte("go\n")); err != nil {
+			return err
+		}
+		buf := make([]byte, 64)
+		if _, err := c.Read(buf); err != nil {
+			return err
+		}
+		plain = c.Arrival()
+		return nil
+	})
+	run(t, l2)
+	if *rerr != nil || plain != 0 {
+		t.Fatalf("without stamps: arrival %d, %v; want 0", plain, *rerr)
+	}
+}
