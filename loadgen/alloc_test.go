@@ -1,16 +1,20 @@
 package loadgen
 
 import (
+	"context"
 	"errors"
 	"net"
 	"testing"
 	"time"
 
+	"github.com/msnbench/msnbench/internal/rxstamp"
 	"github.com/msnbench/msnbench/report"
 )
 
 // connPool hands out connections dialed before the measurement, so that
-// what is measured is the login itself, not net.Dial.
+// what is measured is the login itself, not net.Dial. With stamps they are
+// dialed and wrapped as the dialer does for kernel timestamps, so the
+// reads go through recvmsg as in a run.
 type connPool struct {
 	conns []net.Conn
 	next  int
@@ -25,12 +29,13 @@ func (p *connPool) dial() (net.Conn, error) {
 	return c, nil
 }
 
-func predial(t testing.TB, f *fakeServer, n int) *connPool {
+func predial(t testing.TB, f *fakeServer, n int, stamps bool) *connPool {
 	t.Helper()
 	p := &connPool{}
 	base := f.served.Load()
+	d := newDialer(context.Background(), 5*time.Second, nil, stamps)
 	for range n {
-		c, err := net.Dial("tcp", f.addr())
+		c, err := d.dial(f.addr())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,10 +55,20 @@ func TestLoginAllocs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocation test")
 	}
+	for _, ts := range []string{TimestampsKernel, TimestampsUser} {
+		if ts == TimestampsKernel && !rxstamp.Supported {
+			continue
+		}
+		t.Run(ts, func(t *testing.T) { testLoginAllocs(t, ts) })
+	}
+}
+
+func testLoginAllocs(t *testing.T, timestamps string) {
 	ns := newFake(t, fakeOpts{profile: true, contacts: 3, override: chlBeforeEcho})
 	ds := newFake(t, fakeOpts{nsAddr: ns.addr()})
 
 	cfg := baseConfig(ds.addr())
+	cfg.Timestamps = timestamps
 	cfg.Concurrency = 1
 	cfg.Logins = 1
 	e, err := New(cfg)
@@ -66,8 +81,8 @@ func TestLoginAllocs(t *testing.T) {
 	// values allocate buckets); warm them up so what is measured is the
 	// steady state of a long run.
 	const warm, runs = 300, 50
-	dsPool := predial(t, ds, warm+runs+1)
-	nsPool := predial(t, ns, warm+runs+1)
+	dsPool := predial(t, ds, warm+runs+1, e.p.stamps)
+	nsPool := predial(t, ns, warm+runs+1, e.p.stamps)
 	e.p.dial = func(addr string) (net.Conn, error) {
 		if addr == ds.addr() {
 			return dsPool.dial()

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/msnbench/msnbench/internal/rxstamp"
 	"github.com/msnbench/msnbench/msnp"
 )
 
@@ -211,6 +212,13 @@ type Config struct {
 	// delay, which makes latencies at light load closer to the server's
 	// own, for the CPU the polling costs.
 	Spin time.Duration
+	// Timestamps says when a reply counts as received: TimestampsKernel
+	// (the default) when the kernel received it, from its receive
+	// timestamp (SO_TIMESTAMPNS), so the generator's own wake-up and
+	// parsing are not counted as the server's latency; TimestampsUser when
+	// the generator had read and parsed it. Kernel stamps need Linux; where
+	// they are missing a reply is timed as with TimestampsUser.
+	Timestamps string
 
 	// inflightDefault records that Validate chose MaxInflight, so New may
 	// lower it to fit the machine.
@@ -233,6 +241,12 @@ const (
 const (
 	IOLoop = "loop"
 	IONet  = "net"
+)
+
+// When a reply counts as received (Config.Timestamps).
+const (
+	TimestampsKernel = "kernel"
+	TimestampsUser   = "user"
 )
 
 // Model returns "closed", "open" or "stages".
@@ -322,6 +336,20 @@ func (c *Config) Validate() error {
 	}
 	if c.IO == IONet && (c.Loops != 0 || c.Spin != 0) {
 		bad("--loops and --spin are for --io loop")
+	}
+	switch c.Timestamps {
+	case "":
+		c.Timestamps = TimestampsUser
+		if rxstamp.Supported {
+			c.Timestamps = TimestampsKernel
+		}
+	case TimestampsUser:
+	case TimestampsKernel:
+		if !rxstamp.Supported {
+			bad("--timestamps kernel needs Linux (SO_TIMESTAMPNS); use --timestamps user")
+		}
+	default:
+		bad("unknown --timestamps %q (want kernel or user)", c.Timestamps)
 	}
 	if !validStatus(c.Status) {
 		bad("status %q is not an MSNP2-7 status (NLN BSY IDL BRB AWY PHN LUN HDN)", c.Status)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/msnbench/msnbench/internal/rxstamp"
 )
 
 // MaxSourceAddrs bounds a --source range.
@@ -69,12 +71,19 @@ type dialer struct {
 	dialers []net.Dialer
 	srcs    []netip.Addr // the event loops dial from these themselves
 	next    atomic.Uint64
+	stamps  bool
 }
 
-func newDialer(ctx context.Context, timeout time.Duration, src []netip.Addr) *dialer {
-	d := &dialer{ctx: ctx, srcs: src}
+func newDialer(ctx context.Context, timeout time.Duration, src []netip.Addr, stamps bool) *dialer {
+	d := &dialer{ctx: ctx, srcs: src, stamps: stamps}
+	var control func(network, address string, c syscall.RawConn) error
+	if stamps {
+		// Receive timestamps for the goroutine engine (the loops turn
+		// them on in their own dial).
+		control = rxstamp.Control
+	}
 	if len(src) == 0 {
-		d.dialers = []net.Dialer{{Timeout: timeout, KeepAlive: -1}}
+		d.dialers = []net.Dialer{{Timeout: timeout, KeepAlive: -1, Control: control}}
 		return d
 	}
 	d.dialers = make([]net.Dialer, len(src))
@@ -85,6 +94,9 @@ func newDialer(ctx context.Context, timeout time.Duration, src []netip.Addr) *di
 			LocalAddr: &net.TCPAddr{IP: a.AsSlice()},
 			Control:   bindNoPort,
 		}
+		if stamps {
+			d.dialers[i].Control = bindNoPortStamped
+		}
 	}
 	return d
 }
@@ -94,7 +106,33 @@ func (d *dialer) dial(addr string) (net.Conn, error) {
 	if len(d.dialers) > 1 {
 		i = int(d.next.Add(1) % uint64(len(d.dialers)))
 	}
-	return d.dialers[i].DialContext(d.ctx, "tcp", addr)
+	c, err := d.dialers[i].DialContext(d.ctx, "tcp", addr)
+	if err != nil || !d.stamps {
+		return c, err
+	}
+	return withStamps(c), nil
+}
+
+// stampedConn is a Go net connection whose socket has receive timestamps
+// on, with its RawConn, got once while dialing, for connReader to read it
+// with recvmsg.
+type stampedConn struct {
+	net.Conn
+	raw syscall.RawConn
+}
+
+// withStamps wraps c, a connection dialed with rxstamp.Control, for
+// connReader; a connection without a socket is returned as it is.
+func withStamps(c net.Conn) net.Conn {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return c
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return c
+	}
+	return &stampedConn{Conn: c, raw: raw}
 }
 
 func bindNoPort(network, address string, c syscall.RawConn) error {
@@ -106,6 +144,13 @@ func bindNoPort(network, address string, c syscall.RawConn) error {
 		return err
 	}
 	return serr
+}
+
+func bindNoPortStamped(network, address string, c syscall.RawConn) error {
+	if err := bindNoPort(network, address, c); err != nil {
+		return err
+	}
+	return rxstamp.Control(network, address, c)
 }
 
 // checkSources binds each source address once, so that an address that is

@@ -265,7 +265,7 @@ func BenchmarkLogin(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			d := newDialer(context.Background(), cfg.Timeout, nil)
+			d := newDialer(context.Background(), cfg.Timeout, nil, e.p.stamps)
 			e.p.dial = d.dial
 			e.p.start = time.Now()
 			e.p.rec = report.NewRecorder(1, time.Second)

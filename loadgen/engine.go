@@ -92,6 +92,7 @@ func New(cfg Config) (*Engine, error) {
 		timeout: cfg.Timeout,
 		hold:    cfg.Hold,
 		ping:    cfg.Ping,
+		stamps:  cfg.Timestamps == TimestampsKernel,
 	}
 	acc, err := newAccounts(&cfg)
 	if err != nil {
@@ -309,7 +310,7 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 	}
 	hardCtx, hardCancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer hardCancel()
-	d := newDialer(hardCtx, c.Timeout, e.srcs)
+	d := newDialer(hardCtx, c.Timeout, e.srcs, e.p.stamps)
 	e.p.dial = d.dial
 	if c.IO == IOLoop {
 		lg, err := newLoopGroup(e, d)
@@ -762,6 +763,7 @@ func (e *Engine) reportConfig() report.Config {
 		Timeout:     report.Duration(c.Timeout),
 		Interval:    report.Duration(c.Interval),
 		IO:          c.IO,
+		Timestamps:  c.Timestamps,
 	}
 	if c.TargetLabel != "" {
 		rc.Target = c.TargetLabel

@@ -30,9 +30,11 @@ func baseConfig(target string) Config {
 }
 
 // testIO sets the I/O engine from a test variant: "" (the default), "net",
-// "loop" or "loop:N" (N event loops). MSNBENCH_TEST_IO runs the whole
+// "loop" or "loop:N" (N event loops), optionally followed by "/user" or
+// "/kernel" for the reply timestamps. MSNBENCH_TEST_IO runs the whole
 // suite under one (.ci/run does, for the variants the default is not).
 func testIO(c *Config, v string) {
+	v, c.Timestamps, _ = strings.Cut(v, "/")
 	io, n, _ := strings.Cut(v, ":")
 	c.IO = io
 	c.Loops, _ = strconv.Atoi(n)
@@ -348,6 +350,7 @@ func TestConfigValidate(t *testing.T) {
 		{"loops with net", func(c *Config) { c.IO, c.Loops = IONet, 2 }, "--io loop"},
 		{"negative loops", func(c *Config) { c.Loops = -1 }, "--loops"},
 		{"spin too long", func(c *Config) { c.Spin = time.Minute }, "--spin"},
+		{"bad timestamps", func(c *Config) { c.Timestamps = "tsc" }, "--timestamps"},
 		{"no MSNP", func(c *Config) { c.Dialects = "CVR0" }, "no MSNP"},
 		{"unknown QRY id", func(c *Config) { c.QRYClientID = "me" }, "QRY"},
 		{"bad shard", func(c *Config) { c.ShardIndex, c.ShardCount = 3, 2 }, "shard"},
@@ -364,7 +367,7 @@ func TestConfigValidate(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if c.Timeout == 0 || c.Status != "NLN" || c.Dialects == "" || c.Interval == 0 {
+	if c.Timeout == 0 || c.Status != "NLN" || c.Dialects == "" || c.Interval == 0 || c.Timestamps == "" {
 		t.Errorf("defaults not filled: %+v", c)
 	}
 }

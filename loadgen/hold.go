@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/msnbench/msnbench/internal/rxstamp"
 	"github.com/msnbench/msnbench/msnp"
 	"github.com/msnbench/msnbench/report"
 )
@@ -40,16 +41,57 @@ type holdState struct {
 var errHoldDone = errors.New("hold done")
 
 // connReader is the msnp.Reader's source: the session's connection, which
-// during a hold also runs the hold timer on read timeouts.
+// during a hold also runs the hold timer on read timeouts. It keeps when
+// the data of the last read arrived, for connections that know it.
 type connReader struct {
 	s      *session
 	c      net.Conn
+	st     arrivalConn     // c, if it can say when its reads' data arrived
+	rx     *rxstamp.Reader // or what reads c (a Go net connection) with stamps
+	rxr    rxstamp.Reader  // rx's storage, reused from connection to connection
 	inHold bool
+	at     int64 // the last read's data arrived at (ns since run start); 0: unknown
+}
+
+// arrivalConn is a connection that can say when the data of its last read
+// arrived at the socket (evloop.Conn with receive timestamps on): a wall
+// clock reading in nanoseconds, 0 when unknown.
+type arrivalConn interface{ Arrival() int64 }
+
+// set makes c the connection to read. With kernel timestamps, an event
+// loop's connection stamps its own reads; a Go net connection from the
+// dialer (stampedConn) is read through rxr with recvmsg.
+func (r *connReader) set(c net.Conn) {
+	r.c, r.at, r.rx = c, 0, nil
+	r.st, _ = c.(arrivalConn)
+	if sc, ok := c.(*stampedConn); ok {
+		r.rxr.Reset(sc.raw, r.s.p.start)
+		r.rx = &r.rxr
+	}
 }
 
 func (r *connReader) Read(p []byte) (int, error) {
 	for {
-		n, err := r.c.Read(p)
+		var n int
+		var err error
+		switch {
+		case r.rx != nil:
+			n, err = r.rx.Read(p)
+			if n > 0 {
+				r.at = 0
+				if at, ok := r.rx.Arrived(); ok {
+					r.at = max(1, int64(at))
+				}
+			}
+		default:
+			n, err = r.c.Read(p)
+			if n > 0 && r.st != nil {
+				r.at = 0
+				if w := r.st.Arrival(); w != 0 {
+					r.at = max(1, int64(rxstamp.Since(r.s.p.start, w)))
+				}
+			}
+		}
 		if n > 0 || err == nil || !r.inHold {
 			return n, err
 		}
@@ -179,11 +221,11 @@ func (s *session) holdAndLogout(c net.Conn) (report.Phase, error) {
 		case cmd.Is("QNG"):
 			if h.pinging {
 				h.pinging = false
-				s.recordValue(report.Ping, p.now()-h.pingAt)
+				s.recordValue(report.Ping, s.replyAt(h.pingAt)-h.pingAt)
 			}
 		case cmd.Is("QRY") && cmd.HasTrID && cmd.TrID == h.qryTrID:
 			h.qryTrID = 0
-			s.recordValue(report.Qry, p.now()-s.chlAt)
+			s.recordValue(report.Qry, s.replyAt(s.chlAt)-s.chlAt)
 		default:
 			// CHL is stashed and answered by holdTick; OUT and an
 			// asynchronous XFR end the session.

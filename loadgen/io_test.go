@@ -5,18 +5,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msnbench/msnbench/internal/rxstamp"
 	"github.com/msnbench/msnbench/server"
 )
 
 // TestIOEngines runs the load models on every I/O engine: Go's net package,
 // one event loop, and several (where the open model runs one arrival
-// stream per loop and the engine reaches sessions on other threads).
+// stream per loop and the engine reaches sessions on other threads), with
+// the default (kernel) reply timestamps and with user ones ("/user").
 // The rest of the suite runs on the default engine (or on the one
-// MSNBENCH_TEST_IO names).
+// MSNBENCH_TEST_IO names, in the same form).
 func TestIOEngines(t *testing.T) {
-	variants := []string{"net"}
+	variants := []string{"net/user"}
+	if rxstamp.Supported {
+		variants = append(variants, "net")
+	}
 	if loopsSupported {
-		variants = append(variants, "loop:1", "loop:3")
+		variants = append(variants, "loop:1", "loop:3", "loop:1/user")
 	}
 	for _, v := range variants {
 		t.Run(v, func(t *testing.T) {
@@ -32,8 +37,12 @@ func TestIOEngines(t *testing.T) {
 				cfg.Concurrency, cfg.Logins = 5, 40
 				run := runEngine(t, context.Background(), cfg)
 				checkCounts(t, run)
-				if run.Counts.OK != 40 || run.Config.IO != cfg.IO {
-					t.Fatalf("counts %+v errors %+v io %q", run.Counts, run.Errors, run.Config.IO)
+				want := cfg.Timestamps
+				if want == "" {
+					want = TimestampsKernel
+				}
+				if run.Counts.OK != 40 || run.Config.IO != cfg.IO || run.Config.Timestamps != want {
+					t.Fatalf("counts %+v errors %+v io %q timestamps %q", run.Counts, run.Errors, run.Config.IO, run.Config.Timestamps)
 				}
 			})
 			t.Run("open", func(t *testing.T) {

@@ -62,6 +62,7 @@ func newLoopGroup(e *Engine, d *dialer) (*loopGroup, error) {
 			return nil, err
 		}
 		l.SetSpin(e.cfg.Spin)
+		l.SetStampReads(e.cfg.Timestamps == TimestampsKernel)
 		g.loops = append(g.loops, &loopCtx{g: g, l: l, resolved: map[string]netip.AddrPort{}})
 	}
 	return g, nil

@@ -29,6 +29,7 @@ type params struct {
 	accts   *accounts
 	rec     *report.Recorder
 	dial    func(addr string) (net.Conn, error)
+	stamps  bool // Config.Timestamps is kernel
 
 	// firstIsNS is set once a session saw the first server answer USR I
 	// with a challenge: there is no dispatch tier, so failures on the first
@@ -54,7 +55,12 @@ type session struct {
 	warm  bool
 
 	src connReader // the Reader's source: the connection, plus the hold timer
-	hs  holdState
+	// sentAt is when the last request was written (ns since run start,
+	// taken just before the write); done is when the reply that ended the
+	// last timed phase arrived.
+	sentAt, done int64
+
+	hs holdState
 
 	mu       sync.Mutex // guards conn against abort/wake from the engine
 	conn     net.Conn
@@ -65,7 +71,7 @@ type session struct {
 	// because we never have two requests outstanding.
 	chl        [128]byte
 	chlLen     int
-	chlAt      int64
+	chlAt      int64 // when the CHL arrived (ns since run start)
 	chlPending bool
 
 	refBuf  [280]byte
@@ -153,6 +159,7 @@ func (s *session) run(acct int32, intended int64) (held net.Conn) {
 	}
 	s.trid = 0
 	s.chlPending = false
+	s.done = 0
 
 	c, phase, err := s.login(p.accts.handles[acct], p.accts.password(acct))
 	s.closeDS()
@@ -168,8 +175,12 @@ func (s *session) run(acct int32, intended int64) (held net.Conn) {
 		}
 		return nil
 	}
-	sm.Set(report.Session, end-sm.Start)
-	sm.Set(report.SessionIntended, end-sm.Intended)
+	done := s.done
+	if done == 0 {
+		done = end
+	}
+	sm.Set(report.Session, done-sm.Start)
+	sm.Set(report.SessionIntended, done-sm.Intended)
 	if p.hold > 0 && !p.stopHold.Load() {
 		return c
 	}
@@ -200,11 +211,40 @@ func (s *session) nextTrID() uint32 {
 	return s.trid
 }
 
-// send writes s.wbuf under a fresh phase deadline.
+// send writes s.wbuf under a fresh phase deadline; the request's phase
+// starts now (sentAt).
 func (s *session) send(c net.Conn) error {
-	s.deadline(c)
+	now := time.Now()
+	_ = c.SetDeadline(now.Add(s.p.timeout))
+	if s.canceled.Load() {
+		_ = c.SetDeadline(aLongTimeAgo) // as in deadline
+	}
+	s.sentAt = int64(now.Sub(s.p.start))
 	_, err := c.Write(s.wbuf)
 	return err
+}
+
+// replied ends the phase of the request sent last (sentAt): it returns the
+// phase's duration and records its end in done. The end is when the reply
+// arrived (replyAt).
+func (s *session) replied() int64 {
+	s.done = s.replyAt(s.sentAt)
+	return s.done - s.sentAt
+}
+
+// replyAt is when the reply just parsed arrived, for a request sent at
+// sent: the kernel's receive stamp of the read that completed it when the
+// connection has them (see connReader), so the generator's own wake-up and
+// parsing are not counted as the server's time; otherwise now. A stamp is
+// kept within [sent, now]: data that was already there before the request
+// went out (a server that answered ahead) took no time, and a wall clock
+// stepped in between cannot put a reply in the future.
+func (s *session) replyAt(sent int64) int64 {
+	now := s.p.now()
+	if at := s.src.at; at != 0 {
+		return min(max(at, sent), now)
+	}
+	return now
 }
 
 // phase tables for a connection that turns out to be a dispatch server or
@@ -238,7 +278,7 @@ func (s *session) login(handle, password []byte) (net.Conn, report.Phase, error)
 			return nil, ph[0], err
 		}
 		s.setConn(c)
-		s.src.c = c
+		s.src.set(c)
 		s.rd.Reset(&s.src)
 		dur[0] = t1 - t0
 
@@ -262,8 +302,7 @@ func (s *session) login(handle, password []byte) (net.Conn, report.Phase, error)
 		if s.d = msnp.Negotiate(set, p.offered); s.d == 0 {
 			return c, ph[1], errNoDialect
 		}
-		t2 := p.now()
-		dur[1] = t2 - t1
+		dur[1] = s.replied()
 
 		// INF
 		trid = s.nextTrID()
@@ -277,8 +316,7 @@ func (s *session) login(handle, password []byte) (net.Conn, report.Phase, error)
 		if !cmd.Is("INF") {
 			return c, ph[2], unexpected("INF")
 		}
-		t3 := p.now()
-		dur[2] = t3 - t2
+		dur[2] = s.replied()
 
 		// USR MD5 I: a challenge (we are on the NS) or a referral.
 		trid = s.nextTrID()
@@ -289,8 +327,7 @@ func (s *session) login(handle, password []byte) (net.Conn, report.Phase, error)
 		if cmd, err = s.await(trid); err != nil {
 			return c, ph[3], err
 		}
-		t4 := p.now()
-		dur[3] = t4 - t3
+		dur[3] = s.replied()
 		switch {
 		case cmd.Is("XFR"):
 			if !bytesEq(cmd.Arg(0), "NS") || len(cmd.Arg(1)) == 0 {
@@ -342,10 +379,9 @@ func (s *session) login(handle, password []byte) (net.Conn, report.Phase, error)
 		if !cmd.Is("USR") || !bytesEq(cmd.Arg(0), "OK") {
 			return c, report.NSUsrS, unexpected("USR OK")
 		}
-		t5 := p.now()
-		sm.Set(report.NSUsrS, t5-t4)
-		sm.Set(report.Login, t5-sm.Start)
-		sm.Set(report.LoginIntended, t5-sm.Intended)
+		sm.Set(report.NSUsrS, s.replied())
+		sm.Set(report.Login, s.done-sm.Start)
+		sm.Set(report.LoginIntended, s.done-sm.Intended)
 		return c, 0, nil
 	}
 }
@@ -448,7 +484,6 @@ func (s *session) steps(c net.Conn) (report.Phase, error) {
 	for _, st := range p.steps {
 		var ph report.Phase
 		var err error
-		t0 := p.now()
 		switch st {
 		case StepSyn:
 			ph, err = report.NSSyn, s.syn(c)
@@ -458,7 +493,7 @@ func (s *session) steps(c net.Conn) (report.Phase, error) {
 		if err != nil {
 			return ph, err
 		}
-		s.sm.Set(ph, p.now()-t0)
+		s.sm.Set(ph, s.replied()) // the step's last reply ended it
 		if err := s.answerCHL(c); err != nil {
 			return report.Qry, err
 		}
@@ -536,7 +571,7 @@ func (s *session) answerCHL(c net.Conn) error {
 		if !cmd.Is("QRY") {
 			return unexpected("QRY")
 		}
-		s.recordValue(report.Qry, s.p.now()-s.chlAt)
+		s.recordValue(report.Qry, s.replyAt(s.chlAt)-s.chlAt)
 	}
 	return nil
 }
@@ -572,6 +607,9 @@ func (s *session) async(cmd *msnp.Command) error {
 	case cmd.Is("CHL"):
 		if ch := cmd.Arg(0); len(ch) > 0 && len(ch) <= len(s.chl) {
 			s.chlLen = copy(s.chl[:], ch)
+			// The qry phase runs from when the generator read the CHL, as
+			// before kernel stamps: from the CHL's arrival it would count
+			// the generator's own wake-up as the server's time.
 			s.chlAt = s.p.now()
 			s.chlPending = true
 		}

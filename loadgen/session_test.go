@@ -317,3 +317,30 @@ func TestSessionDialects(t *testing.T) {
 		})
 	}
 }
+
+// TestReplyAt: a reply is timed at its read's arrival stamp when there is
+// one, kept within [sent, now]; without one, at now.
+func TestReplyAt(t *testing.T) {
+	s := &session{p: &params{start: time.Now().Add(-time.Hour)}}
+	sent := s.p.now() - int64(time.Millisecond)
+	for _, tc := range []struct {
+		name string
+		at   int64
+		want func(got, before, after int64) bool
+	}{
+		{"stamped", sent + 100, func(got, _, _ int64) bool { return got == sent+100 }},
+		{"no stamp", 0, func(got, before, after int64) bool { return got >= before && got <= after }},
+		{"before the request (answered ahead)", sent - 500, func(got, _, _ int64) bool { return got == sent }},
+		{"in the future (wall clock stepped)", sent + int64(time.Hour), func(got, before, after int64) bool {
+			return got >= before && got <= after
+		}},
+	} {
+		s.src.at = tc.at
+		before := s.p.now()
+		got := s.replyAt(sent)
+		after := s.p.now()
+		if !tc.want(got, before, after) {
+			t.Errorf("%s: replyAt = %d (sent %d, now %d..%d)", tc.name, got, sent, before, after)
+		}
+	}
+}

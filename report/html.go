@@ -421,6 +421,7 @@ func htmlConfig(run *Run) []htmlKV {
 	add("source addresses", c.Source)
 	add("interval", c.Interval.String())
 	add("generator I/O", c.IO)
+	add("reply timestamps", c.Timestamps)
 	if !run.Start.IsZero() {
 		add("start", run.Start.UTC().Format(time.RFC3339))
 		add("end", run.End.UTC().Format(time.RFC3339))

@@ -55,6 +55,9 @@ type Config struct {
 	Timeout     Duration `json:"timeout"`
 	Interval    Duration `json:"interval"`     // length of one series interval (normally 1s)
 	IO          string   `json:"io,omitempty"` // the generator's I/O engine: "loop" or "net"
+	// Timestamps says when a reply counted as received: "kernel" (its
+	// receive timestamp) or "user" (when the generator had parsed it).
+	Timestamps string `json:"timestamps,omitempty"`
 }
 
 // Machine describes the load generator's machine.

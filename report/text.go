@@ -108,6 +108,9 @@ func describeLoad(c *Config) string {
 	if c.IO != "" {
 		b.WriteString(", io " + c.IO)
 	}
+	if c.Timestamps != "" {
+		b.WriteString(", " + c.Timestamps + " timestamps")
+	}
 	return b.String()
 }
 

@@ -107,6 +107,7 @@ func newRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.DurationVar(&c.Interval, "interval", loadgen.DefaultInterval, "length of one interval of the time series")
 	fs.IntVar(&c.Loops, "loops", 0, "--io loop: number of event loops (default: one per core but one, at least 1)")
 	fs.DurationVar(&c.Spin, "spin", 0, "--io loop: poll this long before sleeping when idle (lower latency at light load, for CPU; needs a spare core)")
+	fs.StringVar(&c.Timestamps, "timestamps", "", "when a reply counts as received: kernel (its receive timestamp, so the generator's own wake-up is not counted; the default on Linux) or user (when msnbench has parsed it)")
 	fs.StringVar(&c.IO, "io", "", "network I/O: loop (epoll event loops running sessions as coroutines; the default on Linux) or net (a goroutine per session, Go's net package)")
 	fs.StringVar(&f.shard, "shard", "", "`i/N`: this generator's part of a sharded run (i defaults to $JOB_COMPLETION_INDEX)")
 	fs.StringVar(&c.ShardGroup, "shard-group", "", "common name of the parts of a sharded run")

@@ -80,6 +80,9 @@ func TestRunEmbedded(t *testing.T) {
 	if !strings.Contains(stdout, "login") {
 		t.Errorf("no text report on stdout:\n%s", stdout)
 	}
+	if ts := run.Config.Timestamps; ts == "" || !strings.Contains(stdout, ts+" timestamps") {
+		t.Errorf("reply timestamps %q not in the report:\n%s", ts, stdout)
+	}
 	left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp"))
 	if len(left) > 0 {
 		t.Errorf("temporary files left: %v", left)
@@ -87,7 +90,8 @@ func TestRunEmbedded(t *testing.T) {
 }
 
 func TestRunSLOFails(t *testing.T) {
-	code, stdout, _ := runCmd(t, "-c", "2", "-n", "10", "--quiet", "--steps", "none", "--slo", "login:max<1us")
+	code, stdout, _ := runCmd(t, "-c", "2", "-n", "10", "--quiet", "--steps", "none", "--timestamps", "user",
+		"--slo", "login:max<1us")
 	if code != exitFail {
 		t.Fatalf("exit %d, want %d\n%s", code, exitFail, stdout)
 	}
@@ -112,6 +116,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{"-c", "10", "--accounts", "5"},
 		{"--target", "127.0.0.1:1", "extra"},
 		{"--password", "a", "--password-file", "b"},
+		{"--timestamps", "tsc"},
 		{"--no-such-flag"},
 	}
 	for _, args := range tests {
