@@ -75,11 +75,12 @@ type Config struct {
 	Delay      time.Duration
 	PhaseDelay map[Phase]time.Duration
 	Jitter     time.Duration
-	// DelaySpin is the last part of every delay that is busy-waited rather
-	// than slept, so a reply leaves within a few microseconds of its delay
-	// (a sleep on a loaded VM overshoots by 50-100 µs). It costs up to that
-	// much CPU per delayed reply batch on one thread. 0 means 100 µs; a
-	// negative value turns busy-waiting off.
+	// DelaySpin is the least of the last part of every delay that is
+	// busy-waited rather than slept, so a reply leaves within a few
+	// microseconds of its delay (a sleep on a VM overshoots by 40-150 µs).
+	// The waker raises it, up to 1 ms, to what its sleeps have lately
+	// overshot. It costs up to that much CPU per delayed reply batch on one
+	// thread. 0 means 100 µs; a negative value turns busy-waiting off.
 	DelaySpin time.Duration
 
 	// ErrorCode is sent instead of the normal reply, with the command's

@@ -83,7 +83,6 @@ type conn struct {
 	rawErr    error
 	replyFrom time.Duration
 	lastDue   time.Duration // when the last delayed reply was due
-	NDbg      int
 
 	status   atomic.Uint32 // index into statuses, read by other sessions
 	loggedIn atomic.Bool   // state == stOnline, for other goroutines

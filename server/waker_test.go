@@ -154,3 +154,34 @@ func TestCloseWakesWaker(t *testing.T) {
 		t.Fatal("Close hung with the waker asleep")
 	}
 }
+
+// TestWakerMarginAdapts: the busy-waited margin follows the 90th
+// percentile of the recent overshoots plus 10 µs, never below DelaySpin
+// nor above maxMargin.
+func TestWakerMarginAdapts(t *testing.T) {
+	w := waker{s: &Server{cfg: Config{DelaySpin: 100 * time.Microsecond}}}
+	w.margin = w.s.cfg.DelaySpin
+	feed := func(over time.Duration, n int) {
+		for range n {
+			w.adapt(over)
+		}
+	}
+	feed(40*time.Microsecond, 32)
+	if w.margin != 100*time.Microsecond {
+		t.Errorf("small overshoots: margin %v, want DelaySpin (100µs)", w.margin)
+	}
+	// 4 of 32 at 300 µs: the 90th percentile (index 28 of 32) is 300 µs.
+	feed(150*time.Microsecond, 28)
+	feed(300*time.Microsecond, 4)
+	if w.margin != 310*time.Microsecond {
+		t.Errorf("margin %v, want 310µs", w.margin)
+	}
+	feed(5*time.Millisecond, 32)
+	if w.margin != maxMargin {
+		t.Errorf("huge overshoots: margin %v, want the cap %v", w.margin, maxMargin)
+	}
+	feed(-time.Microsecond, 32) // a sleep cut short counts as no overshoot
+	if w.margin != 100*time.Microsecond {
+		t.Errorf("after short sleeps: margin %v, want 100µs", w.margin)
+	}
+}
