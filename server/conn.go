@@ -83,6 +83,7 @@ type conn struct {
 	rawErr    error
 	replyFrom time.Duration
 	lastDue   time.Duration // when the last delayed reply was due
+	wk        *waker        // the waker that delivers this connection's delayed replies
 
 	status   atomic.Uint32 // index into statuses, read by other sessions
 	loggedIn atomic.Bool   // state == stOnline, for other goroutines
@@ -357,14 +358,17 @@ func (c *conn) wait(p Phase) bool {
 	if c.wake == nil {
 		c.wake = make(chan struct{}, 1)
 	}
-	s.waker.add(due, c)
+	if c.wk == nil {
+		c.wk = &s.wakers[int(s.nextWaker.Add(1))%len(s.wakers)]
+	}
+	c.wk.add(due, c)
 	select {
 	case <-c.wake:
 		return true
 	case <-s.done:
 		// The waker must be done with c.out before the buffers go back to
 		// the pool: either the entry is still queued, or its token follows.
-		if !s.waker.cancel(c) {
+		if !c.wk.cancel(c) {
 			<-c.wake
 			if c.holdsLock {
 				c.holdsLock = false

@@ -63,7 +63,11 @@ type Server struct {
 	bufs      sync.Pool // *connBufs
 	reserveMu sync.Mutex
 	reserve   *os.File // a descriptor freed to refuse a client when none are left
-	waker     waker
+	// wakers deliver delayed replies; a connection uses one of them
+	// (conn.wk), so replies that fall due together are written by several
+	// threads at once (waker.go).
+	wakers    []waker
+	nextWaker atomic.Uint32
 	big       sync.Pool // *bigBuf
 
 	mu     sync.Mutex
@@ -91,7 +95,10 @@ func New(cfg Config) (*Server, error) {
 		done:   make(chan struct{}),
 		conns:  make(map[*conn]struct{}),
 	}
-	s.waker.s = s
+	s.wakers = make([]waker, wakerCount())
+	for i := range s.wakers {
+		s.wakers[i].s = s
+	}
 	for p := range s.delay {
 		s.delay[p] = cfg.Delay
 		if d, ok := cfg.PhaseDelay[Phase(p)]; ok {
@@ -198,7 +205,9 @@ func (s *Server) Close() error {
 		}
 		s.mu.Unlock()
 		close(s.done)
-		s.waker.wake()
+		for i := range s.wakers {
+			s.wakers[i].wake()
+		}
 		s.ns.Close()
 		if s.ds != nil {
 			s.ds.Close()

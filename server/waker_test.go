@@ -96,11 +96,11 @@ func TestWakerEarlierEntryWakes(t *testing.T) {
 	}
 	defer s.Close()
 	far, near := wakerConn(t, s), wakerConn(t, s)
-	s.waker.add(time.Since(s.epoch)+time.Hour, far)
+	s.wakers[0].add(time.Since(s.epoch)+time.Hour, far)
 	time.Sleep(10 * time.Millisecond) // let the waker go to sleep towards it
-	s.waker.add(time.Since(s.epoch)+time.Millisecond, near)
+	s.wakers[0].add(time.Since(s.epoch)+time.Millisecond, near)
 	awaitToken(t, near, "an entry due before the one the waker sleeps towards")
-	if !s.waker.cancel(far) {
+	if !s.wakers[0].cancel(far) {
 		t.Fatal("the far entry was delivered")
 	}
 }
@@ -123,7 +123,7 @@ func TestWakerEntriesDueNow(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(w), 7))
 			for i := range rounds {
 				due := time.Since(s.epoch) + time.Duration(r.IntN(400)-100)*time.Microsecond
-				s.waker.add(due, c)
+				s.wakers[0].add(due, c)
 				select {
 				case <-c.wake:
 				case <-time.After(testTimeout):
@@ -144,7 +144,7 @@ func TestCloseWakesWaker(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := wakerConn(t, s)
-	s.waker.add(time.Since(s.epoch)+time.Hour, c)
+	s.wakers[0].add(time.Since(s.epoch)+time.Hour, c)
 	time.Sleep(10 * time.Millisecond)
 	done := make(chan struct{})
 	go func() { s.Close(); close(done) }()
