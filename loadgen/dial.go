@@ -124,12 +124,8 @@ type stampedConn struct {
 // withStamps wraps c, a connection dialed with rxstamp.Control, for
 // connReader; a connection without a socket is returned as it is.
 func withStamps(c net.Conn) net.Conn {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return c
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
+	raw := rxstamp.Raw(c)
+	if raw == nil {
 		return c
 	}
 	return &stampedConn{Conn: c, raw: raw}

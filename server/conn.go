@@ -113,11 +113,9 @@ func (c *conn) serve() {
 	if s.anyDelay {
 		// Delayed replies need the request's arrival (arr) and a write
 		// the waker can make without blocking (deliver).
-		if sc, ok := c.nc.(syscall.Conn); ok {
-			if raw, err := sc.SyscallConn(); err == nil {
-				c.raw, c.rawFn = raw, c.rawWrite
-				c.arr = rxstamp.NewRaw(raw, s.epoch)
-			}
+		if raw := rxstamp.Raw(c.nc); raw != nil {
+			c.raw, c.rawFn = raw, c.rawWrite
+			c.arr = rxstamp.NewRaw(raw, s.epoch)
 		}
 	}
 	c.lastCmd = time.Now()

@@ -14,7 +14,26 @@
 // monotonic offset.
 package rxstamp
 
-import "time"
+import (
+	"net"
+	"syscall"
+	"time"
+)
+
+// Raw returns nc's RawConn, or nil when nc is not a socket (a net.Pipe in a
+// test). A Go net connection makes a new one on every call: call it once
+// per connection.
+func Raw(nc net.Conn) syscall.RawConn {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return raw
+}
 
 // Since converts stamp, a receive time in wall-clock nanoseconds since the
 // Unix epoch, into time since epoch on epoch's monotonic clock. The

@@ -107,12 +107,8 @@ type Reader struct {
 // New returns a Reader for nc with arrivals measured from epoch, or nil
 // when nc is not a socket (the caller reads nc as usual).
 func New(nc net.Conn, epoch time.Time) *Reader {
-	sc, ok := nc.(syscall.Conn)
-	if !ok {
-		return nil
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
+	raw := Raw(nc)
+	if raw == nil {
 		return nil
 	}
 	return NewRaw(raw, epoch)
