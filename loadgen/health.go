@@ -21,6 +21,10 @@ const (
 	saturatedCPU      = 0.90                  // of GOMAXPROCS
 	saturatedSchedLag = 5 * time.Millisecond  // p99 of sched.lag
 	gcPauseWarn       = 50 * time.Millisecond // single pause
+	// Replies that wait this share of the login time (and at least
+	// saturatedReadLagMin per session) for the generator to read them.
+	saturatedReadLagShare = 0.25
+	saturatedReadLagMin   = time.Millisecond
 )
 
 // usage is a snapshot of the process's resource use.
@@ -75,10 +79,16 @@ func fillHealth(run *report.Run, a, b usage, peakInflight int64, shared bool, ho
 		maxPause = max(maxPause, ms.PauseNs[(ms.NumGC-1-i+256)%256])
 	}
 	h.GCPauseMax = report.Duration(maxPause)
+	var readLag, login float64 // means, µs
 	for _, ph := range run.Phases {
-		if ph.Name == report.SchedLag.String() {
+		switch ph.Name {
+		case report.SchedLag.String():
 			h.SchedLagP99Us = ph.Summary.P99
 			h.SchedLagMaxUs = ph.Summary.Max
+		case report.ReadLag.String():
+			readLag = ph.Summary.Mean
+		case report.Login.String():
+			login = ph.Summary.Mean
 		}
 	}
 	h.Dropped = run.Counts.Dropped
@@ -97,6 +107,12 @@ func fillHealth(run *report.Run, a, b usage, peakInflight int64, shared bool, ho
 		h.Saturated = true
 		h.Warnings = append(h.Warnings, fmt.Sprintf("schedule lag p99 is %v (> %v): sessions started late; "+
 			"login.intended includes the delay, login does not", lag, saturatedSchedLag))
+	}
+	if readLag > float64(saturatedReadLagMin/time.Microsecond) && readLag > saturatedReadLagShare*login {
+		h.Saturated = true
+		h.Warnings = append(h.Warnings, fmt.Sprintf("replies waited %v per login on average (%.0f%% of the login "+
+			"time) for the generator to read them (read.lag): the reply phases leave that out, login includes it",
+			time.Duration(readLag*float64(time.Microsecond)).Round(time.Microsecond), 100*readLag/login))
 	}
 	if h.Dropped > 0 {
 		h.Saturated = true

@@ -44,6 +44,15 @@ func TestIOEngines(t *testing.T) {
 				if run.Counts.OK != 40 || run.Config.IO != cfg.IO || run.Config.Timestamps != want {
 					t.Fatalf("counts %+v errors %+v io %q timestamps %q", run.Counts, run.Errors, run.Config.IO, run.Config.Timestamps)
 				}
+				// read.lag, the replies' wait for the generator, exists only
+				// where replies are timed at their arrival: once per session.
+				lag := phase(run, "read.lag")
+				switch {
+				case want == TimestampsKernel && (lag == nil || lag.Summary.Count != 40):
+					t.Errorf("kernel timestamps: read.lag %+v, want one value per session", lag)
+				case want == TimestampsUser && lag != nil:
+					t.Errorf("user timestamps: read.lag %+v, want none", lag)
+				}
 			})
 			t.Run("open", func(t *testing.T) {
 				cfg := base()

@@ -59,6 +59,10 @@ type session struct {
 	// taken just before the write); done is when the reply that ended the
 	// last timed phase arrived.
 	sentAt, done int64
+	// lagSum is how long this session's timed replies waited between their
+	// arrival and being parsed (lagN of them), for the read.lag phase.
+	lagSum int64
+	lagN   int32
 
 	hs holdState
 
@@ -159,7 +163,7 @@ func (s *session) run(acct int32, intended int64) (held net.Conn) {
 	}
 	s.trid = 0
 	s.chlPending = false
-	s.done = 0
+	s.done, s.lagSum, s.lagN = 0, 0, 0
 
 	c, phase, err := s.login(p.accts.handles[acct], p.accts.password(acct))
 	s.closeDS()
@@ -178,6 +182,9 @@ func (s *session) run(acct int32, intended int64) (held net.Conn) {
 	done := s.done
 	if done == 0 {
 		done = end
+	}
+	if s.lagN > 0 {
+		sm.Set(report.ReadLag, s.lagSum)
 	}
 	sm.Set(report.Session, done-sm.Start)
 	sm.Set(report.SessionIntended, done-sm.Intended)
@@ -242,7 +249,10 @@ func (s *session) replied() int64 {
 func (s *session) replyAt(sent int64) int64 {
 	now := s.p.now()
 	if at := s.src.at; at != 0 {
-		return min(max(at, sent), now)
+		end := min(max(at, sent), now)
+		s.lagSum += now - end
+		s.lagN++
+		return end
 	}
 	return now
 }

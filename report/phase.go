@@ -7,6 +7,10 @@ type Phase uint8
 // Phases. Login and Session are measured from the session's actual start;
 // LoginIntended and SessionIntended from its intended start (open model:
 // corrected for coordinated omission; equal to the former in closed model).
+// SchedLag and ReadLag are the generator's own: how late a session started
+// (open model), and, per session, how long its timed replies waited in the
+// kernel before the generator read them (with kernel timestamps), which
+// the reply phases leave out.
 const (
 	DSConnect Phase = iota
 	DSVer
@@ -26,12 +30,14 @@ const (
 	Ping
 	Qry
 	SchedLag
+	ReadLag
 	NumPhases
 )
 
 var phaseNames = [NumPhases]string{
 	"ds.connect", "ds.ver", "ds.inf", "ds.usr", "ns.connect", "ns.ver", "ns.inf", "ns.usr.i", "ns.usr.s",
 	"ns.syn", "ns.chg", "login", "session", "login.intended", "session.intended", "ping", "qry", "sched.lag",
+	"read.lag",
 }
 
 // String returns the phase's stable name as used in reports and flags.
