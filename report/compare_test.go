@@ -602,3 +602,34 @@ func TestWriteCompareHTMLRuns(t *testing.T) {
 		t.Errorf("%d pale run lines, want 12", got)
 	}
 }
+
+// TestCompareSkipsGeneratorPhases: sched.lag and read.lag describe the load
+// generator, so a difference there is no verdict on the server unless those
+// phases are asked for by name.
+func TestCompareSkipsGeneratorPhases(t *testing.T) {
+	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Seconds: 2})
+	b := synthRun(t, synthSpec{NoIntervals: true, Seed: 2, Seconds: 2})
+	slow := synthRun(t, synthSpec{NoIntervals: true, Seed: 3, Seconds: 2, Scale: 3}) // the generator 3x slower on B
+	for _, name := range []string{"sched.lag", "read.lag"} {
+		pa, pb := *a.Phase("login"), *slow.Phase("login")
+		pa.Name, pb.Name = name, name
+		a.Phases, b.Phases = append(a.Phases, pa), append(b.Phases, pb)
+	}
+	c, err := Compare([]*Run{a}, []*Run{b}, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := verdicts(c)
+	for _, name := range []string{"sched.lag", "read.lag"} {
+		if _, ok := v[name]; ok {
+			t.Errorf("%s compared by default", name)
+		}
+	}
+	c, err = Compare([]*Run{a}, []*Run{b}, CompareOptions{Phases: []string{"read.lag"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := verdicts(c); v["read.lag"] != Slower {
+		t.Errorf("asked-for read.lag: verdicts %v, want it slower", v)
+	}
+}
