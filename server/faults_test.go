@@ -146,13 +146,7 @@ func TestStall(t *testing.T) {
 	s.Stall(time.Hour)
 	c.send("PNG")
 	waitFor(t, "reply held", func() bool { return s.Stats().Delayed > before })
-	done := make(chan struct{})
-	go func() { s.Close(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(testTimeout):
-		t.Fatal("Close hung on a stalled reply")
-	}
+	closeWithin(t, s, "Close hung on a stalled reply")
 	c.expectPrefix("OUT SSD")
 }
 

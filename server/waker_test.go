@@ -57,13 +57,20 @@ func TestDelayedRepliesAtClose(t *testing.T) {
 			c.nc.Write([]byte("VER 1 MSNP7\r\n"))
 		}
 		waitFor(t, "a reply to wait", func() bool { return s.Stats().Delayed > 0 })
-		done := make(chan struct{})
-		go func() { s.Close(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(testTimeout):
-			t.Fatal("Close hung")
-		}
+		closeWithin(t, s, "Close hung")
+	}
+}
+
+// closeWithin closes s and fails the test with msg if Close does not
+// return within testTimeout.
+func closeWithin(t *testing.T, s *Server, msg string) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { s.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(testTimeout):
+		t.Fatal(msg)
 	}
 }
 
@@ -146,13 +153,7 @@ func TestCloseWakesWaker(t *testing.T) {
 	c := wakerConn(t, s)
 	s.wakers[0].add(time.Since(s.epoch)+time.Hour, c)
 	time.Sleep(10 * time.Millisecond)
-	done := make(chan struct{})
-	go func() { s.Close(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(testTimeout):
-		t.Fatal("Close hung with the waker asleep")
-	}
+	closeWithin(t, s, "Close hung with the waker asleep")
 }
 
 // TestWakerMarginAdapts: the busy-waited margin follows the 90th
