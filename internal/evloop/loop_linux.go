@@ -387,9 +387,14 @@ func (l *Loop) epollWait(timeout int64) (int, error) {
 }
 
 func (l *Loop) runPosted() {
+	// Drain the eventfd first, then clear the flag: a Post that finds the
+	// flag set relies on a wake-up already on its way, and one that sets
+	// it again writes after this read, so its edge wakes the loop again.
+	// (In the other order a Post's write could be drained here while its
+	// flag stayed set, and the next Post would write nothing: lost.)
 	var buf [8]byte
-	l.signaled.Store(false)
 	_, _ = unix.Read(l.evfd, buf[:])
+	l.signaled.Store(false)
 	l.mu.Lock()
 	l.posted, l.running = l.running[:0], l.posted
 	l.mu.Unlock()

@@ -620,3 +620,32 @@ func TestStampReads(t *testing.T) {
 		t.Fatalf("without stamps: arrival %d, %v; want 0", plain, *rerr)
 	}
 }
+
+// TestPostNeverLost: functions posted from several goroutines at once all
+// run, with the loop asleep in epoll_wait between them. A post whose
+// eventfd write the loop had already drained, while the "signaled" flag
+// still said a wake-up was on its way, once stayed queued for good: the
+// engine's abort after Ctrl-C's grace period was lost that way.
+func TestPostNeverLost(t *testing.T) {
+	l := newLoop(t)
+	const posters, each = 4, 5000
+	var ran int // touched only on the loop
+	l.Go(func(tk *Task) {
+		for ran < posters*each {
+			tk.Park() // woken by each posted function
+		}
+	})
+	var wg sync.WaitGroup
+	for range posters {
+		wg.Go(func() {
+			for range each {
+				l.Post(func() {
+					ran++
+					l.WakeSleepers()
+				})
+			}
+		})
+	}
+	run(t, l)
+	wg.Wait()
+}
