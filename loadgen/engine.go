@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/msnbench/msnbench/internal/rxstamp"
 	"github.com/msnbench/msnbench/msnp"
 	"github.com/msnbench/msnbench/report"
 )
@@ -322,6 +323,13 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 
 	rec := report.NewRecorder(e.nshards, c.Interval)
 	e.rec.Store(rec)
+	if e.p.stamps {
+		// The first replies come stamped too (rxstamp.Warm); without it,
+		// up to the first few dozen milliseconds of a run were timed when
+		// read.
+		w, _ := rxstamp.Warm(time.Second)
+		defer w.Close()
+	}
 	u0 := takeUsage()
 	start := time.Now()
 	e.p.start = start

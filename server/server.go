@@ -16,6 +16,7 @@ package server
 import (
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -68,6 +69,7 @@ type Server struct {
 	// threads at once (waker.go).
 	wakers    []waker
 	nextWaker atomic.Uint32
+	stampWarm io.Closer // keeps receive timestamps on (delays only)
 	big       sync.Pool // *bigBuf
 
 	mu     sync.Mutex
@@ -116,9 +118,9 @@ func New(cfg Config) (*Server, error) {
 	lc := net.ListenConfig{KeepAlive: -1}
 	if s.anyDelay {
 		// Accepted connections inherit the listener's receive timestamps
-		// (internal/rxstamp), and turning them on here, long before the
-		// first client, leaves the kernel time to enable them (it does so
-		// asynchronously).
+		// (internal/rxstamp); Warm waits until the kernel, which enables
+		// them asynchronously, stamps packets, so the first client's
+		// requests are stamped too.
 		lc.Control = rxstamp.Control
 	}
 	s.ns, err = lc.Listen(context.Background(), "tcp", cfg.NSAddr)
@@ -139,6 +141,9 @@ func New(cfg Config) (*Server, error) {
 	s.xfrDS = cfg.DSPublicAddr
 	if s.xfrDS == "" && s.ds != nil {
 		s.xfrDS = s.ds.Addr().String()
+	}
+	if s.anyDelay {
+		s.stampWarm, _ = rxstamp.Warm(time.Second)
 	}
 	s.reserve, _ = os.Open(os.DevNull)
 	s.wg.Add(1)
@@ -205,6 +210,9 @@ func (s *Server) Close() error {
 		}
 		s.mu.Unlock()
 		close(s.done)
+		if s.stampWarm != nil {
+			s.stampWarm.Close()
+		}
 		for i := range s.wakers {
 			s.wakers[i].wake()
 		}

@@ -4,6 +4,7 @@ package rxstamp
 
 import (
 	"encoding/binary"
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -173,3 +174,59 @@ func (r *Reader) Read(p []byte) (int, error) {
 // Arrived returns when the last read's data arrived, as time since the
 // epoch given to New, or false if the kernel gave no stamp.
 func (r *Reader) Arrived() (time.Duration, bool) { return r.arrival, r.stamped }
+
+// Warm turns receive timestamps on and waits, up to timeout, until the
+// kernel stamps packets. The kernel enables stamping for the whole stack
+// asynchronously when the first socket asks (a deferred work item), and
+// until then data arrives unstamped: the first replies of a run would be
+// timed when read instead. Warm sends itself a datagram over loopback
+// until one comes back stamped. Close the result when done: while it is
+// open, stamping stays on whatever other sockets do. It reports whether
+// stamps came within the timeout.
+func Warm(timeout time.Duration) (io.Closer, bool) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return io.NopCloser(nil), false
+	}
+	uc := pc.(*net.UDPConn)
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return pc, false
+	}
+	var serr error
+	if err := raw.Control(func(fd uintptr) { serr = Enable(int(fd)) }); err != nil || serr != nil {
+		return pc, false
+	}
+	var (
+		msg     unix.Msghdr
+		iov     unix.Iovec
+		oob     [OOBSize]byte
+		buf     [1]byte
+		stamped bool
+	)
+	recv := func(fd uintptr) bool {
+		iov.Base = &buf[0]
+		iov.SetLen(len(buf))
+		n, oobn, errno := Recvmsg(int(fd), &msg, &iov, oob[:])
+		if errno == unix.EAGAIN {
+			return false
+		}
+		stamped = errno == 0 && n > 0 && Parse(oob[:oobn]) != 0
+		return true
+	}
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if _, err := uc.WriteTo(buf[:], uc.LocalAddr()); err != nil {
+			break
+		}
+		_ = uc.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		if err := raw.Read(recv); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			break
+		}
+		if stamped {
+			return pc, true
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return pc, false
+}

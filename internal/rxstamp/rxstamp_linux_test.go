@@ -94,3 +94,40 @@ func TestParseStampRejectsGarbage(t *testing.T) {
 		}
 	}
 }
+
+// TestWarm: once Warm has returned true, the first read on a new
+// connection is stamped (no warm-up exchange needed).
+func TestWarm(t *testing.T) {
+	w, ok := Warm(5 * time.Second)
+	defer w.Close()
+	if !ok {
+		t.Fatal("no stamped datagram within 5s")
+	}
+	lc := net.ListenConfig{Control: Control}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cli, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	srv, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if _, err := cli.Write([]byte("VER 1 MSNP7\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	r := New(srv, time.Now())
+	_ = srv.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := r.Read(make([]byte, 64)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.Arrived(); !ok {
+		t.Fatal("the first read after Warm came without a stamp")
+	}
+}

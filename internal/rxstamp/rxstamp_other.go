@@ -28,3 +28,6 @@ func (r *Reader) Reset(syscall.RawConn, time.Time) {}
 
 func (r *Reader) Read(p []byte) (int, error)     { return 0, io.EOF }
 func (r *Reader) Arrived() (time.Duration, bool) { return 0, false }
+
+// Warm does nothing without SO_TIMESTAMPNS.
+func Warm(time.Duration) (io.Closer, bool) { return io.NopCloser(nil), false }
