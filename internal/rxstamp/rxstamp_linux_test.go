@@ -7,26 +7,35 @@ import (
 	"time"
 )
 
-// TestReaderStamp: the stamp is when the data reached the socket, not when
-// it was read. The checks are causal, not timed: the data was written after
-// t0 and before the sleep, and read after it.
-func TestReaderStamp(t *testing.T) {
+// stampedPair returns both ends of a loopback TCP connection whose server
+// side has receive timestamps on (inherited from its listener); the test's
+// cleanup closes them.
+func stampedPair(t *testing.T) (cli, srv net.Conn) {
+	t.Helper()
 	lc := net.ListenConfig{Control: Control}
 	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	cli, err := net.Dial("tcp", ln.Addr().String())
+	cli, err = net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cli.Close()
-	srv, err := ln.Accept()
+	t.Cleanup(func() { cli.Close() })
+	srv, err = ln.Accept()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	t.Cleanup(func() { srv.Close() })
+	return cli, srv
+}
+
+// TestReaderStamp: the stamp is when the data reached the socket, not when
+// it was read. The checks are causal, not timed: the data was written after
+// t0 and before the sleep, and read after it.
+func TestReaderStamp(t *testing.T) {
+	cli, srv := stampedPair(t)
 	epoch := time.Now()
 	a := New(srv, epoch)
 	if a == nil {
@@ -103,22 +112,7 @@ func TestWarm(t *testing.T) {
 	if !ok {
 		t.Fatal("no stamped datagram within 5s")
 	}
-	lc := net.ListenConfig{Control: Control}
-	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	cli, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
-	srv, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	cli, srv := stampedPair(t)
 	if _, err := cli.Write([]byte("VER 1 MSNP7\r\n")); err != nil {
 		t.Fatal(err)
 	}
