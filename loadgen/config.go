@@ -41,11 +41,14 @@ func (s Step) String() string {
 }
 
 // ParseSteps parses a comma-separated step list such as "syn,chg". "none"
-// or an empty string means login and OUT only.
+// or an empty string means login and OUT only; "both" is "syn,chg".
 func ParseSteps(s string) ([]Step, error) {
 	s = strings.TrimSpace(s)
 	if s == "" || s == "none" {
 		return nil, nil
+	}
+	if strings.EqualFold(s, "both") {
+		return []Step{StepSyn, StepChg}, nil
 	}
 	var out []Step
 	seen := map[Step]bool{}
@@ -57,7 +60,7 @@ func ParseSteps(s string) ([]Step, error) {
 		case "chg":
 			st = StepChg
 		default:
-			return nil, fmt.Errorf("unknown step %q (want syn, chg or none)", f)
+			return nil, fmt.Errorf("unknown step %q (want syn, chg, both or none)", f)
 		}
 		if seen[st] {
 			return nil, fmt.Errorf("step %q listed twice", f)

@@ -54,8 +54,8 @@ type compareFlags struct {
 
 // register adds the flags to fs. In the --run form the run command already
 // defines --html, --quiet and --seed: there --html and --quiet are read
-// from the run flags and mean the same, and the bootstrap seed is
-// --bootstrap-seed, since --seed seeds the arrivals.
+// from the run flags and mean the same. The bootstrap seed is
+// --bootstrap-seed in both forms, since --seed seeds the arrivals.
 func (cf *compareFlags) register(fs *flag.FlagSet, live bool) {
 	cf.threshold = percentFlag{v: report.DefaultThreshold}
 	cf.failThreshold = percentFlag{v: report.DefaultFailThreshold}
@@ -64,11 +64,12 @@ func (cf *compareFlags) register(fs *flag.FlagSet, live bool) {
 	fs.Var(&cf.failThreshold, "fail-threshold", "minimum rise of the failure rate (share of sessions) that counts, e.g. 0.1%")
 	fs.Var(&cf.confidence, "confidence", "confidence of the intervals, for the whole comparison")
 	fs.IntVar(&cf.resamples, "resamples", report.DefaultResamples, "bootstrap resamples")
-	seedName := "seed"
-	if live {
-		seedName = "bootstrap-seed"
+	fs.Uint64Var(&cf.seed, "bootstrap-seed", report.DefaultSeed, "bootstrap seed (the same seed gives the same result)")
+	if !live {
+		// The old name in the file form; in the --run form --seed seeds
+		// the arrivals.
+		fs.Var(fs.Lookup("bootstrap-seed").Value, "seed", deprecatedPrefix+"the old name of --bootstrap-seed")
 	}
-	fs.Uint64Var(&cf.seed, seedName, report.DefaultSeed, "bootstrap seed (the same seed gives the same result)")
 	fs.StringVar(&cf.percentiles, "percentiles", "50,90,99,99.9", "percentiles to compare")
 	fs.StringVar(&cf.phases, "phases", "", "compare only these phases, e.g. login,ns.usr.s (default: every phase)")
 	fs.StringVar(&cf.json, "json", "", "write the comparison as JSON to `file`")
@@ -166,7 +167,7 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(fs.Output(), "Usage: msnbench compare [flags] A.json B.json\n"+
 			"       msnbench compare [flags] --a A1.json [A2.json...] --b B1.json [B2.json...]\n"+
 			"       msnbench compare --run --target A --target B [--rounds N] [run flags...]\n\nFlags:")
-		fs.PrintDefaults()
+		printDefaults(fs)
 		fmt.Fprintln(fs.Output(), "  -a, --a files\n    \tthe runs of side A (the baseline); every file up to the next flag\n"+
 			"  -b, --b files\n    \tthe runs of side B (the candidate)\n"+
 			"  --run\n    \trun the comparison live (see 'msnbench compare --run -h')")

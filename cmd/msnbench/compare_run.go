@@ -51,7 +51,7 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs := flag.NewFlagSet("compare --run", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: msnbench compare --run --target A --target B [--rounds N] [run flags] [compare flags]\n\nFlags:")
-		fs.PrintDefaults()
+		printDefaults(fs)
 		io.WriteString(fs.Output(), compareRunExamples)
 	}
 	rf := newRunFlags(fs)

@@ -35,10 +35,10 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	out := fs.String("o", "", "write the merged run to `file` (default standard output)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: msnbench merge [-o all.json] part.json...\n\nFlags:")
-		fs.PrintDefaults()
+		printDefaults(fs)
 		io.WriteString(fs.Output(), mergeExamples)
 	}
-	if code, ok := parseFlags(fs, interspersed(fs, args), stderr); !ok {
+	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
 	}
 	fail := func(err error) int {

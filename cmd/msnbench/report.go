@@ -41,10 +41,10 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	slo := fs.String("slo", "", "thresholds to check, e.g. 'login:p99<200ms,errors<0.1%' (exit 1 if missed)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: msnbench report RUN.json [--format F] [-o FILE] [--phase P] [--slo S]\n\nFlags:")
-		fs.PrintDefaults()
+		printDefaults(fs)
 		io.WriteString(fs.Output(), strings.Replace(reportExamples, "FORMATS", strings.Join(report.Formats(), ", "), 1))
 	}
-	if code, ok := parseFlags(fs, interspersed(fs, args), stderr); !ok {
+	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
 	}
 	fail := func(format string, a ...any) int {
@@ -115,39 +115,4 @@ func splitCommaList(s string) []string {
 		}
 	}
 	return out
-}
-
-// interspersed reorders args so that flags given after positional
-// arguments ("report run.json --format html") are parsed too: the flag
-// package stops at the first non-flag. "--" still ends the flags.
-func interspersed(fs *flag.FlagSet, args []string) []string {
-	var flags, pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			pos = append(pos, args[i+1:]...)
-			break
-		}
-		if len(a) < 2 || a[0] != '-' {
-			pos = append(pos, a)
-			continue
-		}
-		flags = append(flags, a)
-		name := strings.TrimLeft(a, "-")
-		if strings.Contains(name, "=") {
-			continue
-		}
-		f := fs.Lookup(name)
-		if f == nil {
-			continue // parse reports it
-		}
-		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
-			continue
-		}
-		if i+1 < len(args) {
-			i++
-			flags = append(flags, args[i])
-		}
-	}
-	return append(append(flags, "--"), pos...)
 }

@@ -90,7 +90,7 @@ func newRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.Int64Var(&c.Logins, "n", 0, "stop after this many logins (after warm-up; default with --hold and -c: one per worker)")
 	fs.DurationVar(&c.Duration, "d", 0, "stop after this long (after warm-up; default 10s when no -n or --stages); ends holds too")
 	fs.DurationVar(&c.Warmup, "warmup", 0, "run this long first without recording")
-	fs.StringVar(&f.steps, "steps", "syn,chg", "steps after login: syn, chg, both (syn,chg) or none")
+	fs.StringVar(&f.steps, "steps", "syn,chg", "steps after login: syn, chg, both (syn,chg, the default) or none")
 	fs.StringVar(&c.Status, "status", loadgen.DefaultStatus, "status for CHG")
 	fs.DurationVar(&c.Hold, "hold", 0, "keep each session logged in this long (PNG, CHL/QRY), then OUT")
 	fs.DurationVar(&c.Ping, "ping", loadgen.DefaultPing, "PNG interval while holding")
@@ -133,7 +133,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: msnbench run [flags] [target]\n\nFlags:")
-		fs.PrintDefaults()
+		printDefaults(fs)
 		io.WriteString(fs.Output(), runExamples)
 	}
 	f := newRunFlags(fs)
@@ -245,6 +245,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func (f *runFlags) resolve(set map[string]bool) error {
 	c := &f.cfg
 	c.Tool = "msnbench " + version
+	if err := refuseZeros(c, set); err != nil {
+		return err
+	}
 	var err error
 	if c.Stages, err = loadgen.ParseStages(f.stages); err != nil {
 		return err
@@ -291,6 +294,35 @@ func (f *runFlags) resolve(set map[string]bool) error {
 	if f.startAt != "" {
 		if c.StartAt, err = time.Parse(time.RFC3339, f.startAt); err != nil {
 			return fmt.Errorf("--start-at: %v", err)
+		}
+	}
+	return nil
+}
+
+// refuseZeros refuses an explicit 0 for the flags whose 0 would otherwise
+// silently mean "the default": -c 0 would run 50 sessions, -d 0s 10 s.
+func refuseZeros(c *loadgen.Config, set map[string]bool) error {
+	for _, z := range []struct {
+		flag string
+		zero bool
+		want string
+	}{
+		{"c", c.Concurrency == 0, "at least 1 session in flight (or --rate for the open model)"},
+		{"rate", c.Rate == 0, "a positive number of logins per second (or -c for the closed model)"},
+		{"d", c.Duration == 0, "a positive duration (or -n for a number of logins)"},
+		{"n", c.Logins == 0, "at least 1 login (or -d for a duration)"},
+		{"timeout", c.Timeout == 0, "a positive timeout, e.g. 10s"},
+		{"interval", c.Interval == 0, "a positive interval length, e.g. 1s"},
+		{"max-inflight", c.MaxInflight == 0, "at least 1 session in flight"},
+		{"max-lag", c.MaxLag == 0, "a positive lag, e.g. 1s"},
+		{"accounts", c.Accounts == 0, "at least 1 account"},
+	} {
+		if set[z.flag] && z.zero {
+			dash := "--"
+			if len(z.flag) == 1 {
+				dash = "-"
+			}
+			return fmt.Errorf("%s%s 0: want %s; leave the flag out for the default", dash, z.flag, z.want)
 		}
 	}
 	return nil

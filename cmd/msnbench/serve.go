@@ -41,7 +41,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: msnbench serve [flags]\n\nFlags:")
-		fs.PrintDefaults()
+		printDefaults(fs)
 		fmt.Fprint(fs.Output(), serveExamples)
 	}
 	var cfg server.Config
