@@ -239,7 +239,7 @@ func finishCompare(a, b []*report.Run, opt report.CompareOptions, cf *compareFla
 		if o.path == "" {
 			continue
 		}
-		if err := writeFileAtomic(o.path, func(w io.Writer) error { return o.write(w, c) }); err != nil {
+		if err := writeOutput(o.path, stdout, func(w io.Writer) error { return o.write(w, c) }); err != nil {
 			fmt.Fprintf(stderr, "msnbench compare: %v\n", err)
 			code = exitUsage
 		}

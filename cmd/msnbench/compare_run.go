@@ -131,7 +131,7 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 			}
 			if *saveDir != "" {
 				path := filepath.Join(*saveDir, fmt.Sprintf("%s-%d.json", strings.ToLower(names[s]), r+1))
-				if err := writeFileAtomic(path, func(w io.Writer) error { return report.Encode(w, run) }); err != nil {
+				if err := writeOutput(path, stdout, func(w io.Writer) error { return report.Encode(w, run) }); err != nil {
 					return usageErr("%v", err)
 				}
 			}

@@ -71,7 +71,7 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	if err := writeFileAtomic(*out, func(w io.Writer) error { return report.Encode(w, merged) }); err != nil {
+	if err := writeOutput(*out, stdout, func(w io.Writer) error { return report.Encode(w, merged) }); err != nil {
 		return fail(err)
 	}
 	fmt.Fprintf(stderr, "merged %d runs (%d sessions) into %s\n", len(runs), merged.Counts.Attempted, *out)

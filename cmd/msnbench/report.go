@@ -88,7 +88,7 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		if *format != "text" {
 			sloOut = stderr // keep machine-readable output clean
 		}
-	} else if err := writeFileAtomic(*out, func(w io.Writer) error { return report.Write(w, *format, shown) }); err != nil {
+	} else if err := writeOutput(*out, stdout, func(w io.Writer) error { return report.Write(w, *format, shown) }); err != nil {
 		return fail("%v", err)
 	}
 	if check == nil {

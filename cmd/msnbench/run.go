@@ -113,7 +113,7 @@ func newRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.StringVar(&c.ShardGroup, "shard-group", "", "common name of the parts of a sharded run")
 	fs.StringVar(&f.startAt, "start-at", "", "wait until this RFC 3339 `time` before starting")
 	fs.StringVar(&c.Label, "label", "", "label for the report")
-	fs.StringVar(&f.out, "o", "", "write the JSON report to `file`")
+	fs.StringVar(&f.out, "o", "", "write the JSON report to `file` (- for standard output; the text summary then goes to standard error)")
 	fs.StringVar(&f.html, "html", "", "write the HTML report to `file`")
 	fs.StringVar(&f.hlog, "hlog", "", "write the HdrHistogram interval log to `file`")
 	fs.StringVar(&f.hgrm, "hgrm", "", "write HdrHistogram percentile output to `file`")
@@ -167,7 +167,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	// Open every output now: a bad path is a start-up error, not a lost run.
-	outs, err := openOutputs(f)
+	outs, err := openOutputs(f, stdout)
 	if err != nil {
 		return setupErr(err)
 	}
@@ -219,7 +219,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "interrupted: the report covers the run up to now")
 	}
 	code := exitOK
-	if err := report.WriteText(stdout, run); err != nil {
+	textOut := stdout
+	if outs.toStdout() {
+		textOut = stderr // -o -: standard output carries the report file alone
+	}
+	if err := report.WriteText(textOut, run); err != nil {
 		fmt.Fprintf(stderr, "msnbench run: writing the text report: %v\n", err)
 		code = exitUsage
 	}
@@ -229,8 +233,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if slo != nil {
 		res := slo.Check(run)
-		fmt.Fprintln(stdout)
-		if _, err := res.WriteTo(stdout); err != nil {
+		fmt.Fprintln(textOut)
+		if _, err := res.WriteTo(textOut); err != nil {
 			return exitUsage
 		}
 		if !res.Passed() && code == exitOK {

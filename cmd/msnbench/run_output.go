@@ -3,27 +3,27 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 
 	"github.com/msnbench/msnbench/report"
 )
 
-// output is one report file: written to a temporary file in the target's
-// directory and renamed over the target at the end, so an interrupted or
-// failed write never leaves a half report under the real name.
+// output is one report file of a run. Its destination is opened before the
+// run (a regular file's temporary file is created then), so an unwritable
+// path fails the start, not the end.
 type output struct {
-	path   string
 	format string
-	tmp    *os.File
+	dest   *destination
 }
 
 type outputs []*output
 
-// openOutputs creates the temporary file of every requested report now,
-// so an unwritable path or an unknown format fails the start, not the end.
-func openOutputs(f *runFlags) (outputs, error) {
+// openOutputs opens the destination of every requested report now, so an
+// unwritable path or an unknown format fails the start, not the end.
+func openOutputs(f *runFlags, stdout io.Writer) (outputs, error) {
 	var outs outputs
+	ntmp := uint64(0)
 	for _, o := range []struct{ path, format string }{
 		{f.out, "json"}, {f.html, "html"}, {f.hlog, "hlog"}, {f.hgrm, "hgrm"}, {f.csv, "csv"},
 	} {
@@ -34,23 +34,25 @@ func openOutputs(f *runFlags) (outputs, error) {
 			outs.abort()
 			return nil, fmt.Errorf("report format %s is not available in this build", o.format)
 		}
+		d, err := openDestination(o.path, stdout)
+		if err != nil {
+			outs.abort()
+			return nil, err
+		}
 		for _, prev := range outs {
-			if prev.path == o.path {
+			if prev.dest.target == d.target {
+				d.abort()
 				outs.abort()
 				return nil, fmt.Errorf("%s is given for two reports", o.path)
 			}
 		}
-		if st, err := os.Stat(o.path); err == nil && st.IsDir() {
-			outs.abort()
-			return nil, fmt.Errorf("%s is a directory", o.path)
+		outs = append(outs, &output{format: o.format, dest: d})
+		if d.tmp == nil {
+			continue // written in place: nothing grows beside it
 		}
-		tmp, err := os.CreateTemp(filepath.Dir(o.path), "."+filepath.Base(o.path)+".*.tmp")
-		if err != nil {
-			outs.abort()
-			return nil, fmt.Errorf("cannot write %s: %w", o.path, err)
-		}
-		outs = append(outs, &output{path: o.path, format: o.format, tmp: tmp})
-		if free, ok := freeSpace(filepath.Dir(o.path)); ok && free < minFreePerReport*uint64(len(outs)) {
+		ntmp++
+		dir := filepath.Dir(d.target)
+		if free, ok := freeSpace(dir); ok && free < minFreePerReport*ntmp {
 			outs.abort()
 			return nil, fmt.Errorf("only %d KiB free for %s: msnbench wants %d MiB per report file before it "+
 				"starts, so that a long run is not lost to a full disk at the end", free>>10, o.path,
@@ -67,31 +69,24 @@ const minFreePerReport = 16 << 20
 // freeSpace is diskFree, replaceable in tests.
 var freeSpace = diskFree
 
-// write renders run into every output and renames it into place.
+// toStdout reports whether some report goes to standard output (-o -), in
+// which case the text summary goes to standard error.
+func (outs outputs) toStdout() bool {
+	for _, o := range outs {
+		if o.dest.toStdout() {
+			return true
+		}
+	}
+	return false
+}
+
+// write renders run into every output.
 func (outs outputs) write(run *report.Run) error {
 	var errs []error
 	for _, o := range outs {
-		if o.tmp == nil {
-			continue
+		if err := o.dest.write(func(w io.Writer) error { return report.Write(w, o.format, run) }); err != nil {
+			errs = append(errs, err)
 		}
-		err := report.Write(o.tmp, o.format, run)
-		if err == nil {
-			err = o.tmp.Sync()
-		}
-		if cerr := o.tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Chmod(o.tmp.Name(), 0o644)
-		}
-		if err == nil {
-			err = os.Rename(o.tmp.Name(), o.path)
-		}
-		if err != nil {
-			os.Remove(o.tmp.Name())
-			errs = append(errs, fmt.Errorf("writing %s: %w", o.path, err))
-		}
-		o.tmp = nil
 	}
 	return errors.Join(errs...)
 }
@@ -99,10 +94,6 @@ func (outs outputs) write(run *report.Run) error {
 // abort removes the temporary files that were not written.
 func (outs outputs) abort() {
 	for _, o := range outs {
-		if o.tmp != nil {
-			o.tmp.Close()
-			os.Remove(o.tmp.Name())
-			o.tmp = nil
-		}
+		o.dest.abort()
 	}
 }
