@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -20,6 +21,13 @@ const (
 	DefaultResamples     = 1000
 	DefaultMinTail       = 10
 	DefaultSeed          = 0x6d736e62656e6368 // "msnbench": fixed, so a comparison is reproducible
+	// DefaultMinBatches is the fewest time batches (groups of a run's
+	// consecutive intervals) a single run needs for its interval-to-interval
+	// variation to be estimated: fewer say too little about it.
+	DefaultMinBatches = 10
+	// maxBatches caps the batches of one run: a longer run gets longer
+	// batches, which see slower drift, rather than more of them.
+	maxBatches = 20
 )
 
 // DefaultComparePercentiles are the percentiles Compare judges unless told
@@ -56,6 +64,18 @@ type CompareOptions struct {
 	// Phases restricts the comparison to these phase names; empty means
 	// every phase present in either side.
 	Phases []string
+	// MinBatches is the fewest time batches a run needs for a comparison
+	// of one run per side to estimate its variance from the run's
+	// intervals (DefaultMinBatches if 0). See Compare.
+	MinBatches int
+	// AssumeIndependent restores the old single-run behaviour: the logins
+	// of a run are taken as independent (bootstrap of the values only) and
+	// a single-run comparison's latency verdicts count for Regressed.
+	AssumeIndependent bool
+	// AllowLimited lets latency verdicts count although a run was limited
+	// by the load generator (Health.Saturated); by default such a
+	// comparison's latency verdicts are inconclusive.
+	AllowLimited bool
 }
 
 func (o CompareOptions) withDefaults() CompareOptions {
@@ -84,6 +104,9 @@ func (o CompareOptions) withDefaults() CompareOptions {
 	if o.MinTail == 0 {
 		o.MinTail = DefaultMinTail
 	}
+	if o.MinBatches == 0 {
+		o.MinBatches = DefaultMinBatches
+	}
 	return o
 }
 
@@ -101,6 +124,9 @@ func (o CompareOptions) validate() error {
 	}
 	if o.MinTail < 1 {
 		return fmt.Errorf("compare: min tail %d < 1", o.MinTail)
+	}
+	if o.MinBatches < 2 {
+		return fmt.Errorf("compare: min batches %d < 2", o.MinBatches)
 	}
 	return nil
 }
@@ -137,7 +163,34 @@ type Comparison struct {
 	Phases   []PhaseComparison `json:"phases"` // headline (login) first
 	Failures FailureChange     `json:"failures"`
 	Warnings []string          `json:"warnings,omitempty"`
+
+	// Latency says whether the latency verdicts count for Regressed:
+	// LatencyBinding, LatencyIndicative (the comparison cannot separate
+	// run-to-run variation) or LatencyInconclusive (a run was limited by the
+	// load generator). LatencyWhy says why when they do not count.
+	Latency    string `json:"latency"`
+	LatencyWhy string `json:"latency_why,omitempty"`
 }
+
+// Values of Comparison.Latency.
+const (
+	LatencyBinding      = "binding"
+	LatencyIndicative   = "indicative"
+	LatencyInconclusive = "inconclusive"
+)
+
+// Sources of a percentile's variance (PercentileChange.Variance).
+const (
+	// VarianceRuns: the spread of the percentile between the runs of a
+	// side (several runs on at least one side).
+	VarianceRuns = "runs"
+	// VarianceIntervals: a block bootstrap over each run's time batches
+	// (one run per side, each with at least MinBatches intervals).
+	VarianceIntervals = "intervals"
+	// VarianceValues: a bootstrap of the values, as if every login were
+	// independent of the others (AssumeIndependent, or too few intervals).
+	VarianceValues = "values"
+)
 
 // Side summarises the runs of one side.
 type Side struct {
@@ -157,6 +210,10 @@ type PhaseComparison struct {
 	CountB      int64              `json:"count_b"`
 	Percentiles []PercentileChange `json:"percentiles,omitempty"`
 	Verdict     Verdict            `json:"verdict"`
+	// BatchesA and BatchesB are the time batches each side's run was cut
+	// into for the block bootstrap (0: not used).
+	BatchesA int `json:"batches_a,omitempty"`
+	BatchesB int `json:"batches_b,omitempty"`
 
 	// histA and histB are the pooled histograms and runsA, runsB each
 	// run's (with several runs), kept for the HTML overlay.
@@ -180,6 +237,12 @@ type PercentileChange struct {
 	SpreadB    float64 `json:"spread_b,omitempty"`
 	Judged     bool    `json:"judged"` // false: too few values beyond the percentile
 	Verdict    Verdict `json:"verdict"`
+	// Variance says what set the interval's width: VarianceRuns,
+	// VarianceIntervals or VarianceValues.
+	Variance string `json:"variance"`
+	// Indicative: the verdict does not count for Regressed (see
+	// Comparison.Latency).
+	Indicative bool `json:"indicative,omitempty"`
 
 	se float64 // standard error of log(B/A)
 	df float64 // its degrees of freedom (+Inf: from the histograms alone)
@@ -205,7 +268,7 @@ type FailureChange struct {
 func (c *Comparison) Regressed(threshold float64) bool {
 	for _, p := range c.Phases {
 		for _, q := range p.Percentiles {
-			if q.Judged && q.Low > 0 && q.Change > threshold {
+			if q.Judged && !q.Indicative && q.Low > 0 && q.Change > threshold {
 				return true
 			}
 		}
@@ -215,16 +278,35 @@ func (c *Comparison) Regressed(threshold float64) bool {
 
 // Compare compares the runs of side B with those of side A.
 //
-// Each percentile is estimated from the side's pooled histogram. With one
-// run per side its uncertainty comes from the histograms alone: the variance
-// of log(quantile) under an exact bootstrap of the recorded values (see
-// bootQuantile), which assumes the logins of a run are independent. With
-// several runs per side the spread of the percentile between the runs of a
-// side (pooled over both sides, as in a two-sample t-test) replaces it when
-// larger, and the interval uses Student's t with the runs' degrees of
-// freedom, so a spread estimated from three runs widens it as it should. Intervals are
-// normal on the log scale of B/A, Bonferroni-adjusted over the whole
-// comparison (see CompareOptions.Confidence). A percentile is faster or
+// Each percentile is estimated from the side's pooled histogram; what sets
+// its uncertainty (PercentileChange.Variance) depends on the runs:
+//
+//   - Several runs on a side: the spread of the percentile between the runs
+//     of a side (pooled over both sides, as in a two-sample t-test), or the
+//     bootstrap variance of the values when larger, with Student's t on the
+//     runs' degrees of freedom, so a spread estimated from three runs widens
+//     the interval as it should.
+//   - One run per side, each with at least MinBatches non-empty intervals: a
+//     block bootstrap over the run's time batches (see blockSet), or the
+//     bootstrap of the values when larger, with Student's t on the batches'
+//     Welch–Satterthwaite degrees of freedom. Drift inside a run widens the
+//     interval. What differs between two runs (the server's warm-up, the
+//     machine's other work) is still not seen, so on real runs such a
+//     comparison calls A/A pairs different far more often than 1 -
+//     Confidence (docs/benchmarks.md): its latency verdicts are indicative
+//     and do not count for Regressed.
+//   - One run per side with fewer intervals: the exact bootstrap of the
+//     recorded values (see bootQuantile), as if every login were independent;
+//     indicative too.
+//
+// AssumeIndependent forces the old behaviour: the bootstrap of the values,
+// and verdicts that count. A run limited by the load generator
+// (Health.Saturated) makes every latency verdict inconclusive unless
+// AllowLimited is set. Failure rates are judged on their own (see
+// compareFailures) and always count.
+//
+// Intervals are normal on the log scale of B/A, Bonferroni-adjusted over the
+// whole comparison (see CompareOptions.Confidence). A percentile is faster or
 // slower when its interval excludes 0 and its change exceeds the threshold;
 // a phase is slower if any of its percentiles is, mixed if some are faster
 // and some slower.
@@ -251,11 +333,11 @@ func Compare(a, b []*Run, opt CompareOptions) (*Comparison, error) {
 	c.Warnings = append(c.Warnings, loadWarnings(a, b)...)
 
 	for _, name := range comparePhaseNames(a, b, opt.Phases) {
-		pa, err := collectPhase(a, name)
+		pa, err := collectPhase(a, name, opt.MinBatches)
 		if err != nil {
 			return nil, fmt.Errorf("compare: side A: %w", err)
 		}
-		pb, err := collectPhase(b, name)
+		pb, err := collectPhase(b, name, opt.MinBatches)
 		if err != nil {
 			return nil, fmt.Errorf("compare: side B: %w", err)
 		}
@@ -265,6 +347,7 @@ func Compare(a, b []*Run, opt CompareOptions) (*Comparison, error) {
 		c.Phases = append(c.Phases, comparePhase(name, pa, pb, opt))
 	}
 	c.judge()
+	c.setLatency(a, b, opt)
 	if df := minRunDF(c); df > 0 && df < 3 {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("the run-to-run spread rests on %d degree(s) of freedom (%d+%d runs): intervals are wide; run at least 3 per side", df, c.A.Runs, c.B.Runs))
 	}
@@ -412,15 +495,18 @@ func phaseSortKey(name string) int {
 type sidePhase struct {
 	pooled *cdist
 	runs   []*cdist
-	hist   string // pooled, encoded (for plots)
+	hist   string    // pooled, encoded (for plots)
+	blocks *blockSet // time batches of the only run (nil: several runs, or too few intervals)
 }
 
-func collectPhase(runs []*Run, name string) (*sidePhase, error) {
+func collectPhase(runs []*Run, name string, minBatches int) (*sidePhase, error) {
 	var hs []string
+	var last *PhaseResult
 	for _, r := range runs {
 		for i := range r.Phases {
 			if r.Phases[i].Name == name && r.Phases[i].Hist != "" {
 				hs = append(hs, r.Phases[i].Hist)
+				last = &r.Phases[i]
 			}
 		}
 	}
@@ -428,6 +514,13 @@ func collectPhase(runs []*Run, name string) (*sidePhase, error) {
 		return nil, nil
 	}
 	sp := &sidePhase{}
+	if len(hs) == 1 {
+		bs, err := newBlockSet(last, minBatches)
+		if err != nil {
+			return nil, err
+		}
+		sp.blocks = bs
+	}
 	var pooled *hdrhistogram.Histogram
 	for _, s := range hs {
 		h, err := vizDecodeHist(s)
@@ -479,6 +572,9 @@ func comparePhase(name string, a, b *sidePhase, opt CompareOptions) PhaseCompari
 	}
 	for _, p := range opt.Percentiles {
 		pc.Percentiles = append(pc.Percentiles, comparePercentile(name, p, a, b, opt))
+	}
+	if len(pc.Percentiles) > 0 && pc.Percentiles[0].Variance == VarianceIntervals {
+		pc.BatchesA, pc.BatchesB = a.blocks.batches(), b.blocks.batches()
 	}
 	return pc
 }
@@ -564,9 +660,10 @@ func comparePercentile(phase string, p float64, a, b *sidePhase, opt CompareOpti
 	qa, qb := a.pooled.atRank(ka), b.pooled.atRank(kb)
 	q := PercentileChange{
 		Percentile: p, A: qa, B: qb,
-		Change: math.Exp(logUs(qb)-logUs(qa)) - 1,
-		Judged: tailOK(a.pooled.n, p, opt.MinTail) && tailOK(b.pooled.n, p, opt.MinTail),
-		df:     math.Inf(1),
+		Change:   math.Exp(logUs(qb)-logUs(qa)) - 1,
+		Judged:   tailOK(a.pooled.n, p, opt.MinTail) && tailOK(b.pooled.n, p, opt.MinTail),
+		Variance: VarianceValues,
+		df:       math.Inf(1),
 	}
 
 	// One generator per phase and percentile, seeded from their names, so a
@@ -595,9 +692,79 @@ func comparePercentile(phase string, p float64, a, b *sidePhase, opt CompareOpti
 		runVar := s2 * (1/float64(len(a.runs)) + 1/float64(len(b.runs)))
 		q.se = math.Sqrt(math.Max(runVar, varA+varB))
 		q.df = float64(df)
+		q.Variance = VarianceRuns
+		return q
 	}
+	if opt.AssumeIndependent || a.blocks == nil || b.blocks == nil {
+		q.Indicative = !opt.AssumeIndependent
+		return q
+	}
+	// One run per side, each cut into time batches: a block bootstrap of
+	// each, never narrower than the bootstrap of its values, with the
+	// Welch–Satterthwaite degrees of freedom of the sum.
+	bA := math.Max(a.blocks.blockVar(r, u, reps), varA)
+	bB := math.Max(b.blocks.blockVar(r, u, reps), varB)
+	q.se = math.Sqrt(bA + bB)
+	q.df = welchDF(bA, float64(a.blocks.batches()-1), bB, float64(b.blocks.batches()-1))
+	q.Variance = VarianceIntervals
+	q.Indicative = true
 	return q
 }
+
+// welchDF is the Welch–Satterthwaite degrees of freedom of a sum of two
+// variance estimates with df1 and df2 degrees of freedom.
+func welchDF(v1, df1, v2, df2 float64) float64 {
+	num := (v1 + v2) * (v1 + v2)
+	den := v1*v1/df1 + v2*v2/df2
+	if den == 0 {
+		return df1 + df2
+	}
+	return num / den
+}
+
+// setLatency decides whether the latency verdicts count for Regressed: not
+// when a run was limited by the load generator (inconclusive), and not when
+// some judged percentile rests on one run per side (indicative).
+func (c *Comparison) setLatency(a, b []*Run, opt CompareOptions) {
+	c.Latency = LatencyBinding
+	var limited []string
+	if !opt.AllowLimited {
+		for _, s := range []struct {
+			name string
+			runs []*Run
+		}{{"A", a}, {"B", b}} {
+			for i, r := range s.runs {
+				if generatorLimited(r) {
+					limited = append(limited, fmt.Sprintf("%s run %d", s.name, i+1))
+				}
+			}
+		}
+	}
+	indicative := false
+	for i := range c.Phases {
+		for j := range c.Phases[i].Percentiles {
+			q := &c.Phases[i].Percentiles[j]
+			if len(limited) > 0 {
+				q.Indicative = true
+			}
+			indicative = indicative || q.Indicative && q.Judged
+		}
+	}
+	switch {
+	case len(limited) > 0:
+		c.Latency = LatencyInconclusive
+		c.LatencyWhy = fmt.Sprintf("limited by the load generator (%s): its latencies are no evidence about the server (--allow-limited to judge anyway)",
+			strings.Join(limited, ", "))
+	case indicative:
+		c.Latency = LatencyIndicative
+		c.LatencyWhy = "one run per side cannot separate the server's change from run-to-run variation: " +
+			"latency changes are indicative; use several runs per side or compare --run (--assume-independent to judge anyway)"
+	}
+}
+
+// generatorLimited is the hook for the load generator's own warning: a run
+// it marks as limited by the generator is no evidence about the server.
+func generatorLimited(r *Run) bool { return r.Health.Saturated }
 
 // bootVar returns the bootstrap variance of log(k-th smallest value) of d,
 // using len(reps) replicates stored in reps.

@@ -29,10 +29,12 @@ func exampleRun(seed uint64, median float64) *report.Run {
 }
 
 // Compare a server build (B) against the previous one (A), as a CI gate
-// would: the exit code follows Regressed.
+// would: the exit code follows Regressed. Three runs per side let the
+// comparison see how much runs differ; one run per side cannot, and its
+// latency changes are only indicative.
 func ExampleCompare() {
-	a := []*report.Run{exampleRun(1, 2000)}
-	b := []*report.Run{exampleRun(2, 2400)} // 20% slower
+	a := []*report.Run{exampleRun(1, 2000), exampleRun(3, 2020), exampleRun(5, 1990)}
+	b := []*report.Run{exampleRun(2, 2400), exampleRun(4, 2410), exampleRun(6, 2390)} // 20% slower
 
 	c, err := report.Compare(a, b, report.CompareOptions{Threshold: 0.05})
 	if err != nil {
@@ -40,15 +42,19 @@ func ExampleCompare() {
 	}
 	login := c.Phases[0]
 	p50 := login.Percentiles[0]
-	fmt.Printf("%s: %s (p50 %+.0f%%)\n", login.Phase, login.Verdict, 100*p50.Change)
+	fmt.Printf("%s: %s (p50 %+.0f%%, variance from %s)\n", login.Phase, login.Verdict, 100*p50.Change, p50.Variance)
 	fmt.Println("regressed:", c.Regressed(0.05))
+
+	one, _ := report.Compare(a[:1], b[:1], report.CompareOptions{Threshold: 0.05})
+	fmt.Println("one run per side:", one.Phases[0].Verdict, one.Latency, one.Regressed(0.05))
 
 	// The same build compared with itself never is.
 	same, _ := report.Compare(a, a, report.CompareOptions{})
 	fmt.Println("same build:", same.Phases[0].Verdict, same.Regressed(0.05))
 	// Output:
-	// login: slower (p50 +19%)
+	// login: slower (p50 +19%, variance from runs)
 	// regressed: true
+	// one run per side: slower indicative false
 	// same build: no significant change false
 }
 

@@ -66,7 +66,9 @@ func falseAlarmRates(t *testing.T, reps, runsPerSide int, runScale float64) (per
 			return rs
 		}
 		a, b := side(), side()
-		c, err := Compare(a, b, CompareOptions{Resamples: 1000})
+		// The synthetic runs' logins are independent by construction: this
+		// measures the bootstrap itself.
+		c, err := Compare(a, b, CompareOptions{Resamples: 1000, AssumeIndependent: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -172,7 +174,7 @@ func TestCompareDetectsShift(t *testing.T) {
 		a := synthRun(t, synthSpec{NoIntervals: true, Seed: seed, Seconds: 10, Rate: 200, Steps: true})
 		b := synthRun(t, synthSpec{NoIntervals: true, Seed: seed + 1, Seconds: 10, Rate: 200, Steps: true,
 			Shift: map[string]float64{"ns.usr.s": 2000}})
-		c, err := Compare([]*Run{a}, []*Run{b}, CompareOptions{Resamples: 1000})
+		c, err := Compare([]*Run{a}, []*Run{b}, CompareOptions{Resamples: 1000, AssumeIndependent: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -277,7 +279,8 @@ func TestCompareThreshold(t *testing.T) {
 		want      Verdict
 		regressed bool
 	}{{0.05, Slower, true}, {0.10, NoChange, false}} {
-		c, err := Compare([]*Run{a}, []*Run{b}, CompareOptions{Threshold: tc.threshold, Percentiles: []float64{50}})
+		c, err := Compare([]*Run{a}, []*Run{b}, CompareOptions{Threshold: tc.threshold, Percentiles: []float64{50},
+			AssumeIndependent: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -541,7 +544,7 @@ func TestWriteCompareHTML(t *testing.T) {
 	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Label: "build <41>", Steps: true})
 	b := synthRun(t, synthSpec{NoIntervals: true, Seed: 2, Label: "build 42", Steps: true,
 		Shift: map[string]float64{"ns.usr.s": 2000}})
-	c, err := Compare([]*Run{a}, []*Run{b}, CompareOptions{})
+	c, err := Compare([]*Run{a}, []*Run{b}, CompareOptions{AssumeIndependent: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -631,5 +634,73 @@ func TestCompareSkipsGeneratorPhases(t *testing.T) {
 	}
 	if v := verdicts(c); v["read.lag"] != Slower {
 		t.Errorf("asked-for read.lag: verdicts %v, want it slower", v)
+	}
+}
+
+// TestBlockVarSeesDrift: the block bootstrap over a run's time batches
+// agrees with the bootstrap of its values when the run is stationary, and is
+// far wider when the run drifts (3x slower from half-way), which the values
+// alone cannot see.
+func TestBlockVarSeesDrift(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		slowdown float64
+		lo, hi   float64 // bounds of blockVar/bootVar
+	}{{"stationary", 0, 0.25, 4}, {"drift", 10, 20, math.Inf(1)}} {
+		run := synthRun(t, synthSpec{Seed: 7, Seconds: 20, Rate: 100, Slowdown: tc.slowdown})
+		p := run.Phase("login")
+		bs, err := newBlockSet(p, DefaultMinBatches)
+		if err != nil || bs == nil {
+			t.Fatalf("%s: block set %v, %v", tc.name, bs, err)
+		}
+		if bs.batches() != 20 {
+			t.Errorf("%s: %d batches of 20 intervals, want 20", tc.name, bs.batches())
+		}
+		h, err := DecodeHist(p.Hist)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := newCdist(h)
+		reps := make([]float64, 2000)
+		r := rand.New(rand.NewPCG(1, 2))
+		vb := bs.blockVar(r, 0.5, reps)
+		vv := bootVar(r, d, quantileRank(0.5, d.n), reps)
+		if ratio := vb / vv; !(ratio >= tc.lo && ratio <= tc.hi) {
+			t.Errorf("%s: block variance %.3g, values %.3g: ratio %.2f outside [%v, %v]", tc.name, vb, vv, ratio, tc.lo, tc.hi)
+		}
+	}
+	// Fewer intervals than batches needed: no block set.
+	run := synthRun(t, synthSpec{Seed: 7, Seconds: 9, Rate: 100})
+	if bs, err := newBlockSet(run.Phase("login"), DefaultMinBatches); bs != nil || err != nil {
+		t.Errorf("9 intervals: block set %v, %v; want none", bs, err)
+	}
+}
+
+// TestCompareOneRunPerSideIsIndicative: with one run per side, however
+// clear the change, latency is indicative and no regression (issue 11);
+// failures still count, and AssumeIndependent restores the old verdict.
+func TestCompareOneRunPerSideIsIndicative(t *testing.T) {
+	a := synthRun(t, synthSpec{Seed: 1, Seconds: 12, Rate: 100})
+	b := synthRun(t, synthSpec{Seed: 2, Seconds: 12, Rate: 100, Scale: 1.5})
+	c, err := Compare([]*Run{a}, []*Run{b}, CompareOptions{Phases: []string{"login"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := c.Phases[0].Percentiles[0]
+	if q.Verdict != Slower || !q.Indicative || q.Variance != VarianceIntervals || c.Latency != LatencyIndicative {
+		t.Errorf("login p50 %+v, latency %q", q, c.Latency)
+	}
+	if c.Phases[0].BatchesA != 12 || c.Phases[0].BatchesB != 12 {
+		t.Errorf("batches %d+%d, want 12+12", c.Phases[0].BatchesA, c.Phases[0].BatchesB)
+	}
+	if c.Regressed(c.Threshold) {
+		t.Error("one run per side: Regressed")
+	}
+	c, err = Compare([]*Run{a}, []*Run{b}, CompareOptions{Phases: []string{"login"}, AssumeIndependent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Regressed(c.Threshold) || c.Latency != LatencyBinding || c.Phases[0].Percentiles[0].Variance != VarianceValues {
+		t.Errorf("AssumeIndependent: regressed %v, latency %q", c.Regressed(c.Threshold), c.Latency)
 	}
 }

@@ -9,18 +9,28 @@ import (
 	"strings"
 )
 
-// WriteCompareText writes c as a table a person reads in a terminal: for
-// every phase (login first) its verdict, and per percentile A, B, the change
-// and its interval; then the failure rates, warnings and a one-line summary.
+// WriteCompareText writes c as a table a person reads in a terminal: login
+// first, then every phase that changed (the others on one line), per
+// percentile A, B, the change, its interval and what set the interval's
+// width; then the failure rates, warnings and a one-line summary.
 func WriteCompareText(w io.Writer, c *Comparison) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "msnbench compare: B against A\n")
 	writeSideLine(bw, "A", c.A)
 	writeSideLine(bw, "B", c.B)
-	fmt.Fprintf(bw, "  %s\n\n", methodLine(c))
+	fmt.Fprintf(bw, "  %s\n", methodLine(c))
+	for _, l := range varianceLines(c) {
+		fmt.Fprintf(bw, "  %s\n", l)
+	}
+	fmt.Fprintln(bw)
 
-	fmt.Fprintf(bw, "%-16s %-21s  %-6s %9s %9s %8s  %s\n", "PHASE", "VERDICT", "PCTL", "A", "B", "CHANGE", "INTERVAL")
-	for _, p := range c.Phases {
+	fmt.Fprintf(bw, "%-16s %-21s  %-6s %9s %9s %8s  %-19s %s\n", "PHASE", "VERDICT", "PCTL", "A", "B", "CHANGE", "INTERVAL", "VARIANCE")
+	var same []string
+	for i, p := range c.Phases {
+		if i > 0 && p.Verdict == NoChange {
+			same = append(same, p.Phase)
+			continue
+		}
 		if len(p.Percentiles) == 0 {
 			count := p.CountA + p.CountB
 			fmt.Fprintf(bw, "%-16s %-21s  (%d values)\n", p.Phase, p.Verdict, count)
@@ -29,20 +39,26 @@ func WriteCompareText(w io.Writer, c *Comparison) error {
 		for i, q := range p.Percentiles {
 			name, verdict := "", ""
 			if i == 0 {
-				name, verdict = p.Phase, string(p.Verdict)
+				name, verdict = p.Phase, phaseVerdictText(c, p)
 			}
 			mark := ""
 			switch q.Verdict {
 			case Slower, Faster:
 				mark = string(q.Verdict)
+				if q.Indicative {
+					mark += " (" + c.Latency + ")"
+				}
 			case TooFew:
 				mark = "(too few values)"
 			}
-			line := fmt.Sprintf("%-16s %-21s  %-6s %9s %9s %8s  %-19s %s", name, verdict, pctlName(q.Percentile),
+			line := fmt.Sprintf("%-16s %-21s  %-6s %9s %9s %8s  %-19s %-16s %s", name, verdict, pctlName(q.Percentile),
 				vizFmtUs(float64(q.A)), vizFmtUs(float64(q.B)), fmtChange(q.Change),
-				"["+fmtChange(q.Low)+", "+fmtChange(q.High)+"]", mark)
+				"["+fmtChange(q.Low)+", "+fmtChange(q.High)+"]", varianceCell(c, p, q), mark)
 			fmt.Fprintln(bw, strings.TrimRight(line, " "))
 		}
+	}
+	if len(same) > 0 {
+		fmt.Fprintf(bw, "%-16s %-21s  %s\n", "(other phases)", NoChange, strings.Join(same, ", "))
 	}
 	f := c.Failures
 	fmt.Fprintf(bw, "\n%-16s %-21s  %s -> %s (%s pp, interval [%s, %s] pp)\n", "failures", f.Verdict,
@@ -50,8 +66,58 @@ func WriteCompareText(w io.Writer, c *Comparison) error {
 	for _, wr := range c.Warnings {
 		fmt.Fprintf(bw, "warning: %s\n", wr)
 	}
+	if c.LatencyWhy != "" {
+		fmt.Fprintf(bw, "latency %s: %s\n", c.Latency, c.LatencyWhy)
+	}
 	fmt.Fprintf(bw, "\n%s\n", summaryLine(c))
 	return bw.Flush()
+}
+
+// phaseVerdictText is a phase's verdict, marked when it does not count.
+func phaseVerdictText(c *Comparison, p PhaseComparison) string {
+	v := string(p.Verdict)
+	switch p.Verdict {
+	case Slower, Faster, Mixed:
+		for _, q := range p.Percentiles {
+			if q.Indicative && (q.Verdict == Slower || q.Verdict == Faster) {
+				return v + " (" + c.Latency + ")"
+			}
+		}
+	}
+	return v
+}
+
+// varianceCell says what set a percentile's interval: the runs per side,
+// the time batches per side, or the values alone.
+func varianceCell(c *Comparison, p PhaseComparison, q PercentileChange) string {
+	switch q.Variance {
+	case VarianceRuns:
+		return fmt.Sprintf("runs %d+%d", c.A.Runs, c.B.Runs)
+	case VarianceIntervals:
+		return fmt.Sprintf("batches %d+%d", p.BatchesA, p.BatchesB)
+	}
+	return q.Variance
+}
+
+// varianceLines explain the variance sources the comparison used.
+func varianceLines(c *Comparison) []string {
+	used := map[string]bool{}
+	for _, p := range c.Phases {
+		for _, q := range p.Percentiles {
+			used[q.Variance] = true
+		}
+	}
+	var out []string
+	if used[VarianceRuns] {
+		out = append(out, fmt.Sprintf("variance \"runs\": the spread between the runs of a side (%d+%d runs), Student's t", c.A.Runs, c.B.Runs))
+	}
+	if used[VarianceIntervals] {
+		out = append(out, "variance \"batches\": a block bootstrap over time batches of each run (drift within a run counts; differences between runs are not seen)")
+	}
+	if used[VarianceValues] {
+		out = append(out, "variance \"values\": a bootstrap of the values, as if every login were independent")
+	}
+	return out
 }
 
 func writeSideLine(w io.Writer, name string, s Side) {
@@ -79,12 +145,8 @@ func writeSideLine(w io.Writer, name string, s Side) {
 }
 
 func methodLine(c *Comparison) string {
-	spread := ""
-	if c.A.Runs > 1 || c.B.Runs > 1 {
-		spread = " plus run-to-run spread"
-	}
-	return fmt.Sprintf("intervals: %s confidence for the whole comparison (bootstrap of the histograms%s, %d resamples); minimum effect %s",
-		fmtPct(c.Confidence), spread, c.Resamples, fmtPct(c.Threshold))
+	return fmt.Sprintf("intervals: %s confidence for the whole comparison (%d resamples); minimum effect %s",
+		fmtPct(c.Confidence), c.Resamples, fmtPct(c.Threshold))
 }
 
 // summaryLine is the sentence a CI log shows last.
@@ -100,15 +162,23 @@ func summaryLine(c *Comparison) string {
 			mixed = append(mixed, p.Phase)
 		}
 	}
-	var parts []string
+	var lat, parts []string
 	if len(slower) > 0 {
-		parts = append(parts, "slower: "+strings.Join(slower, ", "))
+		lat = append(lat, "slower: "+strings.Join(slower, ", "))
 	}
 	if len(faster) > 0 {
-		parts = append(parts, "faster: "+strings.Join(faster, ", "))
+		lat = append(lat, "faster: "+strings.Join(faster, ", "))
 	}
 	if len(mixed) > 0 {
-		parts = append(parts, "mixed: "+strings.Join(mixed, ", "))
+		lat = append(lat, "mixed: "+strings.Join(mixed, ", "))
+	}
+	if len(lat) > 0 {
+		l := strings.Join(lat, "; ")
+		if c.Latency != LatencyBinding && c.Latency != "" {
+			// Changes that do not count say so before they are read.
+			l = "latency " + c.Latency + ": " + l
+		}
+		parts = append(parts, l)
 	}
 	if c.Failures.Verdict == MoreFailures || c.Failures.Verdict == FewerFailures {
 		parts = append(parts, string(c.Failures.Verdict))

@@ -14,25 +14,30 @@ import (
 
 const compareExamples = `
 Examples:
-  # did build 42 get slower than build 41? (exit 1 if so)
+  # did build 42 get slower than build 41? One run per side: the change is shown, but only as indicative
   msnbench compare build41.json build42.json
 
-  # several runs per side: the run-to-run spread widens the intervals
+  # several runs per side: the spread between runs sets the intervals, and exit 1 means a regression
   msnbench compare --a base1.json base2.json base3.json --b new1.json new2.json new3.json
 
   # a stricter gate and reports for people
-  msnbench compare --threshold 2% --html cmp.html --json cmp.json a.json b.json
+  msnbench compare --threshold 2% --html cmp.html --json cmp.json --a a1.json a2.json a3.json --b b1.json b2.json b3.json
 
   # run the comparison live: alternate 30 s rounds at 200 logins/s against two servers
   MSNBENCH_PASSWORD=secret msnbench compare --run --target old:1863 --target new:1863 --rounds 6 -d 30s --rate 200
 
 For every phase (login first) and percentile (p50, p90, p99, p99.9) compare
-prints B/A - 1 and a confidence interval computed from the histograms
-(bootstrap) and, with several runs per side, from the spread between runs.
+prints B/A - 1 and a confidence interval. Its width comes from the spread
+between the runs of a side when there are several; with one run per side,
+from the run's time batches (its per-interval histograms), which cannot see
+what differs between two runs (the server's warm-up, the machine's other
+work): such latency changes are indicative and do not set the exit code
+(--assume-independent makes them count, the old behaviour). A run the load
+generator limited makes latency inconclusive (--allow-limited judges anyway).
 A phase is slower or faster when the interval excludes 0 and the change is
 beyond --threshold. Exit codes: 0 no regression, 1 regression (some phase
-significantly slower beyond --threshold, or significantly more failures),
-2 usage or unreadable input.
+significantly slower beyond --threshold with several runs per side, or
+significantly more failures), 2 usage or unreadable input.
 `
 
 func init() {
@@ -50,6 +55,8 @@ type compareFlags struct {
 	phases        string
 	html, json    string
 	quiet         bool
+	independent   bool
+	allowLimited  bool
 }
 
 // register adds the flags to fs. In the --run form the run command already
@@ -73,6 +80,8 @@ func (cf *compareFlags) register(fs *flag.FlagSet, live bool) {
 	fs.StringVar(&cf.percentiles, "percentiles", "50,90,99,99.9", "percentiles to compare")
 	fs.StringVar(&cf.phases, "phases", "", "compare only these phases, e.g. login,ns.usr.s (default: every phase)")
 	fs.StringVar(&cf.json, "json", "", "write the comparison as JSON to `file`")
+	fs.BoolVar(&cf.independent, "assume-independent", false, "treat the logins of a run as independent: with one run per side, latency changes count for the exit code (they are indicative otherwise)")
+	fs.BoolVar(&cf.allowLimited, "allow-limited", false, "judge latency even when a run was limited by the load generator (inconclusive otherwise)")
 	if !live {
 		fs.StringVar(&cf.html, "html", "", "write the comparison as HTML to `file`")
 		fs.BoolVar(&cf.quiet, "quiet", false, "no text table on standard output")
@@ -83,6 +92,7 @@ func (cf *compareFlags) options() (report.CompareOptions, error) {
 	opt := report.CompareOptions{
 		Threshold: cf.threshold.v, FailThreshold: cf.failThreshold.v, Confidence: cf.confidence.v,
 		Resamples: cf.resamples, Seed: cf.seed,
+		AssumeIndependent: cf.independent, AllowLimited: cf.allowLimited,
 	}
 	// Zero means "default" to Compare; an explicit 0 here means "none".
 	if opt.Threshold == 0 {

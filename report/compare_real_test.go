@@ -1,0 +1,204 @@
+package report_test
+
+// Compare on real runs: the load generator against the reference server in
+// this process, on loopback. The assertions are properties that hold with
+// overwhelming probability however busy the machine is (a 5 ms delay on a
+// login of well under 5 ms, a 30 % failure rate), never timings.
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/msnbench/msnbench/loadgen"
+	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/server"
+)
+
+// realServer starts the reference server (notification server only) on
+// loopback and returns its address.
+func realServer(t *testing.T, mod func(*server.Config)) string {
+	t.Helper()
+	cfg := server.Config{NSAddr: "127.0.0.1:0", Accounts: 16, Password: "password"}
+	if mod != nil {
+		mod(&cfg)
+	}
+	srv, err := server.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv.Addr()
+}
+
+// realRun runs n logins (two at a time, login and OUT) against target, with
+// short intervals so that a run has time batches.
+func realRun(t *testing.T, target string, n int64) *report.Run {
+	t.Helper()
+	e, err := loadgen.New(loadgen.Config{
+		Target: target, UserPattern: "user%d@example.com", Accounts: 16, Password: "password",
+		Concurrency: 2, Logins: n, Timeout: 5 * time.Second, Interval: 5 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	run, err := e.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Counts.Attempted != n {
+		t.Fatalf("run: %d attempted, want %d", run.Counts.Attempted, n)
+	}
+	return run
+}
+
+func loginP50(t *testing.T, c *report.Comparison) report.PercentileChange {
+	t.Helper()
+	if len(c.Phases) == 0 || c.Phases[0].Phase != "login" || len(c.Phases[0].Percentiles) == 0 {
+		t.Fatalf("no login p50 in %+v", c.Phases)
+	}
+	return c.Phases[0].Percentiles[0]
+}
+
+func slowServer(c *server.Config) {
+	c.PhaseDelay = map[server.Phase]time.Duration{server.PhaseNSUSRS: 5 * time.Millisecond}
+}
+
+// TestCompareRealOneRunPerSide: with one run per side, a slowdown is shown
+// but indicative, and no A/A or A/B comparison is a regression; the old
+// behaviour (--assume-independent) still is one.
+func TestCompareRealOneRunPerSide(t *testing.T) {
+	fast, slow := realServer(t, nil), realServer(t, slowServer)
+	a1, a2 := realRun(t, fast, 200), realRun(t, fast, 200)
+	b := realRun(t, slow, 100)
+	opt := report.CompareOptions{AllowLimited: true}
+
+	aa, err := report.Compare([]*report.Run{a1}, []*report.Run{a2}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aa.Regressed(aa.Threshold) {
+		t.Errorf("A/A, one run per side: a regression")
+	}
+	if aa.Latency != report.LatencyIndicative {
+		t.Errorf("A/A: latency %q, want %q", aa.Latency, report.LatencyIndicative)
+	}
+
+	ab, err := report.Compare([]*report.Run{a1}, []*report.Run{b}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := loginP50(t, ab)
+	if q.Verdict != report.Slower || !q.Indicative {
+		t.Errorf("A/B +5ms: login p50 %+v, want slower and indicative", q)
+	}
+	if q.Variance != report.VarianceIntervals && q.Variance != report.VarianceValues {
+		t.Errorf("A/B: variance %q", q.Variance)
+	}
+	if ab.Regressed(ab.Threshold) {
+		t.Error("A/B, one run per side: a regression; want indicative only")
+	}
+
+	opt.AssumeIndependent = true
+	old, err := report.Compare([]*report.Run{a1}, []*report.Run{b}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := loginP50(t, old); !old.Regressed(old.Threshold) || q.Variance != report.VarianceValues {
+		t.Errorf("AssumeIndependent: regressed %v, login p50 %+v; want a regression from the values", old.Regressed(old.Threshold), q)
+	}
+}
+
+// TestCompareRealBatches: a real run with enough intervals is judged from
+// its time batches, never more narrowly than from its values.
+func TestCompareRealBatches(t *testing.T) {
+	// 1 ms in ns.usr.s makes 300 logins, two at a time, last about 40
+	// intervals of 5 ms.
+	target := realServer(t, func(c *server.Config) {
+		c.PhaseDelay = map[server.Phase]time.Duration{server.PhaseNSUSRS: time.Millisecond}
+	})
+	a, b := realRun(t, target, 300), realRun(t, target, 300)
+	for _, r := range []*report.Run{a, b} {
+		if p := r.Phase("login"); p == nil || len(p.Intervals) < report.DefaultMinBatches {
+			t.Skipf("a run of 300 logins took fewer than %d intervals of 5 ms", report.DefaultMinBatches)
+		}
+	}
+	opt := report.CompareOptions{AllowLimited: true, Phases: []string{"login"}, Percentiles: []float64{50, 90}}
+	c, err := report.Compare([]*report.Run{a}, []*report.Run{b}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.AssumeIndependent = true
+	v, err := report.Compare([]*report.Run{a}, []*report.Run{b}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Phases[0]
+	if p.BatchesA < report.DefaultMinBatches || p.BatchesB < report.DefaultMinBatches {
+		t.Errorf("batches %d+%d, want at least %d each", p.BatchesA, p.BatchesB, report.DefaultMinBatches)
+	}
+	for i, q := range p.Percentiles {
+		if q.Variance != report.VarianceIntervals || !q.Indicative {
+			t.Errorf("p%v: variance %q indicative %v", q.Percentile, q.Variance, q.Indicative)
+		}
+		w := v.Phases[0].Percentiles[i]
+		if q.High-q.Low < w.High-w.Low {
+			t.Errorf("p%v: batches give [%v, %v], narrower than the values' [%v, %v]", q.Percentile, q.Low, q.High, w.Low, w.High)
+		}
+	}
+}
+
+// TestCompareRealRuns: three runs per side against a server 5 ms slower in
+// ns.usr.s is a regression, judged from the spread between runs; a run
+// limited by the generator makes it inconclusive unless allowed.
+func TestCompareRealRuns(t *testing.T) {
+	fast, slow := realServer(t, nil), realServer(t, slowServer)
+	var a, b []*report.Run
+	for range 3 {
+		a = append(a, realRun(t, fast, 100))
+		b = append(b, realRun(t, slow, 60))
+	}
+	opt := report.CompareOptions{AllowLimited: true, Percentiles: []float64{50}}
+	c, err := report.Compare(a, b, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := loginP50(t, c)
+	if q.Verdict != report.Slower || q.Indicative || q.Variance != report.VarianceRuns {
+		t.Errorf("login p50 %+v: want slower from the runs' spread", q)
+	}
+	if !c.Regressed(c.Threshold) || c.Latency != report.LatencyBinding {
+		t.Errorf("3+3 runs, +5ms: regressed %v, latency %q", c.Regressed(c.Threshold), c.Latency)
+	}
+
+	b[1].Health.Saturated = true
+	opt.AllowLimited = false
+	c, err = report.Compare(a, b, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Regressed(c.Threshold) || c.Latency != report.LatencyInconclusive || !loginP50(t, c).Indicative {
+		t.Errorf("a generator-limited run: regressed %v, latency %q (%s)", c.Regressed(c.Threshold), c.Latency, c.LatencyWhy)
+	}
+}
+
+// TestCompareRealFailures: failures keep their own test: with one run per
+// side, 30 % failed logins on B are a regression although latency is only
+// indicative.
+func TestCompareRealFailures(t *testing.T) {
+	good := realServer(t, nil)
+	bad := realServer(t, func(c *server.Config) {
+		c.ErrorCode, c.ErrorRate = 600, 0.3
+		c.ErrorPhases = server.PhaseSetOf(server.PhaseNSUSRS)
+	})
+	a, b := realRun(t, good, 200), realRun(t, bad, 200)
+	c, err := report.Compare([]*report.Run{a}, []*report.Run{b}, report.CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Failures.Verdict != report.MoreFailures || !c.Regressed(c.Threshold) {
+		t.Errorf("30%% failures on B: %+v, regressed %v", c.Failures, c.Regressed(c.Threshold))
+	}
+}
