@@ -431,6 +431,7 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 	run := &report.Run{
 		Schema:  report.SchemaVersion,
 		Tool:    c.Tool,
+		ID:      report.NewRunID(),
 		Label:   c.Label,
 		Config:  e.reportConfig(),
 		Machine: machine(),

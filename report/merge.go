@@ -1,6 +1,10 @@
 package report
 
 import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -34,7 +38,34 @@ import (
 // or counts that differ, sharded and unsharded parts mixed, or the same
 // shard index twice (also through already merged parts). Unsharded runs
 // (Shard.Count 0 or 1) merge too, as independent generators of one test.
-func Merge(runs ...*Run) (*Run, error) {
+// It refuses as well a run given twice (the same run ID, also inside an
+// already merged part) and parts started with different settings: the
+// parts of one run differ only in their shard index (and so their share of
+// the rate and their range of accounts) and in what belongs to their
+// machine (source addresses, I/O engine, timestamps, a lowered
+// --max-inflight), which only a warning names. Those refusals wrap
+// ErrNotOneRun; MergeOptions.Force turns them into warnings.
+func Merge(runs ...*Run) (*Run, error) { return MergeOptions{}.Merge(runs...) }
+
+// ErrNotOneRun is wrapped by the errors of Merge for runs that are not the
+// parts of one run (a part given twice, another configuration, another
+// shard group, ...), which MergeOptions.Force can override.
+var ErrNotOneRun = errors.New("these runs do not belong together")
+
+// MergeOptions are the options of a merge.
+type MergeOptions struct {
+	// Force merges runs that Merge refuses with ErrNotOneRun, naming each
+	// problem in a warning that starts with ForcedPrefix. Runs whose
+	// histograms cannot be added up (another schema or interval length, a
+	// shard index outside the shard count) are refused still.
+	Force bool
+}
+
+// ForcedPrefix starts the warnings of a forced merge.
+const ForcedPrefix = "forced merge: "
+
+// Merge is Merge with these options.
+func (o MergeOptions) Merge(runs ...*Run) (*Run, error) {
 	if len(runs) == 0 {
 		return nil, errors.New("merge: no runs")
 	}
@@ -43,7 +74,7 @@ func Merge(runs ...*Run) (*Run, error) {
 			return nil, fmt.Errorf("merge: run %d is nil", i+1)
 		}
 	}
-	parts, err := checkMergeable(runs)
+	parts, forced, err := checkMergeable(runs, o.Force)
 	if err != nil {
 		return nil, err
 	}
@@ -55,6 +86,8 @@ func Merge(runs ...*Run) (*Run, error) {
 		Machine: mergeMachine(runs),
 		Shard:   first.Shard,
 	}
+	out.PartIDs = mergedIDs(runs)
+	out.ID = derivedID(out.PartIDs)
 	out.Config.Steps = slices.Clone(first.Config.Steps)
 	for _, r := range runs {
 		if out.Label == "" {
@@ -102,8 +135,11 @@ func Merge(runs ...*Run) (*Run, error) {
 		out.Health.SchedLagP99Us = lag.Summary.P99 // exact from the merged histogram
 		out.Health.SchedLagMaxUs = max(out.Health.SchedLagMaxUs, lag.Summary.Max)
 	}
+	for _, f := range forced {
+		out.Health.Warnings = append(out.Health.Warnings, ForcedPrefix+f)
+	}
 	for i, r := range runs[1:] {
-		if d := loadDiff(&first.Config, &r.Config); d != "" {
+		if d := machineDiff(&first.Config, &r.Config); d != "" {
 			out.Health.Warnings = append(out.Health.Warnings,
 				fmt.Sprintf("run %d was started with a different %s than run 1; the report shows run 1's", i+2, d))
 		}
@@ -122,23 +158,53 @@ func Merge(runs ...*Run) (*Run, error) {
 	return out, nil
 }
 
-// loadDiff names the first load setting in which a and b differ, or "".
-func loadDiff(a, b *Config) string {
+// configDiff names the first setting of the test in which a and b differ,
+// with both values, or "": the parts of one run record the same settings
+// (-c, --rate and -n are the whole run's, each shard takes its share).
+func configDiff(a, b *Config) (what string, x, y any) {
+	for _, d := range []struct {
+		what string
+		x, y any
+	}{
+		{"target", a.Target, b.Target},
+		{"load model", a.Model, b.Model},
+		{"concurrency (-c)", a.Concurrency, b.Concurrency},
+		{"rate", a.Rate, b.Rate},
+		{"arrival", a.Arrival, b.Arrival},
+		{"stages", a.Stages, b.Stages},
+		{"login count (-n)", a.Logins, b.Logins},
+		{"duration (-d)", a.Duration, b.Duration},
+		{"warm-up", a.Warmup, b.Warmup},
+		{"steps", strings.Join(a.Steps, ","), strings.Join(b.Steps, ",")},
+		{"status", a.Status, b.Status},
+		{"hold", a.Hold, b.Hold},
+		{"ping", a.Ping, b.Ping},
+		{"dialects", a.Dialects, b.Dialects},
+		{"accounts", a.Accounts, b.Accounts},
+		{"user pattern", a.UserPattern, b.UserPattern},
+		{"users file", a.UsersFile, b.UsersFile},
+		{"timeout", a.Timeout, b.Timeout},
+	} {
+		if d.x != d.y {
+			return d.what, d.x, d.y
+		}
+	}
+	return "", nil, nil
+}
+
+// machineDiff names the first setting that belongs to a generator's
+// machine in which a and b differ, or "": parts of one run may differ in
+// these, and the report says so.
+func machineDiff(a, b *Config) string {
 	switch {
-	case a.Model != b.Model:
-		return "load model"
-	case a.Concurrency != b.Concurrency:
-		return "concurrency"
-	case a.Rate != b.Rate:
-		return "rate"
-	case a.Stages != b.Stages:
-		return "stages"
-	case a.Logins != b.Logins:
-		return "login count (-n)"
-	case a.Duration != b.Duration:
-		return "duration"
-	case a.Hold != b.Hold:
-		return "hold"
+	case a.MaxInflight != b.MaxInflight:
+		return "--max-inflight"
+	case a.Source != b.Source:
+		return "source address range"
+	case a.IO != b.IO:
+		return "I/O engine"
+	case a.Timestamps != b.Timestamps:
+		return "kind of timestamps"
 	}
 	return ""
 }
@@ -154,59 +220,147 @@ func shardParts(r *Run) []int {
 	return nil
 }
 
+// runIDs returns the IDs of the runs r is made of: its parts' for a merged
+// run, else its own, else (a run saved before IDs existed) one derived
+// from what tells two runs apart.
+func runIDs(r *Run) []string {
+	switch {
+	case len(r.PartIDs) > 0:
+		return r.PartIDs
+	case r.ID != "":
+		return []string{r.ID}
+	}
+	key, _ := json.Marshal(struct {
+		Start, End time.Time
+		Config     Config
+		Shard      Shard
+		Counts     Counts
+	}{r.Start, r.End, r.Config, Shard{Index: r.Shard.Index, Count: r.Shard.Count, Group: r.Shard.Group}, r.Counts})
+	sum := sha256.Sum256(key)
+	return []string{"legacy-" + hex.EncodeToString(sum[:16])}
+}
+
+// mergedIDs is the sorted set of the parts' run IDs.
+func mergedIDs(runs []*Run) []string {
+	var ids []string
+	for _, r := range runs {
+		ids = append(ids, runIDs(r)...)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// derivedID is a merged run's ID: the same parts give the same ID.
+func derivedID(ids []string) string {
+	sum := sha256.Sum256([]byte(strings.Join(ids, ",")))
+	return hex.EncodeToString(sum[:16])
+}
+
+// NewRunID returns a fresh run ID: 128 random bits in hex.
+func NewRunID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b[:])
+}
+
 // checkMergeable returns the sorted shard indexes of the merged run (nil for
-// unsharded runs) or why the runs cannot be merged.
-func checkMergeable(runs []*Run) ([]int, error) {
+// unsharded runs) or why the runs cannot be merged. With force, the reasons
+// that wrap ErrNotOneRun are returned as warnings instead.
+func checkMergeable(runs []*Run, force bool) (parts []int, forced []string, err error) {
 	a := runs[0]
 	if a.Interval() <= 0 {
-		return nil, fmt.Errorf("merge: run 1 has no interval length")
+		return nil, nil, fmt.Errorf("merge: run 1 has no interval length")
+	}
+	// notOne refuses, or with force records, a reason these runs are not
+	// the parts of one run.
+	notOne := func(format string, args ...any) error {
+		msg := fmt.Sprintf(format, args...)
+		if force {
+			forced = append(forced, msg)
+			return nil
+		}
+		return fmt.Errorf("merge: %s; %w", msg, ErrNotOneRun)
 	}
 	sharded := shardParts(a) != nil
-	var parts []int
 	seen := map[int]int{}
 	for i, r := range runs {
 		n := i + 1
 		differ := func(what string, x, y any) error {
-			return fmt.Errorf("merge: run %d has a different %s (%v) than run 1 (%v); these runs do not belong together", n, what, y, x)
+			return notOne("run %d has a different %s (%v) than run 1 (%v)", n, what, y, x)
 		}
 		switch {
 		case r.Schema != a.Schema:
-			return nil, differ("schema", a.Schema, r.Schema)
-		case r.Config.Target != a.Config.Target:
-			return nil, differ("target", a.Config.Target, r.Config.Target)
-		case !slices.Equal(r.Config.Steps, a.Config.Steps):
-			return nil, differ("steps", a.Config.Steps, r.Config.Steps)
-		case r.Config.Dialects != a.Config.Dialects:
-			return nil, differ("dialects", a.Config.Dialects, r.Config.Dialects)
+			return nil, nil, fmt.Errorf("merge: run %d has a different schema (%v) than run 1 (%v)", n, r.Schema, a.Schema)
 		case r.Config.Interval != a.Config.Interval:
-			return nil, differ("interval", a.Config.Interval, r.Config.Interval)
-		case r.Shard.Group != a.Shard.Group:
-			return nil, differ("shard group", a.Shard.Group, r.Shard.Group)
+			return nil, nil, fmt.Errorf("merge: run %d has a different interval (%v) than run 1 (%v): their "+
+				"intervals cannot be added up", n, r.Config.Interval, a.Config.Interval)
+		}
+		if what, x, y := configDiff(&a.Config, &r.Config); what != "" {
+			if err := differ(what, x, y); err != nil {
+				return nil, nil, err
+			}
+		}
+		if r.Shard.Group != a.Shard.Group {
+			if err := differ("shard group", a.Shard.Group, r.Shard.Group); err != nil {
+				return nil, nil, err
+			}
 		}
 		p := shardParts(r)
 		if (p != nil) != sharded {
-			return nil, fmt.Errorf("merge: run %d is %s but run 1 is not; these runs do not belong together", n,
-				map[bool]string{true: "a shard", false: "unsharded"}[p != nil])
+			err := notOne("run %d is %s but run 1 is not", n, map[bool]string{true: "a shard", false: "unsharded"}[p != nil])
+			if err != nil {
+				return nil, nil, err
+			}
+			continue
 		}
 		if !sharded {
 			continue
 		}
 		if r.Shard.Count != a.Shard.Count {
-			return nil, differ("shard count", a.Shard.Count, r.Shard.Count)
+			if err := differ("shard count", a.Shard.Count, r.Shard.Count); err != nil {
+				return nil, nil, err
+			}
 		}
 		for _, x := range p {
 			if x < 0 || x >= r.Shard.Count {
-				return nil, fmt.Errorf("merge: run %d holds shard %d, outside 0..%d", n, x, r.Shard.Count-1)
+				return nil, nil, fmt.Errorf("merge: run %d holds shard %d, outside 0..%d", n, x, r.Shard.Count-1)
 			}
 			if m, dup := seen[x]; dup {
-				return nil, fmt.Errorf("merge: shard %d is in both run %d and run %d", x, m, n)
+				if err := notOne("shard %d is in both run %d and run %d", x, m, n); err != nil {
+					return nil, nil, err
+				}
+				continue
 			}
 			seen[x] = n
 			parts = append(parts, x)
 		}
 	}
+	ids := map[string]int{} // run ID -> the run holding it
+	for i, r := range runs {
+		n := i + 1
+		for _, id := range runIDs(r) {
+			m, dup := ids[id]
+			if !dup {
+				ids[id] = n
+				continue
+			}
+			how := "run " + strconv.Itoa(n) + " is run " + strconv.Itoa(m) + " again"
+			if len(runIDs(r)) > 1 || len(runIDs(runs[m-1])) > 1 {
+				how = "run " + strconv.Itoa(n) + " and run " + strconv.Itoa(m) + " hold the same part"
+			}
+			if strings.HasPrefix(id, "legacy-") {
+				how += " (same start, end, configuration, shard and counts)"
+			} else {
+				how += " (run ID " + id + ")"
+			}
+			if err := notOne("%s: its sessions would be counted twice", how); err != nil {
+				return nil, nil, err
+			}
+			break
+		}
+	}
 	sort.Ints(parts)
-	return parts, nil
+	return parts, forced, nil
 }
 
 func mergeMachine(runs []*Run) Machine {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -96,9 +97,19 @@ func TestMergeEqualsOneRecorder(t *testing.T) {
 	if !equalJSON(t, abc.Phases, got.Phases) || !equalJSON(t, abc.Series, got.Series) || abc.Counts != got.Counts {
 		t.Error("merge((a,b),c) differs from merge(a,b,c)")
 	}
+	// Another rate is another test (issue 10 item 12: it used to be a
+	// warning); Force merges it with the warning.
 	parts[2].Config.Rate = 900
-	if m, err := Merge(parts...); err != nil || len(m.Health.Warnings) != 1 || !strings.Contains(m.Health.Warnings[0], "run 3 was started with a different rate") {
-		t.Errorf("different rate: %v %q", err, m.Health.Warnings)
+	if _, err := Merge(parts...); !errors.Is(err, ErrNotOneRun) || !strings.Contains(err.Error(), "run 3 has a different rate (900) than run 1 (800)") {
+		t.Errorf("different rate: %v", err)
+	}
+	if m, err := (MergeOptions{Force: true}).Merge(parts...); err != nil || len(m.Health.Warnings) != 1 || !strings.Contains(m.Health.Warnings[0], ForcedPrefix+"run 3 has a different rate") {
+		t.Errorf("different rate, forced: %v %q", err, m.Health.Warnings)
+	}
+	parts[2].Config.Rate = 800
+	parts[2].Config.MaxInflight = 50 // lowered on that generator's machine: the same test
+	if m, err := Merge(parts...); err != nil || len(m.Health.Warnings) != 1 || !strings.Contains(m.Health.Warnings[0], "run 3 was started with a different --max-inflight") {
+		t.Errorf("different --max-inflight: %v %q", err, m.Health.Warnings)
 	}
 	if _, err := Merge(ab, parts[1]); err == nil || !strings.Contains(err.Error(), "shard 1") {
 		t.Errorf("re-merging shard 1: %v", err)
@@ -168,6 +179,85 @@ func TestMergeRefuses(t *testing.T) {
 	}
 	if _, err := Merge(); err == nil {
 		t.Error("Merge() succeeded")
+	}
+}
+
+// TestMergeRefusesOtherConfigurations: parts of one run differ only in
+// their shard; any other setting of the test makes them different tests
+// (issue 10 item 12), refused with ErrNotOneRun unless forced.
+func TestMergeRefusesOtherConfigurations(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		change func(c *Config)
+		want   string
+	}{
+		{"model", func(c *Config) { c.Model, c.Rate, c.Concurrency = "open", 100, 0 }, "load model"},
+		{"concurrency", func(c *Config) { c.Concurrency = 7 }, "concurrency"},
+		{"duration", func(c *Config) { c.Duration = Duration(time.Minute) }, "duration"},
+		{"hold", func(c *Config) { c.Hold = Duration(time.Minute) }, "hold"},
+		{"accounts", func(c *Config) { c.Accounts = 99 }, "accounts"},
+		{"timeout", func(c *Config) { c.Timeout = Duration(time.Second) }, "timeout"},
+		{"steps", func(c *Config) { c.Steps = nil }, "steps"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := rpRun(t, false), rpRun(t, false)
+			b.ID = "b"
+			tt.change(&b.Config)
+			_, err := Merge(a, b)
+			if !errors.Is(err, ErrNotOneRun) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want ErrNotOneRun about %q", err, tt.want)
+			}
+			m, err := MergeOptions{Force: true}.Merge(a, b)
+			if err != nil || len(m.Health.Warnings) == 0 || !strings.HasPrefix(m.Health.Warnings[0], ForcedPrefix) {
+				t.Errorf("forced: %v, warnings %q", err, m.Health.Warnings)
+			}
+		})
+	}
+}
+
+// TestMergeRefusesRunTwice: the same run given twice, by ID, inside an
+// already merged run, or (runs saved before IDs) by start, configuration,
+// shard and counts, is refused (issue 10 item 12); two independent
+// generators of one test are not.
+func TestMergeRefusesRunTwice(t *testing.T) {
+	a, b := rpRun(t, false), rpRun(t, false)
+	a.ID, b.ID = NewRunID(), NewRunID()
+	if a.ID == b.ID || len(a.ID) != 32 {
+		t.Fatalf("run IDs %q and %q", a.ID, b.ID)
+	}
+	ab, err := Merge(a, b)
+	if err != nil {
+		t.Fatalf("two generators of one test: %v", err)
+	}
+	if ab.Counts.Attempted != 2*a.Counts.Attempted || len(ab.PartIDs) != 2 || ab.ID == "" || ab.ID == a.ID {
+		t.Errorf("merged counts %+v, id %q, parts %q", ab.Counts, ab.ID, ab.PartIDs)
+	}
+	c := rpRun(t, false)
+	c.ID = NewRunID()
+	for _, tt := range []struct {
+		name string
+		runs []*Run
+		want string
+	}{
+		{"same ID", []*Run{a, a}, "run 2 is run 1 again (run ID " + a.ID + ")"},
+		{"inside a merged run", []*Run{ab, c, b}, "run 3 and run 1 hold the same part (run ID " + b.ID + ")"},
+		{"legacy", []*Run{rpRun(t, false), rpRun(t, false)}, "run 2 is run 1 again (same start, end, configuration, shard and counts)"},
+	} {
+		_, err := Merge(tt.runs...)
+		if !errors.Is(err, ErrNotOneRun) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: got %v, want %q", tt.name, err, tt.want)
+		}
+	}
+	m, err := MergeOptions{Force: true}.Merge(a, a)
+	if err != nil || m.Counts.Attempted != 2*a.Counts.Attempted || len(m.Health.Warnings) != 1 {
+		t.Errorf("forced: %v, counts %+v, warnings %q", err, m.Counts, m.Health.Warnings)
+	}
+	// A legacy run differs from another in its start.
+	l1, l2 := rpRun(t, false), rpRun(t, false)
+	l2.Start = l2.Start.Add(time.Minute)
+	l2.End = l2.End.Add(time.Minute)
+	if _, err := Merge(l1, l2); err != nil {
+		t.Errorf("two legacy runs at different times: %v", err)
 	}
 }
 

@@ -10,8 +10,15 @@ const SchemaVersion = 1
 // every report format (DESIGN.md §4). It is plain data: everything a writer
 // needs is in it, nothing in it is secret, and it round-trips through JSON.
 type Run struct {
-	Schema  int       `json:"schema"`
-	Tool    string    `json:"tool"`            // "msnbench <version>"
+	Schema int    `json:"schema"`
+	Tool   string `json:"tool"` // "msnbench <version>"
+	// ID identifies the run: 128 random bits in hex (NewRunID), drawn when
+	// it starts, so Merge can refuse a part given twice. A merged run's ID
+	// is derived from its parts', which PartIDs lists. Runs saved before
+	// IDs existed have none; Merge then tells them apart by start, end,
+	// configuration, shard and counts.
+	ID      string    `json:"id,omitempty"`
+	PartIDs []string  `json:"part_ids,omitempty"`
 	Label   string    `json:"label,omitempty"` // user's label for the run
 	Config  Config    `json:"config"`
 	Machine Machine   `json:"machine"`

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/msnbench/msnbench/report"
 )
@@ -20,9 +21,13 @@ Examples:
   msnbench merge -o all.json results/parts/     # every .json file in the directory
   msnbench report all.json
 
-The parts must come from the same sharded run: same target, steps, dialects,
-interval and shard group, each shard once. Histograms, intervals (aligned by
-wall-clock time), series, counts and errors are added exactly.
+The parts must come from the same run: each part once (every run has an ID),
+started with the same settings (target, load model, -c/--rate/-n, -d, steps,
+dialects, accounts, timeout, interval, shard group and count, ...); they may
+differ only in their shard and in what belongs to their machine. --force
+merges runs that do not belong together anyway, with a warning for each
+problem. Histograms, intervals (aligned by wall-clock time), series, counts
+and errors are added exactly.
 Exit codes: 0 ok, 2 usage error or runs that do not belong together.
 `
 
@@ -33,8 +38,9 @@ func init() {
 func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
 	out := fs.String("o", "", "write the merged run to `file` (default standard output)")
+	force := fs.Bool("force", false, "merge runs that do not belong together (a part given twice, another configuration), with a warning")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: msnbench merge [-o all.json] part.json...\n\nFlags:")
+		fmt.Fprintln(fs.Output(), "Usage: msnbench merge [-o all.json] [--force] part.json...\n\nFlags:")
 		printDefaults(fs)
 		io.WriteString(fs.Output(), mergeExamples)
 	}
@@ -60,10 +66,18 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		runs = append(runs, run)
 	}
-	merged, err := report.Merge(runs...)
+	merged, err := report.MergeOptions{Force: *force}.Merge(runs...)
 	if err != nil {
 		fmt.Fprintf(stderr, "msnbench %v\n", err) // the error starts with "merge:"
+		if errors.Is(err, report.ErrNotOneRun) {
+			fmt.Fprintln(stderr, "(--force merges them anyway)")
+		}
 		return exitUsage
+	}
+	for _, w := range merged.Health.Warnings {
+		if strings.HasPrefix(w, report.ForcedPrefix) {
+			fmt.Fprintf(stderr, "warning: %s\n", w)
+		}
 	}
 	if *out == "" {
 		if err := report.Encode(stdout, merged); err != nil {
