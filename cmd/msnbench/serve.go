@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -124,6 +126,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	fmt.Fprintf(stdout, "listening ds=%s ns=%s accounts=%d contacts=%d dialects=%s chl=%t max_conns=%d\n",
 		ds, srv.NSAddr(), srv.Accounts(), cfg.Contacts, *dialects, cfg.CHL, srv.MaxConns())
+	for _, l := range []struct{ flag, addr string }{{"--ds", srv.DSAddr()}, {"--ns", srv.NSAddr()}} {
+		if l.addr != "" && !isLoopback(l.addr) {
+			fmt.Fprintf(stderr, "warning: the %s listener %s is not on loopback: anyone who can reach this "+
+				"machine can log in with the test accounts' password\n", l.flag, l.addr)
+		}
+	}
 
 	var tick, stall <-chan time.Time
 	if *every > 0 {
@@ -156,6 +164,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return exitOK
 		}
 	}
+}
+
+// isLoopback reports whether a listener's address (host:port) is on a
+// loopback address only; an unspecified address (0.0.0.0, ::) or a name is
+// not.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // parseDialectList parses "MSNP2-MSNP7", "MSNP7", "MSNP2,MSNP5-MSNP7" or the

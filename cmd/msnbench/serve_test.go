@@ -179,3 +179,43 @@ func serveLogin(addr, email, password string) error {
 	}
 	return io.ErrUnexpectedEOF
 }
+
+// TestServeWarnsOffLoopback: a listener that is reachable from other
+// machines is said so on stderr; a loopback one is not.
+func TestServeWarnsOffLoopback(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // serve starts listening, warns, and stops at once
+	for _, tt := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--ns", "127.0.0.1:0", "--ds", "127.0.0.1:0"}, nil},
+		{[]string{"--ns", "0.0.0.0:0"}, []string{"--ns listener "}},
+		{[]string{"--ds", ":0", "--ns", "127.0.0.1:0"}, []string{"--ds listener "}},
+	} {
+		var stderr strings.Builder
+		if code := runServe(ctx, append(tt.args, "--accounts", "1", "--stats-every", "0"), io.Discard, &stderr); code != exitOK {
+			t.Fatalf("serve %q: exit %d (%s)", tt.args, code, stderr.String())
+		}
+		got := stderr.String()
+		if len(tt.want) == 0 && strings.Contains(got, "warning") {
+			t.Errorf("serve %q warned: %q", tt.args, got)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(got, "warning: the "+w) || !strings.Contains(got, "not on loopback") {
+				t.Errorf("serve %q: stderr %q, want a warning about %q", tt.args, got, w)
+			}
+		}
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:1863": true, "127.0.0.77:1": true, "[::1]:1863": true, "[::ffff:127.0.0.1]:1": true,
+		"0.0.0.0:1863": false, "[::]:1863": false, "10.0.0.5:1863": false, "localhost:1863": false, "junk": false,
+	} {
+		if got := isLoopback(addr); got != want {
+			t.Errorf("isLoopback(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}
