@@ -111,7 +111,8 @@ type Account struct {
 // does). The CLI maps its flags to these fields one to one.
 type Config struct {
 	// Target is the first server's host:port (a dispatch server, or a
-	// notification server when there is no dispatch tier).
+	// notification server when there is no dispatch tier); a host without
+	// a port means port 1863, as in an XFR referral (Validate adds it).
 	Target string
 	// TargetLabel is what reports show as the target ("embedded" for the
 	// in-process server); Target when empty.
@@ -274,6 +275,9 @@ func (c *Config) Validate() error {
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	if c.Target == "" {
 		bad("no target address")
+	} else {
+		// "host" means host:1863, as in an XFR referral.
+		c.Target = string(appendDefaultPort(nil, []byte(c.Target)))
 	}
 	models := 0
 	if c.Concurrency > 0 {

@@ -55,6 +55,11 @@ type Engine struct {
 	holdMu     sync.Mutex
 	holdFailed map[holdKey]int64
 
+	texts       errorTexts
+	backoffNs   atomic.Int64 // time workers spent backing off, summed
+	backoffs    atomic.Int64
+	interrupted atomic.Bool // ctx was canceled before the run's end
+
 	ran              atomic.Bool
 	sessionsCanceled atomic.Bool // the grace period is over: new sessions fail fast too
 
@@ -100,6 +105,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.p.accts = acc
+	e.p.texts = &e.texts
 
 	shards := max(cfg.ShardCount, 1)
 	lo, hi := shardRange(cfg.Concurrency, cfg.ShardIndex, shards)
@@ -382,6 +388,7 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 		case <-done:
 			return
 		case <-ctx.Done():
+			e.interrupted.Store(true)
 		case <-end:
 		case <-e.timeUp:
 		case <-e.stop: // -n reached: sessions in flight (and held) finish normally
@@ -389,6 +396,7 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 			case <-done:
 				return
 			case <-ctx.Done():
+				e.interrupted.Store(true)
 			case <-end:
 			case <-e.timeUp:
 			}
@@ -440,9 +448,13 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 		Shard:   report.Shard{Index: c.ShardIndex, Count: c.ShardCount, Group: c.ShardGroup, At: c.StartAt},
 	}
 	rec.Finish(run, end)
+	run.Interrupted = e.interrupted.Load()
+	run.ErrorTexts = e.texts.texts()
 	e.holdMu.Lock()
 	fillHealth(run, u0, u1, e.peak.Load(), c.SharedProcess, e.holdFailed)
 	e.holdMu.Unlock()
+	run.Health.BackoffTotal = report.Duration(e.backoffNs.Load())
+	run.Health.Backoffs = e.backoffs.Load()
 	if note := e.LimitsNote(); note != "" {
 		run.Health.Warnings = append(run.Health.Warnings, note)
 	}
@@ -489,6 +501,7 @@ func (e *Engine) runOne(s *session, intended int64) {
 		s.sm.Set(report.SchedLag, s.sm.Start-intended)
 	}
 	rec.Record(s.shard, &s.sm)
+	s.backoff = nextBackoff(s.backoff, &s.sm)
 	if held != nil {
 		e.held.Add(1)
 		ph, err := s.holdAndLogout(held)
@@ -497,6 +510,9 @@ func (e *Engine) runOne(s *session, intended int64) {
 			class, code := msnp.Classify(err)
 			if s.canceled.Load() && class == msnp.ClassTimeout {
 				class = msnp.ClassCanceled
+			}
+			if class == msnp.ClassOther {
+				e.texts.add(ph, true, err)
 			}
 			e.holdMu.Lock()
 			e.holdFailed[holdKey{ph, class, code}]++
@@ -569,6 +585,7 @@ func (e *Engine) closedWorker(id int, s *session, pause func(time.Duration)) {
 			}
 		}
 		e.runOne(s, now)
+		e.backOff(s, pause)
 	}
 }
 
@@ -728,8 +745,10 @@ func (e *Engine) issue(g *errgroup.Group, work chan int64, intended int64, lagTi
 		s := e.newSession(id % e.nshards)
 		if g.TryGo(func() error {
 			e.runOne(s, intended)
+			e.backOff(s, e.pauseGoroutine)
 			for it := range work {
 				e.runOne(s, it)
+				e.backOff(s, e.pauseGoroutine)
 			}
 			return nil
 		}) {

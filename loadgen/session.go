@@ -3,6 +3,7 @@ package loadgen
 import (
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,6 +29,8 @@ type params struct {
 	start   time.Time // run start; every timestamp is time.Since(start)
 	accts   *accounts
 	rec     *report.Recorder
+	texts   *errorTexts // messages of failures of class other; nil: not kept
+	probe   bool        // the sessions are Engine.Probe's: keep the error
 	dial    func(addr string) (net.Conn, error)
 	stamps  bool // Config.Timestamps is kernel
 
@@ -65,6 +68,14 @@ type session struct {
 	lagN   int32
 
 	hs holdState
+
+	// probeErr is the failure of a probe login (Engine.Probe), with its
+	// error; nil for the run's sessions, which keep only the class.
+	probeErr *ProbeError
+
+	// backoff is how long the worker waits before its next session: not at
+	// all after a session that reached the server (see nextBackoff).
+	backoff time.Duration
 
 	mu       sync.Mutex // guards conn against abort/wake from the engine
 	conn     net.Conn
@@ -202,6 +213,12 @@ func (s *session) fail(phase report.Phase, err error) {
 	}
 	if class == msnp.ClassNone {
 		class = msnp.ClassOther
+	}
+	if class == msnp.ClassOther && !s.warm {
+		s.p.texts.add(phase, false, err)
+	}
+	if s.p.probe {
+		s.probeErr = newProbeError(s, phase, class, code, err)
 	}
 	s.sm.Class = class
 	s.sm.FailPhase = phase
@@ -408,11 +425,7 @@ func (s *session) referral(a []byte, cur string) (string, error) {
 	if len(a)+5 > len(s.refBuf) {
 		return "", errBadReferral
 	}
-	n := copy(s.refBuf[:], a)
-	if !hasPort(a) {
-		n += copy(s.refBuf[n:], ":1863")
-	}
-	b := s.refBuf[:n]
+	b := appendDefaultPort(s.refBuf[:0], a)
 	if string(b) == s.lastRef {
 		return s.lastRef, nil
 	}
@@ -465,6 +478,22 @@ func validAddr(addr string) bool {
 		}
 	}
 	return letter
+}
+
+// DefaultPort is the protocol's port: the one a server address without a
+// port means (MSNP.md §2.5).
+const DefaultPort = 1863
+
+// appendDefaultPort appends the server address a to dst, with
+// ":1863" when a names no port. It is the one rule for XFR referrals and
+// for Config.Target.
+func appendDefaultPort(dst, a []byte) []byte {
+	dst = append(dst, a...)
+	if !hasPort(a) {
+		dst = append(dst, ':')
+		dst = strconv.AppendInt(dst, DefaultPort, 10)
+	}
+	return dst
 }
 
 // hasPort reports whether a referral address ends in :port. A bracketed

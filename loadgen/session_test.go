@@ -302,6 +302,32 @@ func TestReferralAddress(t *testing.T) {
 	}
 }
 
+// TestTargetDefaultPort: a target without a port gets the protocol's port,
+// by the same rule as a referral (it used to be dialled as it was, and every
+// session failed as "other" with no message).
+func TestTargetDefaultPort(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.77":       "127.0.0.77:1863",
+		"127.0.0.77:1864":  "127.0.0.77:1864",
+		"ns.example.com":   "ns.example.com:1863",
+		"[::1]":            "[::1]:1863",
+		"[::1]:2000":       "[::1]:2000",
+		"ns.example.com:9": "ns.example.com:9",
+	} {
+		c := Config{Target: in, Concurrency: 1, Duration: time.Second, UserPattern: "u%d", Accounts: 1}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("Validate(%q): %v", in, err)
+		}
+		if c.Target != want {
+			t.Errorf("target %q became %q, want %q", in, c.Target, want)
+		}
+		s := &session{}
+		if got, err := s.referral([]byte(in), "x:1"); err != nil || got != want {
+			t.Errorf("referral(%q) = %q, %v; want %q, as the target", in, got, err, want)
+		}
+	}
+}
+
 func TestSessionDialects(t *testing.T) {
 	for d := msnp.MinDialect; d <= msnp.MaxDialect; d++ {
 		t.Run("MSNP"+strconv.Itoa(int(d)), func(t *testing.T) {

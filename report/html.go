@@ -52,21 +52,24 @@ func WriteHTML(w io.Writer, run *Run) error {
 
 // htmlView is everything the report template shows, already formatted.
 type htmlView struct {
-	Title      string
-	Subtitle   string
-	Saturated  bool
-	Warnings   []string
-	Notes      []string // data the page could not show, and why
-	Cards      []htmlCard
-	Headline   []htmlFigure
-	Traffic    []htmlFigure
-	Phases     []htmlPhaseRow
-	PhaseCards []htmlPhaseCard
-	Errors     []htmlErrorRow
-	Config     []htmlKV
-	Machine    []htmlKV
-	Health     []htmlKV
-	Footer     string
+	Title       string
+	Subtitle    string
+	Saturated   bool
+	Warnings    []string
+	Notes       []string // data the page could not show, and why
+	Cards       []htmlCard
+	Headline    []htmlFigure
+	Traffic     []htmlFigure
+	Phases      []htmlPhaseRow
+	PhaseCards  []htmlPhaseCard
+	Errors      []htmlErrorRow
+	ErrorTexts  []htmlErrorText
+	Unlisted    int64 // failures of class other beyond the listed texts
+	Interrupted bool
+	Config      []htmlKV
+	Machine     []htmlKV
+	Health      []htmlKV
+	Footer      string
 }
 
 type htmlCard struct {
@@ -102,6 +105,11 @@ type htmlPhaseCard struct {
 type htmlErrorRow struct {
 	Phase, Class, Code, Share string
 	Count                     int64
+}
+
+type htmlErrorText struct {
+	Where, Message string
+	Count          int64
 }
 
 type htmlKV struct{ K, V string }
@@ -152,6 +160,15 @@ func buildHTMLView(run *Run) (*htmlView, error) {
 		v.PhaseCards = append(v.PhaseCards, card)
 	}
 	v.Errors = htmlErrors(run)
+	for _, t := range run.ErrorTexts {
+		where := t.Phase
+		if t.Hold {
+			where += " (held)"
+		}
+		v.ErrorTexts = append(v.ErrorTexts, htmlErrorText{Where: where, Message: t.Message, Count: t.Count})
+	}
+	v.Unlisted = unlistedOther(run)
+	v.Interrupted = run.Interrupted
 	v.Config = htmlConfig(run)
 	v.Machine = htmlMachine(run)
 	v.Health = htmlHealth(run)
@@ -460,6 +477,9 @@ func htmlHealth(run *Run) []htmlKV {
 	}
 	if h.Dropped > 0 {
 		kv = append(kv, htmlKV{"dropped starts", strconv.FormatInt(h.Dropped, 10)})
+	}
+	if n := backoffNote(&h); n != "" {
+		kv = append(kv, htmlKV{"backoff", n})
 	}
 	verdict := "not saturated"
 	if h.Saturated {

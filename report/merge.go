@@ -108,6 +108,7 @@ func (o MergeOptions) Merge(runs ...*Run) (*Run, error) {
 		out.Counts.Dropped += r.Counts.Dropped
 		out.Counts.HoldLost += r.Counts.HoldLost
 		out.Counts.Warmup += r.Counts.Warmup
+		out.Interrupted = out.Interrupted || r.Interrupted
 	}
 	if parts != nil {
 		out.Shard.Index = 0
@@ -118,6 +119,7 @@ func (o MergeOptions) Merge(runs ...*Run) (*Run, error) {
 	if len(out.HoldErrors) == 0 {
 		out.HoldErrors = nil
 	}
+	out.ErrorTexts = mergeErrorTexts(runs)
 
 	iv := first.Interval()
 	offsets := make([]time.Duration, len(runs)) // each run's start after out.Start
@@ -536,6 +538,8 @@ func mergeHealth(runs []*Run) Health {
 		h.SchedLagMaxUs = max(h.SchedLagMaxUs, x.SchedLagMaxUs)
 		h.Dropped += x.Dropped
 		h.PeakInflight += x.PeakInflight // peaks need not coincide: an upper bound
+		h.BackoffTotal += x.BackoffTotal
+		h.Backoffs += x.Backoffs
 		h.Saturated = h.Saturated || x.Saturated
 		name := "run " + strconv.Itoa(i+1)
 		if p := shardParts(r); len(p) == 1 {

@@ -25,6 +25,9 @@ type Run struct {
 	Start   time.Time `json:"start"` // wall-clock start of the measured run
 	End     time.Time `json:"end"`
 	Shard   Shard     `json:"shard"`
+	// Interrupted is set when the run was stopped before its end (Ctrl-C, a
+	// signal): it covers the time up to then.
+	Interrupted bool `json:"interrupted,omitempty"`
 
 	Counts Counts       `json:"counts"`
 	Errors []ErrorCount `json:"errors"`
@@ -35,6 +38,10 @@ type Run struct {
 	Phases     []PhaseResult `json:"phases"` // only phases with at least one value, in Phase order
 	Series     []Point       `json:"series"` // one point per interval
 	Health     Health        `json:"health"`
+
+	// ErrorTexts are the messages of failures of class "other", the first
+	// MaxErrorTexts distinct ones with their counts.
+	ErrorTexts []ErrorText `json:"error_texts,omitempty"`
 }
 
 // Config describes what was run, for people reading the report and for
@@ -169,6 +176,12 @@ type Health struct {
 	PeakInflight  int64    `json:"peak_inflight"`
 	Saturated     bool     `json:"saturated"`
 	Warnings      []string `json:"warnings,omitempty"`
+
+	// BackoffTotal is how long workers waited, summed over workers, before
+	// their next session after a connection error (exponential, capped),
+	// in Backoffs waits.
+	BackoffTotal Duration `json:"backoff_total,omitempty"`
+	Backoffs     int64    `json:"backoffs,omitempty"`
 }
 
 // Duration is a time.Duration that reads and writes JSON as a Go duration

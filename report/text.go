@@ -17,6 +17,7 @@ func WriteText(w io.Writer, run *Run) error {
 	writeTextCounts(ew, run)
 	writeTextPhases(ew, run)
 	writeTextErrors(ew, run)
+	writeTextErrorTexts(ew, run)
 	writeTextHealth(ew, run)
 	return ew.err
 }
@@ -30,6 +31,9 @@ func writeTextHeader(ew *errWriter, run *Run) {
 		title += "  \"" + run.Label + "\""
 	}
 	ew.printf("%s\n", title)
+	if run.Interrupted {
+		ew.printf("%s\n", interruptedNote)
+	}
 	c := &run.Config
 	target := c.Target
 	if target == "" {
@@ -235,6 +239,9 @@ func writeTextHealth(ew *errWriter, run *Run) {
 		ew.printf(", peak in flight %d", h.PeakInflight)
 	}
 	ew.printf("\n")
+	if n := backoffNote(h); n != "" {
+		ew.printf("backoff   %s\n", n)
+	}
 	if h.Saturated {
 		ew.printf("WARNING: the load generator may have limited this result; the server was not necessarily the bottleneck.\n")
 	}

@@ -29,7 +29,11 @@ with the run command's flags (-d or -n is per round). The rounds of a side
 are then compared as several runs per side, so the run-to-run spread counts.
 Prefer the open model (--rate): with -c, a slower server is offered fewer
 logins per second, and every phase's latency changes with the load.
-Exit codes: 0 no regression, 1 regression, 2 usage or setup error.
+Before the first round each server gets a probe login, as in 'msnbench run'
+(--no-probe skips it).
+Exit codes: 0 no regression, 1 regression, 2 usage or setup error (including
+a failed probe login), 130 interrupted (Ctrl-C; the rounds done so far are
+still compared).
 `
 
 // targetList collects repeated --target flags.
@@ -101,8 +105,21 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 		return usageErr("%v", err)
 	}
 
-	var sides [2][]*report.Run
 	names := [2]string{"A", "B"}
+	if !rf.noProbe {
+		for i, t := range targets {
+			cfg := rf.cfg
+			cfg.Target = t
+			eng, err := loadgen.New(cfg)
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			if code, ok := probe(ctx, eng, "msnbench compare --run: "+names[i], stderr); !ok {
+				return code
+			}
+		}
+	}
+	var sides [2][]*report.Run
 	for r := 0; r < *rounds; r++ {
 		order := [2]int{0, 1}
 		if r%2 == 1 {
@@ -139,10 +156,15 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 	}
 	if len(sides[0]) == 0 || len(sides[1]) == 0 {
-		return usageErr("interrupted before both servers had a round")
+		fmt.Fprintln(stderr, "msnbench compare --run: interrupted before both servers had a round")
+		return exitInterrupted
 	}
-	if ctx.Err() != nil && !rf.quiet {
-		fmt.Fprintln(stderr, "interrupted: comparing the rounds done so far")
+	if ctx.Err() != nil {
+		if !rf.quiet {
+			fmt.Fprintln(stderr, "interrupted: comparing the rounds done so far")
+		}
+		finishCompare(sides[0], sides[1], opt, &cf, stdout, stderr)
+		return exitInterrupted
 	}
 	return finishCompare(sides[0], sides[1], opt, &cf, stdout, stderr)
 }

@@ -18,9 +18,10 @@ import (
 
 // Exit codes (DESIGN.md §6).
 const (
-	exitOK    = 0
-	exitFail  = 1 // thresholds or regression failed
-	exitUsage = 2 // usage or setup error
+	exitOK          = 0
+	exitFail        = 1   // thresholds or regression failed, or no session succeeded
+	exitUsage       = 2   // usage or setup error, including a failed probe login
+	exitInterrupted = 130 // stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it)
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

@@ -42,7 +42,16 @@ Examples:
 
 Without --target, the reference server runs inside this process on loopback
 (dispatch and notification tiers, enough accounts), so client and server share
-the CPUs. Exit codes: 0 ok, 1 --slo failed, 2 usage or setup error.
+the CPUs.
+
+Before the load, one probe login (first account, the configured steps, then
+OUT; never held) checks the target: when it fails in a way every session
+would (nothing listens, no answer, wrong password, no common dialect, a
+reply msnbench cannot follow), msnbench says so on one line and exits 2
+without starting the load. --no-probe skips it. During the run a worker whose
+session could not reach the server waits before its next one (10ms, doubling
+up to 1s; the report shows the total).
+
 `
 
 // runFlags are the run command's flags, before they become a Config.
@@ -62,6 +71,7 @@ type runFlags struct {
 	hgrm, csv    string
 	slo          string
 	quiet        bool
+	noProbe      bool
 	every        time.Duration
 	cpuProfile   string
 	memProfile   string
@@ -120,6 +130,7 @@ func newRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.StringVar(&f.csv, "csv", "", "write the per-interval series as CSV to `file`")
 	fs.StringVar(&f.slo, "slo", "", "thresholds, e.g. 'login:p99<200ms,errors<0.1%' (exit 1 if missed)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
+	fs.BoolVar(&f.noProbe, "no-probe", false, "do not check the target with one login before the load (for a server expected to fail at first)")
 	fs.DurationVar(&f.every, "progress", 0, "progress interval (default: 250ms on a terminal, 2s otherwise)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run (go tool pprof) to `file`")
 	fs.StringVar(&f.memProfile, "memprofile", "", "write an allocation profile taken at the end of the run to `file`")
@@ -134,7 +145,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: msnbench run [flags] [target]\n\nFlags:")
 		printDefaults(fs)
-		io.WriteString(fs.Output(), runExamples)
+		io.WriteString(fs.Output(), runExamples+runExitCodes+"\n")
 	}
 	f := newRunFlags(fs)
 	if code, ok := parseFlags(fs, args, stderr); !ok {
@@ -189,6 +200,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return setupErr(err)
 	}
+	if !f.noProbe {
+		if code, ok := probe(ctx, eng, "msnbench run", stderr); !ok {
+			return code
+		}
+	}
 	if !f.quiet {
 		fmt.Fprintf(stderr, "%s\n", describe(eng.Config()))
 	}
@@ -213,10 +229,14 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		prog.stop()
 	}
 	if err != nil {
+		if ctx.Err() != nil { // interrupted while waiting for --start-at
+			fmt.Fprintf(stderr, "msnbench run: %v\n", err)
+			return exitInterrupted
+		}
 		return setupErr(err)
 	}
-	if ctx.Err() != nil && !f.quiet {
-		fmt.Fprintln(stderr, "interrupted: the report covers the run up to now")
+	if run.Interrupted {
+		fmt.Fprintln(stderr, "interrupted: the reports cover the run up to now")
 	}
 	code := exitOK
 	textOut := stdout
@@ -240,6 +260,12 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if !res.Passed() && code == exitOK {
 			code = exitFail
 		}
+	}
+	if noneSucceeded(run, "msnbench run", stderr) && code == exitOK {
+		code = exitFail
+	}
+	if run.Interrupted {
+		code = exitInterrupted
 	}
 	return code
 }

@@ -139,7 +139,8 @@ func TestRunHelp(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	all := stdout + stderr
-	for _, want := range []string{"Examples:", "--rate", "--hold", "msnbench run"} {
+	for _, want := range []string{"Examples:", "--rate", "--hold", "msnbench run", "--no-probe",
+		"0 ok; 1 an --slo threshold failed, or no session succeeded; 2 usage or", "130"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("help lacks %q", want)
 		}
@@ -209,11 +210,14 @@ func TestRunSIGINT(t *testing.T) {
 	if ctx.Err() != nil {
 		t.Fatalf("msnbench did not end after SIGINT; stderr so far:\n%s", strings.Join(seen, "\n"))
 	}
-	if err != nil {
-		t.Fatalf("exit: %v\nstdout:\n%s", err, stdout.String())
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Fatalf("exit %d (%v), want %d\nstdout:\n%s", code, err, exitInterrupted, stdout.String())
 	}
 	run := decodeRun(t, js)
 	checkBooks(t, run)
+	if !run.Interrupted || !strings.Contains(stdout.String(), "INTERRUPTED") {
+		t.Errorf("the reports do not say the run was interrupted: %v\n%s", run.Interrupted, stdout.String())
+	}
 	if run.Counts.OK == 0 {
 		t.Errorf("no successful logins in the report: %+v", run.Counts)
 	}

@@ -33,6 +33,9 @@ Examples:
 
 Phases (for --phase-delay, --error-phases, --close-phases):
   ds.ver ds.inf ds.usr ns.ver ns.inf ns.usr.i ns.usr.s ns.syn ns.chg ping qry other
+
+A listener that is not on loopback gets a warning on stderr.
+Exit codes: 0 stopped by Ctrl-C or SIGTERM, 2 usage or setup error.
 `
 
 func init() {
