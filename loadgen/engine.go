@@ -745,10 +745,8 @@ func (e *Engine) issue(g *errgroup.Group, work chan int64, intended int64, lagTi
 		s := e.newSession(id % e.nshards)
 		if g.TryGo(func() error {
 			e.runOne(s, intended)
-			e.backOff(s, e.pauseGoroutine)
 			for it := range work {
 				e.runOne(s, it)
-				e.backOff(s, e.pauseGoroutine)
 			}
 			return nil
 		}) {

@@ -8,12 +8,15 @@ import (
 	"github.com/msnbench/msnbench/report"
 )
 
-// Backoff after connection errors: a worker whose session could not reach
-// the server waits before its next one, twice as long each time up to
-// BackoffMax, and not at all once a session reached it again. A dead
-// server then gets a few attempts per second per worker instead of as
-// many as the machine can make, and the report says how long workers
-// waited (report.Health.BackoffTotal).
+// Backoff after connection errors: in the closed model (and closed
+// stages), a worker whose session could not reach the server waits before
+// its next one, twice as long each time up to BackoffMax, and not at all
+// once a session reached it again. A dead server then gets a few attempts
+// per second per worker instead of as many as the machine can make, and
+// the report says how long workers waited (report.Health.BackoffTotal).
+// The open model does not back off: its rate already bounds the attempts,
+// and starts held back because of the server's replies would be the
+// coordinated omission the open model exists to avoid.
 const (
 	BackoffMin = 10 * time.Millisecond
 	BackoffMax = time.Second

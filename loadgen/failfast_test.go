@@ -83,6 +83,25 @@ func TestBackoffDeadServer(t *testing.T) {
 	}
 }
 
+// TestNoBackoffOpenModel: the open model keeps its schedule against a dead
+// server too (holding starts back would be coordinated omission).
+func TestNoBackoffOpenModel(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	cfg := baseConfig(dead)
+	cfg.Rate = 100
+	cfg.MaxInflight = 4
+	cfg.Logins = 10
+	run := runEngine(t, context.Background(), cfg)
+	if run.Counts.Attempted+run.Counts.Dropped != 10 || run.Health.Backoffs != 0 {
+		t.Errorf("counts %+v backoffs %d: want 10 starts and no backoff", run.Counts, run.Health.Backoffs)
+	}
+}
+
 // TestBackoffResets: a server that answers gets no backoff at all.
 func TestBackoffResets(t *testing.T) {
 	_, target := refServer(t, true, nil)

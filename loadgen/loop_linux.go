@@ -240,7 +240,6 @@ func (lc *loopCtx) schedule(t *evloop.Task, arr *arrivals, maxWorkers int) {
 	closing := false
 	when := func(intended int64) int64 { return l.When(p.start.Add(time.Duration(intended))) }
 	worker := func(w *openWorker) {
-		pause := func(d time.Duration) { w.t.Sleep(d) }
 		for {
 			for !w.has {
 				if closing {
@@ -250,7 +249,6 @@ func (lc *loopCtx) schedule(t *evloop.Task, arr *arrivals, maxWorkers int) {
 			}
 			w.has = false
 			e.runOne(w.s, w.job)
-			e.backOff(w.s, pause) // not idle meanwhile: its starts go to other workers
 			idle = append(idle, w)
 			if waiting {
 				l.Ready(t)

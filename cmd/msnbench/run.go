@@ -48,9 +48,9 @@ Before the load, one probe login (first account, the configured steps, then
 OUT; never held) checks the target: when it fails in a way every session
 would (nothing listens, no answer, wrong password, no common dialect, a
 reply msnbench cannot follow), msnbench says so on one line and exits 2
-without starting the load. --no-probe skips it. During the run a worker whose
-session could not reach the server waits before its next one (10ms, doubling
-up to 1s; the report shows the total).
+without starting the load. --no-probe skips it. In the closed model a worker
+whose session could not reach the server waits before its next one (10ms,
+doubling up to 1s; the report shows the total); the open model keeps its rate.
 
 `
 
