@@ -12,6 +12,7 @@ package loadgen
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -278,6 +279,10 @@ func (c *Config) Validate() error {
 	} else {
 		// "host" means host:1863, as in an XFR referral.
 		c.Target = string(appendDefaultPort(nil, []byte(c.Target)))
+		if _, port, err := net.SplitHostPort(c.Target); err != nil || port == "" {
+			bad("target %q: want host:port, or a host alone for port %d ([::1]:1863 for an IPv6 address)",
+				c.Target, DefaultPort)
+		}
 	}
 	models := 0
 	if c.Concurrency > 0 {

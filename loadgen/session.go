@@ -496,13 +496,14 @@ func appendDefaultPort(dst, a []byte) []byte {
 	return dst
 }
 
-// hasPort reports whether a referral address ends in :port. A bracketed
+// hasPort reports whether a referral address ends in :port (an empty one
+// too, so that "host:" stays the malformed address it is). A bracketed
 // IPv6 address has one only after the closing bracket.
 func hasPort(a []byte) bool {
 	for i := len(a) - 1; i >= 0; i-- {
 		switch a[i] {
 		case ':':
-			return i+1 < len(a)
+			return true
 		case ']':
 			return false
 		}

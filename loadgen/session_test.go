@@ -326,6 +326,12 @@ func TestTargetDefaultPort(t *testing.T) {
 			t.Errorf("referral(%q) = %q, %v; want %q, as the target", in, got, err, want)
 		}
 	}
+	for _, bad := range []string{"127.0.0.1:", "::1", "[::1]:"} {
+		c := Config{Target: bad, Concurrency: 1, Duration: time.Second, UserPattern: "u%d", Accounts: 1}
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "want host:port") {
+			t.Errorf("Validate(%q) = %v, want a malformed target", bad, err)
+		}
+	}
 }
 
 func TestSessionDialects(t *testing.T) {

@@ -121,3 +121,27 @@ func TestRunInterruptedReports(t *testing.T) {
 		t.Errorf("interrupted probe: exit %d, stderr %q", code, stderr.String())
 	}
 }
+
+// TestCompareRunFailFast: compare --run probes both servers before the
+// first round, and an interrupt exits 130.
+func TestCompareRunFailFast(t *testing.T) {
+	srv, err := server.New(server.Config{NSAddr: "127.0.0.1:0", Accounts: 10, Password: "pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	args := []string{"--run", "--target", srv.Addr(), "--target", deadAddr(t), "--rounds", "1", "-n", "4", "-c", "2",
+		"--password", "pw", "--quiet"}
+	var out, errb strings.Builder
+	code := commands["compare"].run(context.Background(), args, &out, &errb)
+	if code != exitUsage || !strings.Contains(errb.String(), "B: probe login") || !strings.Contains(errb.String(), "refused") {
+		t.Errorf("dead B: exit %d, stderr %q; want %d and the probe's line", code, errb.String(), exitUsage)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	errb.Reset()
+	code = commands["compare"].run(ctx, append(args, "--no-probe"), &out, &errb)
+	if code != exitInterrupted {
+		t.Errorf("interrupted: exit %d, want %d; stderr %q", code, exitInterrupted, errb.String())
+	}
+}
