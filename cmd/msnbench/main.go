@@ -25,7 +25,7 @@ const (
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
+var version = devVersion
 
 // command is one subcommand. run gets the arguments after the subcommand
 // name and returns the exit code.
