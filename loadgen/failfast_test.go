@@ -64,7 +64,7 @@ func TestBackoffDeadServer(t *testing.T) {
 		}
 		t.Run(io, func(t *testing.T) {
 			cfg := baseConfig(dead)
-			cfg.IO = io
+			testIO(&cfg, io)
 			cfg.Concurrency = 4
 			cfg.Duration = 300 * time.Millisecond
 			run := runEngine(t, context.Background(), cfg)
@@ -123,7 +123,7 @@ func TestErrorTextsKept(t *testing.T) {
 		}
 		t.Run(io, func(t *testing.T) {
 			cfg := baseConfig("127.0.0.1:99999") // not a port: neither refused nor a timeout
-			cfg.IO = io
+			testIO(&cfg, io)
 			cfg.Concurrency = 1
 			cfg.Logins = 3
 			run := runEngine(t, context.Background(), cfg)
