@@ -154,7 +154,9 @@ type Config struct {
 	// Status is the CHG status (default NLN).
 	Status string
 	// Hold keeps each session open after its steps, sending PNG every Ping
-	// (default 60s) and answering CHL, before OUT.
+	// and answering CHL, before OUT. Ping 0 sends no PNG at all (some
+	// servers close the connection on PNG); the CLI's default is
+	// DefaultPing.
 	Hold time.Duration
 	Ping time.Duration
 	// Dialects is the VER list in order of preference, e.g.
@@ -232,7 +234,9 @@ type Config struct {
 
 // Defaults used when the Config leaves a field zero.
 const (
-	DefaultTimeout     = 10 * time.Second
+	DefaultTimeout = 10 * time.Second
+	// DefaultPing is the CLI's PNG interval while holding (Gaim's, MSNP.md
+	// §4.6). A Config's zero Ping means no PNG.
 	DefaultPing        = 60 * time.Second
 	DefaultMaxInflight = 10000
 	DefaultDialects    = "MSNP7 MSNP6 MSNP5 MSNP4 MSNP3 MSNP2 CVR0"
@@ -316,9 +320,6 @@ func (c *Config) Validate() error {
 	}
 	if c.Grace == 0 {
 		c.Grace = c.Timeout
-	}
-	if c.Ping == 0 {
-		c.Ping = DefaultPing
 	}
 	if c.Interval <= 0 {
 		c.Interval = DefaultInterval

@@ -302,7 +302,7 @@ func (e *Engine) newSession(shard int) *session {
 // stages) or until ctx is canceled, and returns the result. On
 // cancellation it stops starting sessions at once, lets sessions in flight
 // finish for the grace period (Config.Grace), then closes what is left;
-// those count as canceled. Held sessions log out at the end of the run. The
+// those are counted as cut (report.Counts.Cut), not as failures. Held sessions log out at the end of the run. The
 // only errors are setup errors (or calling Run twice); a failing server
 // gives a report full of failures, not an error.
 func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
@@ -514,9 +514,13 @@ func (e *Engine) runOne(s *session, intended int64) {
 			if class == msnp.ClassOther {
 				e.texts.add(ph, true, err)
 			}
-			e.holdMu.Lock()
-			e.holdFailed[holdKey{ph, class, code}]++
-			e.holdMu.Unlock()
+			// A hold cut by the end of the run was not lost: its login
+			// is in ok and the server did nothing wrong.
+			if class != msnp.ClassCanceled {
+				e.holdMu.Lock()
+				e.holdFailed[holdKey{ph, class, code}]++
+				e.holdMu.Unlock()
+			}
 		}
 	}
 	e.inflight.Add(-1)

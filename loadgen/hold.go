@@ -194,6 +194,11 @@ func (s *session) holdAndLogout(c net.Conn) (report.Phase, error) {
 	h := &s.hs
 	now := time.Now()
 	*h = holdState{end: now.Add(p.hold), nextPing: now.Add(p.ping)}
+	if p.ping <= 0 {
+		// No PNG: the next one is never due within the hold (and one
+		// due after it is never owed).
+		h.nextPing = h.end.Add(1)
+	}
 	s.holding.Store(true)
 	s.src.inHold = true
 	if s.rd.Buffered() == 0 {

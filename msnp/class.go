@@ -32,15 +32,18 @@ const (
 	ClassKicked               // OUT OTH / OUT SSD / asynchronous referral ended the session
 	ClassNoPort               // no free local port or address (EADDRNOTAVAIL, EADDRINUSE)
 	ClassLocal                // other local resource failure (EMFILE, ENOBUFS, ...)
-	ClassCanceled             // the run was stopped while the session was in flight
-	ClassOther                // anything not classified above
+	// ClassCanceled marks a session cut by the end of the run (its time
+	// was up, or it was interrupted) while it was in flight: not the
+	// server's failure, so reports count it apart, as "cut".
+	ClassCanceled
+	ClassOther // anything not classified above
 	NumClasses
 )
 
 var classNames = [NumClasses]string{
 	"ok", "auth-fail", "account-state", "busy", "unavailable", "protocol-misuse", "throttle", "challenge",
 	"server-other", "refused", "timeout", "reset", "eof", "protocol", "kicked", "no-local-port", "local",
-	"canceled", "other",
+	"cut", "other",
 }
 
 // String returns the class's stable name, used as a key in reports.
@@ -52,7 +55,12 @@ func (c Class) String() string {
 }
 
 // ParseClass is the inverse of String; unknown names map to ClassOther.
+// "canceled", the name of ClassCanceled in runs written before it was
+// "cut", is still read.
 func ParseClass(s string) Class {
+	if s == "canceled" {
+		return ClassCanceled
+	}
 	for i, n := range classNames {
 		if n == s {
 			return Class(i)

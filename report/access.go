@@ -30,13 +30,28 @@ func (r *Run) Elapsed() time.Duration {
 	return r.End.Sub(r.Start)
 }
 
-// LoginRate returns successful logins per second over the whole run, or 0
-// when the run has no length.
+// LoginRate returns successful logins per second over the window in which
+// the measured sessions ran (RateWindow), or 0 when it has no length.
 func (r *Run) LoginRate() float64 {
-	if s := r.Elapsed().Seconds(); s > 0 {
+	s := r.Measured.Seconds()
+	if s == 0 {
+		s = r.Elapsed().Seconds()
+	}
+	if s > 0 {
 		return float64(r.Counts.OK) / s
 	}
 	return 0
+}
+
+// RateWindow is the window the run's rates are over: Measured (from the
+// first measured session's start to the last one's end, so neither the
+// warm-up nor holds nor the wind-down dilute the rate), or, for a run
+// written before Measured existed, the whole run.
+func (r *Run) RateWindow() time.Duration {
+	if s := r.Measured.Seconds(); s > 0 {
+		return time.Duration(s * float64(time.Second))
+	}
+	return r.Elapsed()
 }
 
 // ErrorRate returns failed sessions as a fraction of attempted ones.

@@ -64,7 +64,8 @@ type htmlView struct {
 	PhaseCards  []htmlPhaseCard
 	Errors      []htmlErrorRow
 	ErrorTexts  []htmlErrorText
-	Unlisted    int64 // failures of class other beyond the listed texts
+	Cuts        []htmlErrorRow // sessions cut by the end of the run, by phase
+	Unlisted    int64          // failures of class other beyond the listed texts
 	Interrupted bool
 	Config      []htmlKV
 	Machine     []htmlKV
@@ -169,6 +170,10 @@ func buildHTMLView(run *Run) (*htmlView, error) {
 	}
 	v.Unlisted = unlistedOther(run)
 	v.Interrupted = run.Interrupted
+	for _, e := range run.Cuts {
+		v.Cuts = append(v.Cuts, htmlErrorRow{Phase: e.Phase, Class: e.Class, Count: e.Count,
+			Share: fmtPct(ratio(e.Count, run.Counts.Attempted+run.Counts.Cut))})
+	}
 	v.Config = htmlConfig(run)
 	v.Machine = htmlMachine(run)
 	v.Health = htmlHealth(run)
@@ -219,11 +224,16 @@ func htmlCards(run *Run, dists map[string]*cdist) []htmlCard {
 		{Name: "ok", Value: strconv.FormatInt(c.OK, 10), Note: fmtPct(ratio(c.OK, c.Attempted))},
 		{Name: "failed", Value: strconv.FormatInt(c.Failed, 10), Note: fmtPct(run.ErrorRate()), Bad: c.Failed > 0},
 	}
+	if c.Cut > 0 {
+		cards = append(cards, htmlCard{Name: "cut", Value: strconv.FormatInt(c.Cut, 10),
+			Note: "in flight at the end of the run: not failures"})
+	}
 	if c.Dropped > 0 {
 		cards = append(cards, htmlCard{Name: "dropped starts", Value: strconv.FormatInt(c.Dropped, 10), Note: "not issued (--max-inflight)", Bad: true})
 	}
 	if r := run.LoginRate(); r > 0 {
-		cards = append(cards, htmlCard{Name: "rate", Value: strconv.FormatFloat(r, 'f', 1, 64), Note: "logins/s"})
+		cards = append(cards, htmlCard{Name: "rate", Value: strconv.FormatFloat(r, 'f', 1, 64),
+			Note: "logins/s over " + fmtDuration(run.RateWindow().Round(time.Millisecond)) + " of measured sessions"})
 	}
 	if d := dists[Login.String()]; d != nil && d.n > 0 {
 		for _, q := range []struct {

@@ -9,6 +9,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/msnbench/msnbench/msnp"
 )
 
 // MarshalJSON writes d as a Go duration string ("1.5s"), which people can
@@ -106,7 +108,33 @@ func Decode(r io.Reader) (*Run, error) {
 	if err := run.Validate(); err != nil {
 		return nil, err
 	}
+	run.splitOldCuts()
 	return &run, nil
+}
+
+// splitOldCuts moves the sessions a run written before "cut" existed
+// counted as failures of class "canceled" to Counts.Cut and Cuts, so an
+// old run is read with today's meaning: they were not the server's
+// failures. (Its series still counts them as failed.)
+func (r *Run) splitOldCuts() {
+	var errs []ErrorCount
+	for _, e := range r.Errors {
+		if e.Class != "canceled" {
+			errs = append(errs, e)
+			continue
+		}
+		e.Class = msnp.ClassCanceled.String()
+		r.Cuts = append(r.Cuts, e)
+		r.Counts.Cut += e.Count
+		r.Counts.Failed = max(r.Counts.Failed-e.Count, 0)
+		r.Counts.Attempted = max(r.Counts.Attempted-e.Count, 0)
+	}
+	if len(errs) != len(r.Errors) {
+		if errs == nil {
+			errs = []ErrorCount{}
+		}
+		r.Errors = errs
+	}
 }
 
 // Validate checks what writers and merge rely on: known schema, non-negative
@@ -121,7 +149,7 @@ func (r *Run) Validate() error {
 		return bad("schema %d (want 1..%d)", r.Schema, SchemaVersion)
 	}
 	c := r.Counts
-	if c.Attempted < 0 || c.OK < 0 || c.Failed < 0 || c.Dropped < 0 || c.Warmup < 0 {
+	if c.Attempted < 0 || c.OK < 0 || c.Failed < 0 || c.Dropped < 0 || c.Warmup < 0 || c.Cut < 0 {
 		return bad("negative counts")
 	}
 	if r.Config.Interval < 0 {

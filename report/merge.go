@@ -109,6 +109,7 @@ func (o MergeOptions) Merge(runs ...*Run) (*Run, error) {
 		out.Counts.HoldLost += r.Counts.HoldLost
 		out.Counts.Warmup += r.Counts.Warmup
 		out.Interrupted = out.Interrupted || r.Interrupted
+		out.Counts.Cut += r.Counts.Cut
 	}
 	if parts != nil {
 		out.Shard.Index = 0
@@ -120,6 +121,10 @@ func (o MergeOptions) Merge(runs ...*Run) (*Run, error) {
 		out.HoldErrors = nil
 	}
 	out.ErrorTexts = mergeErrorTexts(runs)
+	out.Cuts = mergeErrors(runs, func(r *Run) []ErrorCount { return r.Cuts })
+	if len(out.Cuts) == 0 {
+		out.Cuts = nil
+	}
 
 	iv := first.Interval()
 	offsets := make([]time.Duration, len(runs)) // each run's start after out.Start
@@ -127,6 +132,18 @@ func (o MergeOptions) Merge(runs ...*Run) (*Run, error) {
 		if !r.Start.IsZero() {
 			offsets[i] = r.Start.Sub(out.Start)
 		}
+	}
+	out.Measured = Span{}
+	for i, r := range runs {
+		if r.Measured.Seconds() == 0 {
+			continue
+		}
+		from, to := offsets[i].Seconds()+r.Measured.From, offsets[i].Seconds()+r.Measured.To
+		if out.Measured.Seconds() == 0 {
+			out.Measured = Span{From: from, To: to}
+			continue
+		}
+		out.Measured.From, out.Measured.To = min(out.Measured.From, from), max(out.Measured.To, to)
 	}
 	if out.Phases, err = mergePhases(runs, offsets, iv); err != nil {
 		return nil, err
@@ -512,6 +529,7 @@ func mergeSeries(runs []*Run, offsets []time.Duration, iv time.Duration) []Point
 			s.Started += pt.Started
 			s.OK += pt.OK
 			s.Failed += pt.Failed
+			s.Cut += pt.Cut
 			s.Inflight += pt.Inflight
 			s.Dropped += pt.Dropped
 		}

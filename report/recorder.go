@@ -54,6 +54,7 @@ type Live struct {
 	Started    int64
 	OK         int64
 	Failed     int64
+	Cut        int64 // sessions cut by the end of the run (not failures)
 	Dropped    int64
 	Inflight   int64
 	Rate       float64       // successful logins per second over the last closed interval

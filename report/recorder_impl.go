@@ -41,8 +41,8 @@ type errKey struct {
 
 // slot is one shard's data for one interval.
 type slot struct {
-	hist                               [NumPhases]*hdrhistogram.PackedHistogram // nil until the phase's first value
-	started, ok, failed, warm, dropped int64
+	hist                                    [NumPhases]*hdrhistogram.PackedHistogram // nil until the phase's first value
+	started, ok, failed, cut, warm, dropped int64
 }
 
 // shard is one lock's worth of the recorder. The atomic totals are written
@@ -53,8 +53,11 @@ type shard struct {
 	slots   [2]slot
 	errs    map[errKey]int64
 	clamped int64
+	// first start and last end of the measured sessions (ok or failed);
+	// first < 0 until there is one
+	first, last int64
 
-	started, ok, failed, warm, dropped atomic.Int64
+	started, ok, failed, cut, warm, dropped atomic.Int64
 
 	_ [64]byte // keep the next shard's lock off this cache line
 }
@@ -92,7 +95,7 @@ func newRecorder(n int, interval time.Duration) *Recorder {
 	r.impl.interval = int64(interval)
 	r.impl.shards = make([]*shard, n)
 	for i := range r.impl.shards {
-		r.impl.shards[i] = &shard{errs: make(map[errKey]int64, 8)}
+		r.impl.shards[i] = &shard{errs: make(map[errKey]int64, 8), first: -1}
 	}
 	r.impl.errTotals = make(map[errKey]int64)
 	return r
@@ -163,10 +166,23 @@ func (r *recorderImpl) record(i int, smp *Sample) {
 				s.recordPhase(sl, p, smp.Dur[p])
 			}
 		}
-		if smp.OK() {
+		if smp.Class != msnp.ClassCanceled {
+			if s.first < 0 || smp.Start < s.first {
+				s.first = smp.Start
+			}
+			s.last = max(s.last, smp.End)
+		}
+		switch {
+		case smp.OK():
 			sl.ok++
 			s.ok.Add(1)
-		} else {
+		case smp.Class == msnp.ClassCanceled:
+			// Cut by the end of the run: counted apart, by phase (in the
+			// same table, split off by Finish).
+			sl.cut++
+			s.cut.Add(1)
+			s.errs[errKey{smp.FailPhase, smp.Class, smp.Code}]++
+		default:
 			sl.failed++
 			s.failed.Add(1)
 			s.errs[errKey{smp.FailPhase, smp.Class, smp.Code}]++
@@ -214,13 +230,14 @@ func (r *recorderImpl) closeInterval(k int64) {
 		pt.Started += sl.started
 		pt.OK += sl.ok
 		pt.Failed += sl.failed
+		pt.Cut += sl.cut
 		pt.Dropped += sl.dropped
 		warm += sl.warm
-		sl.started, sl.ok, sl.failed, sl.warm, sl.dropped = 0, 0, 0, 0, 0
+		sl.started, sl.ok, sl.failed, sl.cut, sl.warm, sl.dropped = 0, 0, 0, 0, 0, 0
 		s.open = k + 1
 		s.mu.Unlock()
 	}
-	r.inflight += pt.Started - pt.OK - pt.Failed - warm
+	r.inflight += pt.Started - pt.OK - pt.Failed - pt.Cut - warm
 	pt.Inflight = r.inflight
 	r.series = append(r.series, pt)
 	start := pt.T
@@ -253,7 +270,7 @@ func (r *recorderImpl) closeInterval(k int64) {
 func (r *recorderImpl) publishErrors() {
 	var failed int64
 	for _, s := range r.shards {
-		failed += s.failed.Load()
+		failed += s.failed.Load() + s.cut.Load()
 	}
 	if failed == r.lastFail {
 		return
@@ -267,7 +284,7 @@ func (r *recorderImpl) publishErrors() {
 		}
 		s.mu.Unlock()
 	}
-	errs := errorList(r.errTotals)
+	errs, _ := splitCuts(errorList(r.errTotals))
 	var top [3]string
 	for i := 0; i < len(top) && i < len(errs); i++ {
 		e := errs[i]
@@ -312,16 +329,34 @@ func errorList(m map[errKey]int64) []ErrorCount {
 	return out
 }
 
+// splitCuts separates the sessions cut by the end of the run from the
+// failures, keeping each list's order.
+func splitCuts(all []ErrorCount) (errs, cuts []ErrorCount) {
+	errs = all[:0:0]
+	for _, e := range all {
+		if e.Class == msnp.ClassCanceled.String() {
+			cuts = append(cuts, e)
+		} else {
+			errs = append(errs, e)
+		}
+	}
+	if errs == nil {
+		errs = []ErrorCount{}
+	}
+	return errs, cuts
+}
+
 func (r *recorderImpl) live() Live {
 	var l Live
 	for _, s := range r.shards {
 		l.Started += s.started.Load()
 		l.OK += s.ok.Load()
 		l.Failed += s.failed.Load()
+		l.Cut += s.cut.Load()
 		l.Dropped += s.dropped.Load()
 		l.Inflight -= s.warm.Load()
 	}
-	l.Inflight += l.Started - l.OK - l.Failed
+	l.Inflight += l.Started - l.OK - l.Failed - l.Cut
 	if l.Inflight < 0 {
 		// The loads above are not one snapshot; a session may finish between them.
 		l.Inflight = 0
@@ -348,9 +383,17 @@ func (r *recorderImpl) finish(run *Run, now int64) {
 
 	var c Counts
 	var clamped int64
+	first, last := int64(-1), int64(0)
 	for _, s := range r.shards {
+		s.mu.Lock()
+		if s.first >= 0 && (first < 0 || s.first < first) {
+			first = s.first
+		}
+		last = max(last, s.last)
+		s.mu.Unlock()
 		c.OK += s.ok.Load()
 		c.Failed += s.failed.Load()
+		c.Cut += s.cut.Load()
 		c.Dropped += s.dropped.Load()
 		c.Warmup += s.warm.Load()
 		s.mu.Lock()
@@ -359,10 +402,13 @@ func (r *recorderImpl) finish(run *Run, now int64) {
 	}
 	c.Attempted = c.OK + c.Failed
 	run.Counts = c
+	if first >= 0 && last > first {
+		run.Measured = Span{From: float64(first) / float64(time.Second), To: float64(last) / float64(time.Second)}
+	}
 
 	r.lastFail = -1 // force a fresh error table
 	r.publishErrors()
-	run.Errors = errorList(r.errTotals)
+	run.Errors, run.Cuts = splitCuts(errorList(r.errTotals))
 
 	run.Phases = make([]PhaseResult, 0, NumPhases) // [] rather than null in JSON
 	for p, h := range r.cum {
@@ -412,7 +458,7 @@ func (r *recorderImpl) pending(k int64) bool {
 	for _, s := range r.shards {
 		s.mu.Lock()
 		sl := &s.slots[k&1]
-		any := sl.started|sl.ok|sl.failed|sl.warm|sl.dropped != 0
+		any := sl.started|sl.ok|sl.failed|sl.cut|sl.warm|sl.dropped != 0
 		for _, h := range sl.hist {
 			if h != nil && h.TotalCount() > 0 {
 				any = true

@@ -29,8 +29,19 @@ type Run struct {
 	// signal): it covers the time up to then.
 	Interrupted bool `json:"interrupted,omitempty"`
 
+	// Measured is when the measured sessions ran: from the first one's
+	// start to the last one's end, in seconds since Start (a held
+	// session ends, for this, when its steps are done). The warm-up, the
+	// holds and the wind-down after the last session are outside it;
+	// LoginRate is over it. Zero in runs written before it existed.
+	Measured Span `json:"measured,omitzero"`
+
 	Counts Counts       `json:"counts"`
 	Errors []ErrorCount `json:"errors"`
+	// Cuts counts the sessions cut by the end of the run (its time was
+	// up, or it was interrupted, while they were in flight), by the phase
+	// they were in, with class "cut". They are Counts.Cut, not failures.
+	Cuts []ErrorCount `json:"cuts,omitempty"`
 	// HoldErrors counts held sessions that ended before their hold time, by
 	// the phase (ping, qry) × class × code that ended them. Their logins
 	// succeeded, so they are in Counts.OK and not in Errors.
@@ -42,6 +53,20 @@ type Run struct {
 	// ErrorTexts are the messages of failures of class "other", the first
 	// MaxErrorTexts distinct ones with their counts.
 	ErrorTexts []ErrorText `json:"error_texts,omitempty"`
+}
+
+// Span is a stretch of a run, in seconds since Run.Start.
+type Span struct {
+	From float64 `json:"from"`
+	To   float64 `json:"to"`
+}
+
+// Seconds returns the span's length, or 0 when it is empty or unset.
+func (s Span) Seconds() float64 {
+	if s.To > s.From {
+		return s.To - s.From
+	}
+	return 0
 }
 
 // Config describes what was run, for people reading the report and for
@@ -99,13 +124,17 @@ type Shard struct {
 // Counts are the session counts. Attempted = OK + Failed; Dropped starts were
 // due (open model) but could not be issued because of --max-inflight, and
 // are not part of Attempted. Warmup sessions are counted apart and excluded
-// from everything else.
+// from everything else. Cut sessions were still in flight when the run
+// ended or was interrupted and were closed by it: neither ok nor failed
+// (the server did not fail them), so they are not part of Attempted and
+// no failure rate counts them.
 type Counts struct {
 	Attempted int64 `json:"attempted"`
 	OK        int64 `json:"ok"`
 	Failed    int64 `json:"failed"`
 	Dropped   int64 `json:"dropped"`
 	Warmup    int64 `json:"warmup"`
+	Cut       int64 `json:"cut,omitempty"`
 	// HoldLost is the number of held sessions that ended before their hold
 	// time (kicked, ping or QRY failed, closed by the server): the sum of
 	// Run.HoldErrors.
@@ -157,6 +186,7 @@ type Point struct {
 	Started  int64   `json:"started"`
 	OK       int64   `json:"ok"`
 	Failed   int64   `json:"failed"`
+	Cut      int64   `json:"cut,omitempty"` // sessions cut by the end of the run
 	Inflight int64   `json:"inflight"`
 	Dropped  int64   `json:"dropped,omitempty"`
 }

@@ -40,7 +40,9 @@ var latencyMetrics = map[string]float64{
 // percentage, or their count with a plain number; lost does the same for
 // held sessions that ended before their hold time (share of successful
 // logins, or count). rate compares successful
-// logins per second over the run. Operators: < <= > >=.
+// logins per second over the window in which the measured sessions ran
+// (Run.RateWindow: warm-up, holds and wind-down excluded), the rate the
+// reports show. Operators: < <= > >=.
 func ParseSLO(s string) (SLO, error) {
 	var slo SLO
 	for _, raw := range strings.Split(s, ",") {

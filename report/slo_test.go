@@ -65,7 +65,7 @@ func TestParseSLO(t *testing.T) {
 }
 
 func TestSLOCheck(t *testing.T) {
-	run := rpRun(t, false) // login p99 4.46ms, errors 2.63%, 762.9 logins/s
+	run := rpRun(t, false) // login p99 4.46ms, errors 2.63%, 778.6 logins/s (over the measured window)
 	login := run.Phase("login").Summary
 	tests := []struct {
 		slo  string
@@ -78,8 +78,8 @@ func TestSLOCheck(t *testing.T) {
 		{"errors<0.1%", false, "FAIL errors 2.63% < 0.10%"},
 		{"errors<5%", true, "PASS errors 2.63% < 5.00%"},
 		{"errors<=103", true, "PASS errors 103 <= 103"},
-		{"rate>500", true, "PASS rate 762.9/s > 500.0/s"},
-		{"rate>1000", false, "FAIL rate 762.9/s > 1000.0/s"},
+		{"rate>500", true, "PASS rate 778.6/s > 500.0/s"},
+		{"rate>1000", false, "FAIL rate 778.6/s > 1000.0/s"},
 		{"dropped<=0", true, "PASS dropped 0 <= 0"},
 		{"login:max<1s", true, "PASS login max 80.4ms < 1.00s"},
 		{"login:p95<1s", true, ""},

@@ -104,6 +104,8 @@ func describeLoad(c *Config) string {
 		b.WriteString(", hold " + c.Hold.String())
 		if c.Ping > 0 {
 			b.WriteString(" ping " + c.Ping.String())
+		} else {
+			b.WriteString(" no ping")
 		}
 	}
 	if c.Timeout > 0 {
@@ -151,6 +153,9 @@ func writeTextCounts(ew *errWriter, run *Run) {
 	c := &run.Counts
 	ew.printf("sessions  %d attempted, %d ok (%s), %d failed (%s)", c.Attempted, c.OK,
 		fmtPercent(ratio(c.OK, c.Attempted)), c.Failed, fmtPercent(ratio(c.Failed, c.Attempted)))
+	if c.Cut > 0 {
+		ew.printf(", %d cut by the end of the run (not failures)", c.Cut)
+	}
 	if c.Dropped > 0 {
 		ew.printf(", %d dropped starts", c.Dropped)
 	}
@@ -158,8 +163,15 @@ func writeTextCounts(ew *errWriter, run *Run) {
 		ew.printf(", %d in warm-up (excluded)", c.Warmup)
 	}
 	ew.printf("\n")
-	if run.Elapsed() > 0 {
-		ew.printf("rate      %.1f logins/s\n", run.LoginRate())
+	if w := run.RateWindow(); w > 0 {
+		// Say which window: the measured sessions' (no warm-up, hold or
+		// wind-down in it), or the whole run for runs saved before.
+		over := "of the whole run"
+		if run.Measured.Seconds() > 0 {
+			over = "from the first measured start to the last measured end"
+		}
+		ew.printf("rate      %.1f logins/s (%d ok in the %s %s)\n", run.LoginRate(), run.Counts.OK,
+			fmtDuration(w.Round(time.Millisecond)), over)
 	}
 	ew.printf("\n")
 }
@@ -209,6 +221,8 @@ func writeTextErrors(ew *errWriter, run *Run) {
 	writeTextErrorTable(ew, "errors by phase / class / code", run.Errors, run.Counts.Attempted)
 	writeTextErrorTable(ew, "held sessions ended early, by phase / class / code (their logins are in ok)",
 		run.HoldErrors, run.Counts.OK)
+	writeTextErrorTable(ew, "sessions cut by the end of the run, by the phase they were in (not failures; share of "+
+		"sessions started)", run.Cuts, run.Counts.Attempted+run.Counts.Cut)
 }
 
 // writeTextErrorTable prints one error table; shares are of total.

@@ -47,6 +47,9 @@ func noneSucceeded(run *report.Run, cmd string, stderr io.Writer) bool {
 		return false
 	}
 	why := "none was attempted"
+	if c.Cut > 0 {
+		why = fmt.Sprintf("none ended before the end of the run: %d cut", c.Cut)
+	}
 	if c.Attempted > 0 {
 		why = fmt.Sprintf("all %d attempted failed", c.Attempted)
 		if top := topError(run); top != "" {

@@ -103,7 +103,7 @@ func newRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.StringVar(&f.steps, "steps", "syn,chg", "steps after login: syn, chg, both (syn,chg, the default) or none")
 	fs.StringVar(&c.Status, "status", loadgen.DefaultStatus, "status for CHG")
 	fs.DurationVar(&c.Hold, "hold", 0, "keep each session logged in this long (PNG, CHL/QRY), then OUT")
-	fs.DurationVar(&c.Ping, "ping", loadgen.DefaultPing, "PNG interval while holding")
+	fs.DurationVar(&c.Ping, "ping", loadgen.DefaultPing, "PNG interval while holding; 0: no PNG at all (some servers close on PNG)")
 	fs.StringVar(&c.Dialects, "dialects", loadgen.DefaultDialects, "VER list in order of preference")
 	fs.StringVar(&c.UserPattern, "user-pattern", server.DefaultUserPattern, "generated account names (one %d)")
 	fs.IntVar(&c.Accounts, "accounts", 0, "number of generated accounts (default: as many as sessions in flight)")

@@ -221,9 +221,13 @@ func TestRunSIGINT(t *testing.T) {
 	if run.Counts.OK == 0 {
 		t.Errorf("no successful logins in the report: %+v", run.Counts)
 	}
-	for _, e := range run.Errors {
-		if e.Class != "canceled" {
-			t.Errorf("error %+v after a clean interrupt", e)
+	// Sessions in flight at the interrupt are cut, not failed.
+	if len(run.Errors) != 0 || run.Counts.Failed != 0 {
+		t.Errorf("errors %+v after a clean interrupt", run.Errors)
+	}
+	for _, e := range run.Cuts {
+		if e.Class != "cut" {
+			t.Errorf("cut %+v has class %q, want cut", e, e.Class)
 		}
 	}
 	if !strings.Contains(stdout.String(), "login") {
@@ -270,5 +274,22 @@ func TestFormatLive(t *testing.T) {
 	}
 	if isTerminal(&bytes.Buffer{}) {
 		t.Error("a buffer is not a terminal")
+	}
+}
+
+// TestRunPingZero: --ping 0 sends no PNG at all while holding (it used to
+// mean the 60 s default); some servers close the connection on PNG.
+func TestRunPingZero(t *testing.T) {
+	js := filepath.Join(t.TempDir(), "run.json")
+	code, stdout, stderr := runCmd(t, "-c", "2", "--hold", "200ms", "--ping", "0", "--quiet", "-o", js)
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	run := decodeRun(t, js)
+	if run.Config.Ping != 0 || run.Phase("ping") != nil {
+		t.Fatalf("ping %v, ping phase %+v: want no PNG", run.Config.Ping, run.Phase("ping"))
+	}
+	if !strings.Contains(stdout, "hold 200ms no ping") {
+		t.Errorf("text report does not say there was no ping:\n%s", stdout)
 	}
 }
