@@ -76,6 +76,17 @@ type CompareOptions struct {
 	// by the load generator (Health.Saturated); by default such a
 	// comparison's latency verdicts are inconclusive.
 	AllowLimited bool
+	// HeadlineShare is the share of the error rate given to the headline,
+	// login p50, when it is judged; the other percentiles share the rest
+	// (a weighted Bonferroni correction, still family-wise). 0 splits it
+	// evenly over every judged percentile.
+	HeadlineShare float64
+	// Paired says that run i of A and run i of B were taken side by side
+	// (compare --run's interleaved rounds): the variance then comes from
+	// the spread of the per-pair differences, which leaves out whatever
+	// drift the two runs of a pair shared. It needs the same number of runs
+	// (at least two) on both sides.
+	Paired bool
 }
 
 func (o CompareOptions) withDefaults() CompareOptions {
@@ -125,6 +136,9 @@ func (o CompareOptions) validate() error {
 	if o.MinTail < 1 {
 		return fmt.Errorf("compare: min tail %d < 1", o.MinTail)
 	}
+	if o.HeadlineShare < 0 || o.HeadlineShare >= 1 {
+		return fmt.Errorf("compare: headline share %v outside [0, 1)", o.HeadlineShare)
+	}
 	if o.MinBatches < 2 {
 		return fmt.Errorf("compare: min batches %d < 2", o.MinBatches)
 	}
@@ -159,6 +173,10 @@ type Comparison struct {
 	Resamples     int       `json:"resamples"`
 	Seed          uint64    `json:"seed"`
 	Percentiles   []float64 `json:"percentiles"`
+	HeadlineShare float64   `json:"headline_share,omitempty"` // of 1 - Confidence, for login p50
+	// Design describes how the runs were taken when that matters to the
+	// intervals (compare --run's sequential rounds); empty otherwise.
+	Design string `json:"design,omitempty"`
 
 	Phases   []PhaseComparison `json:"phases"` // headline (login) first
 	Failures FailureChange     `json:"failures"`
@@ -190,6 +208,9 @@ const (
 	// VarianceValues: a bootstrap of the values, as if every login were
 	// independent of the others (AssumeIndependent, or too few intervals).
 	VarianceValues = "values"
+	// VariancePairs: the spread of the differences between paired runs
+	// (CompareOptions.Paired).
+	VariancePairs = "pairs"
 )
 
 // Side summarises the runs of one side.
@@ -327,6 +348,7 @@ func Compare(a, b []*Run, opt CompareOptions) (*Comparison, error) {
 		A: sideOf(a), B: sideOf(b),
 		Threshold: opt.Threshold, FailThreshold: opt.FailThreshold, Confidence: opt.Confidence,
 		Resamples: opt.Resamples, Seed: opt.Seed, Percentiles: append([]float64(nil), opt.Percentiles...),
+		HeadlineShare: opt.HeadlineShare,
 	}
 	c.Warnings = append(c.Warnings, healthWarnings("A", a)...)
 	c.Warnings = append(c.Warnings, healthWarnings("B", b)...)
@@ -497,6 +519,8 @@ type sidePhase struct {
 	runs   []*cdist
 	hist   string    // pooled, encoded (for plots)
 	blocks *blockSet // time batches of the only run (nil: several runs, or too few intervals)
+	// allRuns: every run has values of this phase, so runs[i] is run i.
+	allRuns bool
 }
 
 func collectPhase(runs []*Run, name string, minBatches int) (*sidePhase, error) {
@@ -537,6 +561,7 @@ func collectPhase(runs []*Run, name string, minBatches int) (*sidePhase, error) 
 		}
 	}
 	sp.pooled = newCdist(pooled)
+	sp.allRuns = len(sp.runs) == len(runs)
 	if len(hs) == 1 {
 		sp.hist = hs[0]
 	} else if enc, err := EncodeHist(pooled); err == nil {
@@ -594,8 +619,14 @@ func (c *Comparison) judge() {
 		}
 	}
 	alpha := 1 - c.Confidence
+	headAlpha := alpha
 	if tests > 1 {
 		alpha /= float64(tests)
+		headAlpha = alpha
+		if c.HeadlineShare > 0 && c.headlineJudged() {
+			headAlpha = c.HeadlineShare * (1 - c.Confidence)
+			alpha = (1 - c.HeadlineShare) * (1 - c.Confidence) / float64(tests-1)
+		}
 	}
 	for i := range c.Phases {
 		p := &c.Phases[i]
@@ -605,9 +636,13 @@ func (c *Comparison) judge() {
 		judged, slower, faster := 0, false, false
 		for j := range p.Percentiles {
 			q := &p.Percentiles[j]
-			crit := zQuantile(1 - alpha/2)
+			a := alpha
+			if isHeadline(p.Phase, q.Percentile) {
+				a = headAlpha
+			}
+			crit := zQuantile(1 - a/2)
 			if !math.IsInf(q.df, 1) {
-				crit = tQuantile(1-alpha/2, q.df)
+				crit = tQuantile(1-a/2, q.df)
 			}
 			d := logUs(q.B) - logUs(q.A)
 			// Clamp the log bounds: with one degree of freedom and a strict
@@ -642,6 +677,33 @@ func (c *Comparison) judge() {
 			p.Verdict = NoChange
 		}
 	}
+}
+
+// isHeadline reports whether phase and percentile are the headline, login
+// p50.
+func isHeadline(phase string, p float64) bool { return phase == Login.String() && p == 50 }
+
+func (c *Comparison) headlineJudged() bool {
+	for _, p := range c.Phases {
+		for _, q := range p.Percentiles {
+			if isHeadline(p.Phase, q.Percentile) && q.Judged {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Headline returns login p50's change, or nil when it was not compared.
+func (c *Comparison) Headline() *PercentileChange {
+	for i := range c.Phases {
+		for j := range c.Phases[i].Percentiles {
+			if q := &c.Phases[i].Percentiles[j]; isHeadline(c.Phases[i].Phase, q.Percentile) {
+				return q
+			}
+		}
+	}
+	return nil
 }
 
 func tailOK(n int64, p float64, minTail int) bool {
@@ -687,6 +749,19 @@ func comparePercentile(phase string, p float64, a, b *sidePhase, opt CompareOpti
 	s2A, dfA, cvA := runSpread(a, u)
 	s2B, dfB, cvB := runSpread(b, u)
 	q.SpreadA, q.SpreadB = cvA, cvB
+	if opt.Paired && len(a.runs) == len(b.runs) && len(a.runs) >= 2 && a.allRuns && b.allRuns {
+		// Paired runs: the variance of the mean of log(B_i/A_i).
+		n := len(a.runs)
+		d := make([]float64, n)
+		for i := range d {
+			d[i] = logUs(b.runs[i].quantile(u)) - logUs(a.runs[i].quantile(u))
+		}
+		_, s2 := meanVar(d)
+		q.se = math.Sqrt(math.Max(s2/float64(n), varA+varB))
+		q.df = float64(n - 1)
+		q.Variance = VariancePairs
+		return q
+	}
 	if df := dfA + dfB; df > 0 {
 		s2 := (s2A*float64(dfA) + s2B*float64(dfB)) / float64(df)
 		runVar := s2 * (1/float64(len(a.runs)) + 1/float64(len(b.runs)))

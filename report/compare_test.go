@@ -704,3 +704,142 @@ func TestCompareOneRunPerSideIsIndicative(t *testing.T) {
 		t.Errorf("AssumeIndependent: regressed %v, latency %q", c.Regressed(c.Threshold), c.Latency)
 	}
 }
+
+func TestObfSpend(t *testing.T) {
+	if got := obfSpend(0.05, 1); got != 0.05 {
+		t.Errorf("α(1) = %v, want 0.05", got)
+	}
+	// 2 - 2Φ(1.95996/√0.5) = 2 - 2Φ(2.7718) = 0.005575
+	if got := obfSpend(0.05, 0.5); math.Abs(got-0.005575) > 2e-5 {
+		t.Errorf("α(0.5) = %v, want 0.005575", got)
+	}
+	prev := 0.0
+	for i := 1; i <= 10; i++ {
+		got := obfSpend(0.05, float64(i)/10)
+		if got < prev {
+			t.Errorf("α(%v) = %v < α before %v", float64(i)/10, got, prev)
+		}
+		prev = got
+	}
+	// Looks spend at most α in all, the last everything left.
+	s := Sequential{Alpha: 0.05, MaxPairs: 10}
+	total := 0.0
+	for n := 2; n <= 7; n++ {
+		total += 1 - s.Look(n, n == 7)
+	}
+	if math.Abs(s.Spent()-0.05) > 1e-12 || total > 0.05+1e-9 || s.Looks() != 6 {
+		t.Errorf("spent %v, levels sum %v, %d looks", s.Spent(), total, s.Looks())
+	}
+}
+
+// pairedSides makes n pairs of runs whose pair i shares a scale (drift
+// that hits A and B of a round alike, ±20 %), B slower by factor.
+func pairedSides(t *testing.T, seed uint64, n int, factor float64) (a, b []*Run) {
+	r := rand.New(rand.NewPCG(seed, 3))
+	for i := 0; i < n; i++ {
+		common := math.Exp(0.2 * r.NormFloat64())
+		a = append(a, miniRun(t, r, 300, common))
+		b = append(b, miniRun(t, r, 300, common*factor))
+	}
+	return a, b
+}
+
+// miniRun is a run of n logins with only login (log-normal around 2 ms
+// times scale) and ns.usr.s (around 900 µs times scale).
+func miniRun(t *testing.T, r *rand.Rand, n int, scale float64) *Run {
+	run := &Run{Schema: SchemaVersion, Counts: Counts{Attempted: int64(n), OK: int64(n)}}
+	for _, ph := range []struct {
+		name   string
+		median float64
+	}{{"login", 2000}, {"ns.usr.s", 900}} {
+		h := NewHist()
+		for i := 0; i < n; i++ {
+			h.RecordValue(int64(scale * ph.median * math.Exp(0.4*r.NormFloat64())))
+		}
+		enc, err := EncodeHist(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run.Phases = append(run.Phases, PhaseResult{Name: ph.name, Hist: enc})
+	}
+	return run
+}
+
+// TestComparePaired: pairs of runs taken side by side share their drift;
+// the paired comparison leaves it out and resolves +15 % that the spread
+// between runs hides.
+func TestComparePaired(t *testing.T) {
+	a, b := pairedSides(t, 1, 8, 1.15)
+	opt := CompareOptions{Phases: []string{"login"}, Percentiles: []float64{50}}
+	c, err := Compare(a, b, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.Paired = true
+	p, err := Compare(a, b, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qc, qp := c.Phases[0].Percentiles[0], p.Phases[0].Percentiles[0]
+	if qp.Variance != VariancePairs || qc.Variance != VarianceRuns {
+		t.Errorf("variance %q unpaired, %q paired", qc.Variance, qp.Variance)
+	}
+	if qp.Verdict != Slower || qp.High-qp.Low > (qc.High-qc.Low)/2 {
+		t.Errorf("+15%%: paired %+v, unpaired %+v: want slower, and an interval under half as wide", qp, qc)
+	}
+}
+
+// sequentialTrial looks at pairs of runs after every pair up to 12, as
+// compare --run does, and reports whether it stopped on a regression, and
+// after how many pairs.
+func sequentialTrial(t *testing.T, a, b []*Run) (bool, int) {
+	s := Sequential{Alpha: 0.05, MaxPairs: len(a), Precision: 0.01}
+	for n := 2; n <= len(a); n++ {
+		opt := CompareOptions{Phases: []string{"login", "ns.usr.s"}, Percentiles: []float64{50, 90}, Paired: true,
+			HeadlineShare: 0.5, Resamples: 200, Confidence: s.Look(n, n == len(a))}
+		c, err := Compare(a[:n], b[:n], opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stop, _ := s.Stop(c); stop {
+			return c.Regressed(c.Threshold), n
+		}
+	}
+	return false, len(a)
+}
+
+// TestSequentialFalseAlarms: A/A pairs with shared drift, looked at after
+// every pair and stopped at the first regression: the share of trials that
+// ever call B slower stays within α despite the repeated looks. B 30 %
+// slower is found, mostly before the last look.
+func TestSequentialFalseAlarms(t *testing.T) {
+	trials := compareReps(30)
+	alarms := 0
+	for tr := 0; tr < trials; tr++ {
+		a, b := pairedSides(t, uint64(1000+tr), 12, 1)
+		if regressed, _ := sequentialTrial(t, a, b); regressed {
+			alarms++
+		}
+	}
+	t.Logf("%d/%d sequential A/A trials called a regression", alarms, trials)
+	// Nominal at most 5 %; the union bound makes it less. Allow for the
+	// binomial noise of the trial count.
+	if limit := int(math.Ceil(0.05*float64(trials) + 2*math.Sqrt(0.05*0.95*float64(trials)))); alarms > limit {
+		t.Errorf("%d/%d false alarms, want at most %d", alarms, trials, limit)
+	}
+	found, early := 0, 0
+	for tr := 0; tr < 10; tr++ {
+		a, b := pairedSides(t, uint64(5000+tr), 12, 1.3)
+		regressed, n := sequentialTrial(t, a, b)
+		if regressed {
+			found++
+		}
+		if n < 12 {
+			early++
+		}
+	}
+	t.Logf("+30%%: found in %d/10 trials, %d stopped before the last look", found, early)
+	if found < 9 || early < 5 {
+		t.Errorf("+30%%: found in %d/10, %d early", found, early)
+	}
+}

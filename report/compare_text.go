@@ -19,6 +19,9 @@ func WriteCompareText(w io.Writer, c *Comparison) error {
 	writeSideLine(bw, "A", c.A)
 	writeSideLine(bw, "B", c.B)
 	fmt.Fprintf(bw, "  %s\n", methodLine(c))
+	if c.Design != "" {
+		fmt.Fprintf(bw, "  %s\n", c.Design)
+	}
 	for _, l := range varianceLines(c) {
 		fmt.Fprintf(bw, "  %s\n", l)
 	}
@@ -95,6 +98,8 @@ func varianceCell(c *Comparison, p PhaseComparison, q PercentileChange) string {
 		return fmt.Sprintf("runs %d+%d", c.A.Runs, c.B.Runs)
 	case VarianceIntervals:
 		return fmt.Sprintf("batches %d+%d", p.BatchesA, p.BatchesB)
+	case VariancePairs:
+		return fmt.Sprintf("pairs %d", c.A.Runs)
 	}
 	return q.Variance
 }
@@ -110,6 +115,9 @@ func varianceLines(c *Comparison) []string {
 	var out []string
 	if used[VarianceRuns] {
 		out = append(out, fmt.Sprintf("variance \"runs\": the spread between the runs of a side (%d+%d runs), Student's t", c.A.Runs, c.B.Runs))
+	}
+	if used[VariancePairs] {
+		out = append(out, fmt.Sprintf("variance \"pairs\": the spread of B/A between %d pairs of runs taken side by side, Student's t", c.A.Runs))
 	}
 	if used[VarianceIntervals] {
 		out = append(out, "variance \"batches\": a block bootstrap over time batches of each run (drift within a run counts; differences between runs are not seen)")

@@ -230,11 +230,18 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 // finishCompare compares, writes every requested output, and returns the
 // exit code: 1 when B regressed.
 func finishCompare(a, b []*report.Run, opt report.CompareOptions, cf *compareFlags, stdout, stderr io.Writer) int {
+	return finishCompareDesign(a, b, opt, cf, "", stdout, stderr)
+}
+
+// finishCompareDesign is finishCompare with a description of how the runs
+// were taken (Comparison.Design).
+func finishCompareDesign(a, b []*report.Run, opt report.CompareOptions, cf *compareFlags, design string, stdout, stderr io.Writer) int {
 	c, err := report.Compare(a, b, opt)
 	if err != nil {
 		fmt.Fprintf(stderr, "msnbench compare: %v\n", err)
 		return exitUsage
 	}
+	c.Design = design
 	code := exitOK
 	if !cf.quiet {
 		if err := report.WriteCompareText(stdout, c); err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,7 +18,10 @@ import (
 
 const compareRunExamples = `
 Examples:
-  # 6 rounds of 20 s at 300 logins/s each, alternating between the old and the new server
+  # short rounds until login p50 is known to ±5%, at most 2 minutes; stops early when B is clearly worse
+  MSNBENCH_PASSWORD=secret msnbench compare --run --target old:1863 --target new:1863 --rate 300 -d 3s --precision 5% --max-time 2m
+
+  # a fixed design: 6 rounds of 20 s at 300 logins/s each, alternating between the old and the new server
   MSNBENCH_PASSWORD=secret msnbench compare --run --target old:1863 --target new:1863 --rounds 6 -d 20s --rate 300
 
   # open model, keep every round's run for later (a-1.json, b-1.json, ...)
@@ -25,8 +29,16 @@ Examples:
 
 Rounds go A B, B A, A B, ... so that a drift in the network or the
 generator's machine affects both sides alike; each round is a complete run
-with the run command's flags (-d or -n is per round). The rounds of a side
-are then compared as several runs per side, so the run-to-run spread counts.
+with the run command's flags (-d or -n is per round). With --rounds the
+rounds of a side are compared as several runs per side, so the run-to-run
+spread counts. With --precision or --max-time the comparison chooses its
+own length: the first round per side is a warm-up and dropped
+(--warmup-rounds), round r of A and of B are compared as a pair, and after
+every pair the rounds so far are compared, with the error rate spent over
+the looks (O'Brien-Fleming-type alpha spending, so stopping early keeps the
+stated confidence) and half of it on login p50. It stops when B is
+significantly worse, when login p50's interval is within ±precision, or at
+--max-time, and then says how many more rounds the precision would need.
 Prefer the open model (--rate): with -c, a slower server is offered fewer
 logins per second, and every phase's latency changes with the load.
 Before the first round each server gets a probe login, as in 'msnbench run'
@@ -67,7 +79,11 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 	var cf compareFlags
 	cf.register(fs, true)
 	live := fs.Bool("run", true, "run the comparison live (this form)")
-	rounds := fs.Int("rounds", 6, "rounds per side")
+	rounds := fs.Int("rounds", 6, "rounds per side (without --precision or --max-time)")
+	var precision percentFlag
+	fs.Var(&precision, "precision", "run rounds until login p50's interval is this narrow (±), e.g. 5%; stops early when B is clearly worse")
+	maxTime := fs.Duration("max-time", 0, "run rounds until this much time has passed or the verdict is clear (default 2m with --precision)")
+	warmRounds := fs.Int("warmup-rounds", -1, "rounds per side run first and dropped (default 1 with --precision or --max-time, else 0)")
 	saveDir := fs.String("save-dir", "", "write every round's run as JSON into `dir` (a-1.json, b-1.json, ...)")
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
@@ -85,6 +101,8 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 		return usageErr("give exactly two servers: --target A --target B (got %d)", len(targets))
 	case *rounds < 1:
 		return usageErr("--rounds must be at least 1")
+	case *maxTime < 0:
+		return usageErr("--max-time must not be negative")
 	case rf.out != "" || rf.hlog != "" || rf.hgrm != "" || rf.csv != "" || rf.slo != "":
 		return usageErr("-o, --hlog, --hgrm, --csv and --slo belong to 'msnbench run'; use --save-dir to keep the rounds")
 	}
@@ -119,12 +137,37 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 			}
 		}
 	}
+	seq := *maxTime > 0 || precision.v > 0
+	if seq && *maxTime == 0 {
+		*maxTime = 2 * time.Minute
+	}
+	if *warmRounds < 0 {
+		*warmRounds = 0
+		if seq {
+			*warmRounds = 1
+		}
+	}
+	var plan *report.Sequential
+	if seq {
+		// Round r of A and round r of B ran side by side: compare them as
+		// pairs, which leaves out the drift they shared (with many rounds
+		// the degrees of freedom lost to pairing matter little). Login p50,
+		// the headline, gets half of the error rate.
+		opt.Paired = true
+		opt.HeadlineShare = 0.5
+		plan = &report.Sequential{Alpha: 1 - cf.confidence.v, Precision: precision.v}
+	}
+
 	var sides [2][]*report.Run
-	for r := 0; r < *rounds; r++ {
+	begin := time.Now()
+	var last *report.Comparison
+	stopWhy := ""
+	for r := 0; seq || r < *warmRounds+*rounds; r++ {
 		order := [2]int{0, 1}
 		if r%2 == 1 {
 			order = [2]int{1, 0} // ABBA: a linear drift hits both sides equally
 		}
+		warm := r < *warmRounds
 		for _, s := range order {
 			if ctx.Err() != nil {
 				break
@@ -132,6 +175,9 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 			cfg := rf.cfg
 			cfg.Target = targets[s]
 			cfg.Label = fmt.Sprintf("%s round %d", names[s], r+1)
+			if warm {
+				cfg.Label += " (warm-up)"
+			}
 			if rf.cfg.Label != "" {
 				cfg.Label = rf.cfg.Label + " " + cfg.Label
 			}
@@ -144,7 +190,15 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 				return usageErr("round %d, %s (%s): %v", r+1, names[s], targets[s], err)
 			}
 			if !rf.quiet {
-				fmt.Fprintf(stderr, "round %d/%d %s %s: %s\n", r+1, *rounds, names[s], targets[s], roundLine(run))
+				w := ""
+				if warm {
+					w = " (warm-up, dropped)"
+				}
+				total := strconv.Itoa(*warmRounds + *rounds)
+				if seq {
+					total = "..."
+				}
+				fmt.Fprintf(stderr, "round %d/%s %s %s: %s%s\n", r+1, total, names[s], targets[s], roundLine(run), w)
 			}
 			if *saveDir != "" {
 				path := filepath.Join(*saveDir, fmt.Sprintf("%s-%d.json", strings.ToLower(names[s]), r+1))
@@ -152,21 +206,99 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 					return usageErr("%v", err)
 				}
 			}
-			sides[s] = append(sides[s], run)
+			if !warm {
+				sides[s] = append(sides[s], run)
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		if warm || !seq {
+			continue
+		}
+		// A sequential look: plan the largest number of rounds from how
+		// long the first measured pair took, then compare at this look's
+		// share of the error rate.
+		pairs := min(len(sides[0]), len(sides[1]))
+		perPair := time.Since(begin) / time.Duration(r+1)
+		if plan.MaxPairs == 0 {
+			plan.MaxPairs = max(2, int((*maxTime-time.Since(begin))/perPair)+1)
+		}
+		final := time.Since(begin)+perPair > *maxTime || pairs >= plan.MaxPairs
+		if pairs < 2 && !final {
+			continue // the spread between rounds needs two per side
+		}
+		lookOpt := opt
+		lookOpt.Confidence = plan.Look(pairs, final)
+		c, err := report.Compare(sides[0], sides[1], lookOpt)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		last = c
+		stop, why := plan.Stop(c)
+		if !rf.quiet {
+			fmt.Fprintf(stderr, "look %d after %d rounds per side: %s\n", plan.Looks(), pairs, lookLine(c))
+		}
+		if stop {
+			stopWhy = why
+			break
+		}
+		if final {
+			stopWhy = fmt.Sprintf("time limit %v reached", *maxTime)
+			if more := plan.MoreRounds(c, pairs); more > 0 {
+				stopWhy += fmt.Sprintf("; about %d more rounds per side would bring login p50 to ±%s", more, precision.String())
+			}
+			break
 		}
 	}
 	if len(sides[0]) == 0 || len(sides[1]) == 0 {
-		fmt.Fprintln(stderr, "msnbench compare --run: interrupted before both servers had a round")
+		fmt.Fprintln(stderr, "msnbench compare --run: interrupted before both servers had a measured round")
 		return exitInterrupted
+	}
+	design := ""
+	if seq {
+		if last == nil || ctx.Err() != nil {
+			// Interrupted before a look, or between looks: the rest of the
+			// error rate goes to this comparison.
+			opt.Confidence = plan.Look(min(len(sides[0]), len(sides[1])), true)
+		} else {
+			opt.Confidence = last.Confidence
+		}
+		if stopWhy == "" || ctx.Err() != nil {
+			stopWhy = "interrupted"
+		}
+		design = fmt.Sprintf("sequential: %d rounds per side after %d warm-up (%v), look %d of at most %d, "+
+			"O'Brien-Fleming-type spending of %s: this look's intervals at %s; stopped: %s",
+			min(len(sides[0]), len(sides[1])), *warmRounds, time.Since(begin).Round(time.Second), plan.Looks(),
+			max(plan.MaxPairs-1, plan.Looks()), fmtFrac(1-cf.confidence.v), fmtFrac(1-opt.Confidence), stopWhy)
 	}
 	if ctx.Err() != nil {
 		if !rf.quiet {
 			fmt.Fprintln(stderr, "interrupted: comparing the rounds done so far")
 		}
-		finishCompare(sides[0], sides[1], opt, &cf, stdout, stderr)
+		finishCompareDesign(sides[0], sides[1], opt, &cf, design, stdout, stderr)
 		return exitInterrupted
 	}
-	return finishCompare(sides[0], sides[1], opt, &cf, stdout, stderr)
+	return finishCompareDesign(sides[0], sides[1], opt, &cf, design, stdout, stderr)
+}
+
+// lookLine summarises one sequential look for the progress output.
+func lookLine(c *report.Comparison) string {
+	q := c.Headline()
+	if q == nil {
+		return "no login p50"
+	}
+	verdict := "no regression"
+	if c.Regressed(c.Threshold) {
+		verdict = "REGRESSION"
+	}
+	return fmt.Sprintf("login p50 %+.1f%% [%+.1f%%, %+.1f%%] at %s: %s", 100*q.Change, 100*q.Low, 100*q.High,
+		fmtFrac(1-c.Confidence), verdict)
+}
+
+// fmtFrac formats an error rate: 0.05 -> "5%", 0.0012 -> "0.12%".
+func fmtFrac(f float64) string {
+	return strconv.FormatFloat(100*f, 'g', 2, 64) + "%"
 }
 
 // roundLine summarises one round for the progress output.

@@ -328,3 +328,46 @@ func FuzzCompareArgs(f *testing.F) {
 		}
 	})
 }
+
+// TestCompareLiveSequential: --precision/--max-time run rounds until the
+// verdict is clear: a warm-up round per side is dropped, every pair of
+// rounds is a look, and B 5 ms slower stops it with exit 1 before the
+// time limit (bounded by it in any case).
+func TestCompareLiveSequential(t *testing.T) {
+	start := func(delay time.Duration) string {
+		srv, err := server.New(server.Config{NSAddr: "127.0.0.1:0", Password: "pw", Accounts: 50, Delay: delay})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { srv.Close() })
+		return srv.Addr()
+	}
+	a, b := start(0), start(5*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, errb bytes.Buffer
+	code := commands["compare"].run(ctx, []string{"--run", "--target", a, "--target", b, "--precision", "5%",
+		"--max-time", "20s", "-n", "20", "-c", "2", "--password", "pw", "--steps", "none", "--allow-limited"}, &out, &errb)
+	if code != exitFail {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitFail, out.String(), errb.String())
+	}
+	for _, want := range []string{"sequential:", "O'Brien-Fleming", "variance \"pairs\"", "REGRESSION"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out.String())
+		}
+	}
+	if !strings.Contains(errb.String(), "(warm-up, dropped)") || !strings.Contains(errb.String(), "look 1 after 2 rounds per side") {
+		t.Errorf("stderr:\n%s", errb.String())
+	}
+
+	// A precision out of reach: the time limit ends it, and the output says
+	// how many more rounds the precision needs.
+	out.Reset()
+	errb.Reset()
+	code = commands["compare"].run(ctx, []string{"--run", "--target", a, "--target", a, "--precision", "0.01%",
+		"--max-time", "2s", "-n", "20", "-c", "2", "--password", "pw", "--steps", "none", "--allow-limited"}, &out, &errb)
+	if code == exitUsage || !strings.Contains(out.String(), "stopped: time limit 2s reached; about ") ||
+		!strings.Contains(out.String(), "more rounds per side would bring login p50 to ±0.01%") {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
+	}
+}
