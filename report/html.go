@@ -66,6 +66,7 @@ type htmlView struct {
 	ErrorTexts  []htmlErrorText
 	Cuts        []htmlErrorRow // sessions cut by the end of the run, by phase
 	Unlisted    int64          // failures of class other beyond the listed texts
+	Hints       []string       // what the figures suggest to check (Hints)
 	Interrupted bool
 	Config      []htmlKV
 	Machine     []htmlKV
@@ -123,6 +124,7 @@ func buildHTMLView(run *Run) (*htmlView, error) {
 		Title:     "msnbench report",
 		Saturated: run.Health.Saturated,
 		Warnings:  run.Health.Warnings,
+		Hints:     Hints(run),
 	}
 	if run.Label != "" {
 		v.Title += ": " + run.Label

@@ -18,6 +18,15 @@ func WriteText(w io.Writer, run *Run) error {
 	writeTextPhases(ew, run)
 	writeTextErrors(ew, run)
 	writeTextErrorTexts(ew, run)
+	for _, h := range Hints(run) {
+		for i, line := range wrapText("hint: "+h, 114) {
+			if i > 0 {
+				line = "      " + line
+			}
+			ew.printf("%s\n", line)
+		}
+		ew.printf("\n")
+	}
 	writeTextHealth(ew, run)
 	return ew.err
 }

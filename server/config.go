@@ -136,6 +136,13 @@ type Config struct {
 // connections (maxRefusing).
 const fdHeadroom = 64 + maxRefusing
 
+// DefaultAccounts is the number of accounts msnbench serve generates
+// unless told otherwise: as many as a run uses by default at most (an
+// open-model run's default --max-inflight, loadgen.DefaultMaxInflight), so
+// the two defaults together never produce 911 for unknown accounts. A zero
+// Config.Accounts still means none.
+const DefaultAccounts = 10000
+
 // Defaults used for zero Config fields.
 const (
 	DefaultUserPattern  = "user%d@example.com"

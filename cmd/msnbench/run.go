@@ -106,7 +106,7 @@ func newRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.DurationVar(&c.Ping, "ping", loadgen.DefaultPing, "PNG interval while holding; 0: no PNG at all (some servers close on PNG)")
 	fs.StringVar(&c.Dialects, "dialects", loadgen.DefaultDialects, "VER list in order of preference")
 	fs.StringVar(&c.UserPattern, "user-pattern", server.DefaultUserPattern, "generated account names (one %d)")
-	fs.IntVar(&c.Accounts, "accounts", 0, "number of generated accounts (default: as many as sessions in flight)")
+	fs.IntVar(&c.Accounts, "accounts", 0, "number of generated accounts (default: as many as sessions in flight; msnbench serve has "+strconv.Itoa(server.DefaultAccounts)+" by default)")
 	fs.IntVar(&c.AccountStart, "account-start", 0, "number of the first generated account")
 	fs.StringVar(&f.usersFile, "users", "", "`file` of email,password lines (instead of --user-pattern)")
 	fs.StringVar(&f.password, "password", "", "password of generated accounts (prefer --password-file or $MSNBENCH_PASSWORD)")

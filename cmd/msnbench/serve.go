@@ -19,8 +19,8 @@ import (
 
 const serveExamples = `
 Examples:
-  # dispatch on :1863 refers to the notification server on :1864; 10,000 accounts
-  msnbench serve --ds 127.0.0.1:1863 --ns 127.0.0.1:1864 --accounts 10000 --password secret
+  # dispatch on :1863 refers to the notification server on :1864; 50,000 accounts
+  msnbench serve --ds 127.0.0.1:1863 --ns 127.0.0.1:1864 --accounts 50000 --password secret
 
   # notification server only, 20 contacts per account, CHL/QRY, 2 ms before every reply
   msnbench serve --ns 127.0.0.1:1863 --accounts 5000 --contacts 20 --chl --delay 2ms
@@ -54,7 +54,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&cfg.NSAddr, "ns", "127.0.0.1:1863", "notification listener `address`")
 	fs.StringVar(&cfg.NSPublicAddr, "ns-public", "", "`address` to send in XFR NS referrals (default: the --ns listener)")
 	fs.StringVar(&cfg.DSPublicAddr, "ds-public", "", "`address` for the current-server field of MSNP7 referrals")
-	fs.IntVar(&cfg.Accounts, "accounts", 1000, "number of generated accounts")
+	fs.IntVar(&cfg.Accounts, "accounts", server.DefaultAccounts, "number of generated accounts (as many as msnbench run uses at most by default)")
 	fs.StringVar(&cfg.UserPattern, "user-pattern", server.DefaultUserPattern, "generated account names (one %d)")
 	password := fs.String("password", "", "password of generated accounts (default $MSNBENCH_PASSWORD, else \"password\")")
 	fs.StringVar(&cfg.UsersFile, "users", "", "`file` of email,password[,friendly name] lines (instead of --accounts)")

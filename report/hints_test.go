@@ -1,0 +1,50 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestHints: 911 for some sessions while others succeed with the same
+// password points at accounts the server does not know (issue 10 item 16);
+// 911 for every session at the password.
+func TestHints(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		errs   []ErrorCount
+		ok     int64
+		users  string
+		want   string // "" for no hint
+		reject string
+	}{
+		{"no errors", nil, 10, "", "", ""},
+		{"no 911", []ErrorCount{{Phase: "ds.connect", Class: "refused", Count: 3}}, 10, "", "", ""},
+		{"some 911", []ErrorCount{{Phase: "ns.usr.i", Class: "auth-fail", Code: 911, Count: 2},
+			{Phase: "ns.usr.s", Class: "auth-fail", Code: 911, Count: 1}}, 5, "",
+			"911 (authentication failed) for 3 sessions while 5 succeeded with the same password: the server may know fewer accounts than this run used (--accounts 8, --user-pattern u%d@x)", ""},
+		{"all 911", []ErrorCount{{Phase: "ns.usr.s", Class: "auth-fail", Code: 911, Count: 8}}, 0, "",
+			"911 (authentication failed) for every session: the password is wrong", "fewer accounts"},
+		{"users file", []ErrorCount{{Phase: "ns.usr.s", Class: "auth-fail", Code: 911, Count: 1}}, 7, "users.csv",
+			"911 (authentication failed) for 1 session while 7 succeeded: the server may not know some accounts of users.csv", ""},
+	} {
+		run := &Run{Errors: tt.errs, Counts: Counts{OK: tt.ok},
+			Config: Config{Accounts: 8, UserPattern: "u%d@x", UsersFile: tt.users}}
+		got := strings.Join(Hints(run), "\n")
+		if tt.want == "" && got != "" || !strings.Contains(got, tt.want) || tt.reject != "" && strings.Contains(got, tt.reject) {
+			t.Errorf("%s: hints %q, want %q", tt.name, got, tt.want)
+		}
+		if tt.want == "" {
+			continue
+		}
+		for _, format := range []string{"text", "html"} {
+			var b bytes.Buffer
+			if err := Write(&b, format, run); err != nil {
+				t.Fatalf("%s: %v", format, err)
+			}
+			if !strings.Contains(strings.Join(strings.Fields(b.String()), " "), tt.want[:60]) {
+				t.Errorf("%s: the %s report lacks the hint %q", tt.name, format, tt.want[:60])
+			}
+		}
+	}
+}
