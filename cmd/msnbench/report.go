@@ -25,12 +25,16 @@ Examples:
   # check thresholds after the fact (exit 1 if one is missed)
   msnbench report run.json --slo 'login:p99<200ms,ns.usr.s:p50<5ms,errors<0.1%'
 
+  # for CI: a Markdown summary (with the thresholds' results) for a pull-request
+  # comment, and a JUnit file with one test case per threshold
+  msnbench report run.json --format markdown --slo 'login:p99<200ms' --junit slo.xml -o summary.md
+
 Formats: FORMATS. Flags may follow the file name.
 Exit codes: 0 ok, 1 --slo missed, 2 usage error or unreadable run.
 `
 
 func init() {
-	register("report", "render a saved run (run.json) as text, html, json, csv, hgrm or hlog", runReport)
+	register("report", "render a saved run (run.json) as text, markdown, html, json, csv, hgrm or hlog", runReport)
 }
 
 func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
@@ -39,8 +43,9 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	out := fs.String("o", "", "write to `file` instead of standard output")
 	phases := fs.String("phase", "", "only these `phases` (comma-separated), e.g. login for a single-table .hgrm")
 	slo := fs.String("slo", "", "thresholds to check, e.g. 'login:p99<200ms,errors<0.1%' (exit 1 if missed)")
+	junit := fs.String("junit", "", "write the --slo results as JUnit XML to `file`, one test case per threshold")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: msnbench report RUN.json [--format F] [-o FILE] [--phase P] [--slo S]\n\nFlags:")
+		fmt.Fprintln(fs.Output(), "Usage: msnbench report RUN.json [--format F] [-o FILE] [--phase P] [--slo S [--junit FILE]]\n\nFlags:")
 		printDefaults(fs)
 		io.WriteString(fs.Output(), strings.Replace(reportExamples, "FORMATS", strings.Join(report.Formats(), ", "), 1))
 	}
@@ -64,6 +69,12 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			return fail("%v", err)
 		}
 	}
+	if *junit != "" && check == nil {
+		return fail("--junit needs --slo: its test cases are the thresholds")
+	}
+	if *junit != "" && (*junit == *out || *junit == "-" && *out == "") {
+		return fail("--junit and the report would both go to %s", orStdout(*junit))
+	}
 	run, err := loadRunFile(fs.Arg(0))
 	if err != nil {
 		return fail("%v", err)
@@ -79,22 +90,36 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		shown = run.OnlyPhases(names...)
 	}
 
+	var res report.SLOReport
+	if check != nil {
+		res = check.Check(run) // thresholds always see every phase
+	}
+	render, _ := report.Lookup(*format)
+	if *format == "markdown" && check != nil {
+		render = report.MarkdownWithSLO(res)
+	}
 	sloOut := stdout // SLO lines go after a text report, or alone when the report goes to a file
 	if *out == "" {
-		if err := report.Write(stdout, *format, shown); err != nil {
+		if err := render(stdout, shown); err != nil {
 			fmt.Fprintf(stderr, "msnbench report: %v\n", err)
 			return exitUsage
 		}
 		if *format != "text" {
 			sloOut = stderr // keep machine-readable output clean
 		}
-	} else if err := writeOutput(*out, stdout, func(w io.Writer) error { return report.Write(w, *format, shown) }); err != nil {
+	} else if err := writeOutput(*out, stdout, func(w io.Writer) error { return render(w, shown) }); err != nil {
 		return fail("%v", err)
 	}
 	if check == nil {
 		return exitOK
 	}
-	res := check.Check(run) // thresholds always see every phase
+	if *junit != "" {
+		if err := writeOutput(*junit, stdout, func(w io.Writer) error {
+			return report.WriteJUnit(w, report.SLOJUnit(run, res))
+		}); err != nil {
+			return fail("%v", err)
+		}
+	}
 	if *format == "text" && *out == "" {
 		fmt.Fprintln(sloOut)
 	}
@@ -115,4 +140,11 @@ func splitCommaList(s string) []string {
 		}
 	}
 	return out
+}
+
+func orStdout(path string) string {
+	if path == "-" || path == "" {
+		return "standard output"
+	}
+	return path
 }

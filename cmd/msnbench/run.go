@@ -70,6 +70,7 @@ type runFlags struct {
 	html, hlog   string
 	hgrm, csv    string
 	slo          string
+	junit        string
 	quiet        bool
 	noProbe      bool
 	every        time.Duration
@@ -129,6 +130,7 @@ func newRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.StringVar(&f.hgrm, "hgrm", "", "write HdrHistogram percentile output to `file`")
 	fs.StringVar(&f.csv, "csv", "", "write the per-interval series as CSV to `file`")
 	fs.StringVar(&f.slo, "slo", "", "thresholds, e.g. 'login:p99<200ms,errors<0.1%' (exit 1 if missed)")
+	fs.StringVar(&f.junit, "junit", "", "write the --slo results as JUnit XML to `file`, one test case per threshold")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
 	fs.BoolVar(&f.noProbe, "no-probe", false, "do not check the target with one login before the load (for a server expected to fail at first)")
 	fs.DurationVar(&f.every, "progress", 0, "progress interval (default: 250ms on a terminal, 2s otherwise)")

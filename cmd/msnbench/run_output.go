@@ -15,6 +15,7 @@ import (
 type output struct {
 	format string
 	dest   *destination
+	slo    report.SLO // junit: the thresholds whose results it reports
 }
 
 type outputs []*output
@@ -25,12 +26,23 @@ func openOutputs(f *runFlags, stdout io.Writer) (outputs, error) {
 	var outs outputs
 	ntmp := uint64(0)
 	for _, o := range []struct{ path, format string }{
-		{f.out, "json"}, {f.html, "html"}, {f.hlog, "hlog"}, {f.hgrm, "hgrm"}, {f.csv, "csv"},
+		{f.out, "json"}, {f.html, "html"}, {f.hlog, "hlog"}, {f.hgrm, "hgrm"}, {f.csv, "csv"}, {f.junit, "junit"},
 	} {
 		if o.path == "" {
 			continue
 		}
-		if _, ok := report.Lookup(o.format); !ok {
+		var slo report.SLO
+		if o.format == "junit" {
+			if f.slo == "" {
+				outs.abort()
+				return nil, errors.New("--junit needs --slo: its test cases are the thresholds")
+			}
+			var err error
+			if slo, err = report.ParseSLO(f.slo); err != nil {
+				outs.abort()
+				return nil, err
+			}
+		} else if _, ok := report.Lookup(o.format); !ok {
 			outs.abort()
 			return nil, fmt.Errorf("report format %s is not available in this build", o.format)
 		}
@@ -46,7 +58,7 @@ func openOutputs(f *runFlags, stdout io.Writer) (outputs, error) {
 				return nil, fmt.Errorf("%s is given for two reports", o.path)
 			}
 		}
-		outs = append(outs, &output{format: o.format, dest: d})
+		outs = append(outs, &output{format: o.format, dest: d, slo: slo})
 		if d.tmp == nil {
 			continue // written in place: nothing grows beside it
 		}
@@ -84,7 +96,7 @@ func (outs outputs) toStdout() bool {
 func (outs outputs) write(run *report.Run) error {
 	var errs []error
 	for _, o := range outs {
-		if err := o.dest.write(func(w io.Writer) error { return report.Write(w, o.format, run) }); err != nil {
+		if err := o.dest.write(func(w io.Writer) error { return o.render(w, run) }); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -96,4 +108,12 @@ func (outs outputs) abort() {
 	for _, o := range outs {
 		o.dest.abort()
 	}
+}
+
+// render writes the output's report of run.
+func (o *output) render(w io.Writer, run *report.Run) error {
+	if o.format == "junit" {
+		return report.WriteJUnit(w, report.SLOJUnit(run, o.slo.Check(run)))
+	}
+	return report.Write(w, o.format, run)
 }
