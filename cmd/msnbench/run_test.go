@@ -265,7 +265,7 @@ func TestFormatLive(t *testing.T) {
 	l.LoginP99 = 1234 * time.Microsecond
 	l.Left = 7500 * time.Millisecond
 	l.LastErrors[0] = "ns.usr.s/auth-fail/911"
-	got := formatLive(l)
+	got := formatLive(l, 0)
 	for _, want := range []string{"2.5s", "400 logins/s", "ok 1000", "failed 3", "in flight 50", "held 20",
 		"dropped 2", "login p99 1.23ms", "left 8s", "ns.usr.s/auth-fail/911"} {
 		if !strings.Contains(got, want) {
