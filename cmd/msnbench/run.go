@@ -219,7 +219,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !f.quiet {
 		prog = startProgress(stderr, eng, f.every)
 	}
-	stopProfile, err := startProfiles(f.cpuProfile, f.memProfile)
+	stopProfile, err := startProfiles(f.cpuProfile, f.memProfile, stdout)
 	if err != nil {
 		return setupErr(err)
 	}

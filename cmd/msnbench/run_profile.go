@@ -1,55 +1,57 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"runtime"
 	"runtime/pprof"
 )
 
-// startProfiles starts a CPU profile into cpuPath and arranges for an
-// allocation profile into memPath; either may be empty. The returned
-// function stops the CPU profile and writes the allocation profile. Both
-// files are created now, so that a bad path fails before the run.
-func startProfiles(cpuPath, memPath string) (stop func() error, err error) {
-	var cpuF, memF *os.File
+// startProfiles starts a CPU profile for cpuPath and arranges for an
+// allocation profile for memPath; either may be empty. The returned
+// function stops the CPU profile and writes both files, like every report,
+// through a destination (files.go): atomically for regular files, in place
+// for devices and FIFOs. Both destinations are opened now, so that a bad
+// path fails before the run. The CPU profile is kept in memory until then
+// (it is small: samples, not events).
+func startProfiles(cpuPath, memPath string, stdout io.Writer) (stop func() error, err error) {
+	var cpuD, memD *destination
 	if cpuPath != "" {
-		if cpuF, err = os.Create(cpuPath); err != nil {
+		if cpuD, err = openDestination(cpuPath, stdout); err != nil {
 			return nil, fmt.Errorf("--cpuprofile: %w", err)
 		}
 	}
 	if memPath != "" {
-		if memF, err = os.Create(memPath); err != nil {
-			if cpuF != nil {
-				cpuF.Close()
+		if memD, err = openDestination(memPath, stdout); err != nil {
+			if cpuD != nil {
+				cpuD.abort()
 			}
 			return nil, fmt.Errorf("--memprofile: %w", err)
 		}
 	}
-	if cpuF != nil {
-		if err := pprof.StartCPUProfile(cpuF); err != nil {
-			cpuF.Close()
-			if memF != nil {
-				memF.Close()
+	var cpu bytes.Buffer
+	if cpuD != nil {
+		if err := pprof.StartCPUProfile(&cpu); err != nil {
+			cpuD.abort()
+			if memD != nil {
+				memD.abort()
 			}
 			return nil, fmt.Errorf("--cpuprofile: %w", err)
 		}
 	}
 	return func() error {
 		var errs []error
-		if cpuF != nil {
+		if cpuD != nil {
 			pprof.StopCPUProfile()
-			if err := cpuF.Close(); err != nil {
+			if err := cpuD.write(func(w io.Writer) error { _, err := cpu.WriteTo(w); return err }); err != nil {
 				errs = append(errs, fmt.Errorf("--cpuprofile: %w", err))
 			}
 		}
-		if memF != nil {
+		if memD != nil {
 			runtime.GC() // up-to-date statistics
-			if err := pprof.Lookup("allocs").WriteTo(memF, 0); err != nil {
-				errs = append(errs, fmt.Errorf("--memprofile: %w", err))
-			}
-			if err := memF.Close(); err != nil {
+			if err := memD.write(func(w io.Writer) error { return pprof.Lookup("allocs").WriteTo(w, 0) }); err != nil {
 				errs = append(errs, fmt.Errorf("--memprofile: %w", err))
 			}
 		}
