@@ -35,7 +35,10 @@ func WriteCompareHTML(w io.Writer, c *Comparison) error {
 
 type compareView struct {
 	Title, Method, Summary, Footer string
-	Regressed                      bool
+	Design, Latency                string
+	Variance                       []string
+	Regressed, Indicative          bool
+	Forest                         template.HTML
 	Warnings                       []string
 	Sides                          []compareSideRow
 	Rows                           []compareRow
@@ -51,7 +54,7 @@ type compareSideRow struct {
 type compareRow struct {
 	First                                    bool
 	Phase, Verdict, VerdictClass, Pctl, A, B string
-	Change, ChangeClass, Interval            string
+	Change, ChangeClass, Interval, Variance  string
 }
 
 type compareFigure struct {
@@ -65,14 +68,21 @@ func buildCompareView(c *Comparison) (*compareView, error) {
 		return nil, fmt.Errorf("compare html: nil comparison")
 	}
 	v := &compareView{
-		Title:     "msnbench compare: B against A",
-		Method:    methodLine(c),
-		Summary:   summaryLine(c),
-		Regressed: c.Regressed(c.Threshold),
-		Warnings:  c.Warnings,
-		ColorA:    compareColorA,
-		ColorB:    compareColorB,
-		Footer:    fmt.Sprintf("seed %d · %s", c.Seed, strings.Join(pctlNames(c.Percentiles), ", ")),
+		Title:      "msnbench compare: B against A",
+		Method:     methodLine(c),
+		Summary:    summaryLine(c),
+		Regressed:  c.Regressed(c.Threshold),
+		Design:     c.Design,
+		Variance:   varianceLines(c),
+		Forest:     forestPlot(c),
+		Warnings:   c.Warnings,
+		Indicative: c.Latency != LatencyBinding && c.Latency != "",
+		ColorA:     compareColorA,
+		ColorB:     compareColorB,
+		Footer:     fmt.Sprintf("seed %d · %s", c.Seed, strings.Join(pctlNames(c.Percentiles), ", ")),
+	}
+	if c.LatencyWhy != "" {
+		v.Latency = "Latency " + c.Latency + ": " + c.LatencyWhy
 	}
 	for _, s := range []struct {
 		name, color string
@@ -97,7 +107,10 @@ func buildCompareView(c *Comparison) (*compareView, error) {
 		for i, q := range p.Percentiles {
 			row := compareRow{First: i == 0, Pctl: pctlName(q.Percentile), A: vizFmtUs(float64(q.A)),
 				B: vizFmtUs(float64(q.B)), Change: fmtChange(q.Change),
-				Interval: "[" + fmtChange(q.Low) + ", " + fmtChange(q.High) + "]"}
+				Interval: "[" + fmtChange(q.Low) + ", " + fmtChange(q.High) + "]", Variance: varianceCell(c, p, q)}
+			if q.Indicative && (q.Verdict == Slower || q.Verdict == Faster) {
+				row.Interval += " " + c.Latency
+			}
 			if i == 0 {
 				row.Phase, row.Verdict, row.VerdictClass = p.Phase, string(p.Verdict), verdictClass(p.Verdict)
 			}

@@ -559,8 +559,12 @@ func TestWriteCompareHTML(t *testing.T) {
 		}
 	}
 	checkSelfContained(t, page)
-	if got, want := strings.Count(page, "<svg"), len(c.Phases); got != want {
-		t.Errorf("%d plots, want %d (one per phase)", got, want)
+	// The forest plot of every change first, then one plot per phase.
+	if got, want := strings.Count(page, "<svg"), len(c.Phases)+1; got != want {
+		t.Errorf("%d plots, want %d (the forest plot and one per phase)", got, want)
+	}
+	if i, j := strings.Index(page, `<svg class="forest"`), strings.Index(page, "<h2>Changes</h2>"); i < 0 || i > j {
+		t.Errorf("no forest plot above the table (at %d, table at %d)", i, j)
 	}
 	for _, want := range []string{"REGRESSION: slower: login, ns.usr.s, session", "build &lt;41&gt;", `class="banner bad"`,
 		`<td class="l slower">slower</td>`, `<td class="worse">&#43;103.7%</td>`} {
@@ -841,5 +845,43 @@ func TestSequentialFalseAlarms(t *testing.T) {
 	t.Logf("+30%%: found in %d/10 trials, %d stopped before the last look", found, early)
 	if found < 9 || early < 5 {
 		t.Errorf("+30%%: found in %d/10, %d early", found, early)
+	}
+}
+
+func TestWriteCompareMarkdown(t *testing.T) {
+	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Label: "build|41", Steps: true})
+	b := synthRun(t, synthSpec{NoIntervals: true, Seed: 3, Label: "build 42", Steps: true,
+		Shift: map[string]float64{"ns.usr.s": 2000}})
+	for _, tc := range []struct {
+		opt   CompareOptions
+		wants []string
+	}{
+		{CompareOptions{}, []string{"### ⚠️ msnbench compare: no regression: latency indicative: slower: login, ns.usr.s, session",
+			"| **login** | p50 |", "🔺 slower (indicative) |", "| values |", "> **Latency indicative:**", "build\\|41",
+			"No significant change: ds.connect, ds.ver,"}},
+		{CompareOptions{AssumeIndependent: true}, []string{"### ❌ msnbench compare: REGRESSION: slower: login, ns.usr.s, session",
+			"| **ns.usr.s** | p50 |", "| 🔺 slower |"}},
+	} {
+		c, err := Compare([]*Run{a}, []*Run{b}, tc.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := WriteCompareMarkdown(&buf, c); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range tc.wants {
+			if !strings.Contains(buf.String(), want) {
+				t.Errorf("markdown lacks %q:\n%s", want, buf.String())
+			}
+		}
+		// Every table row has as many cells as its header.
+		for _, line := range strings.Split(buf.String(), "\n") {
+			if strings.HasPrefix(line, "| **") || strings.HasPrefix(line, "|  |") {
+				if n := strings.Count(strings.ReplaceAll(line, "\\|", ""), "|"); n != 9 {
+					t.Errorf("row with %d separators: %s", n, line)
+				}
+			}
+		}
 	}
 }

@@ -245,3 +245,93 @@ func fmtPct(f float64) string {
 func fmtPP(f float64) string {
 	return fmt.Sprintf("%+.2f", 100*f)
 }
+
+// WriteCompareMarkdown writes c as GitHub-flavoured Markdown for a pull
+// request comment: the verdict first, then a table of login and the phases
+// that changed (the others on one line), the failure rates, and how the
+// intervals were made.
+func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
+	bw := bufio.NewWriter(w)
+	icon := "✅"
+	if c.Regressed(c.Threshold) {
+		icon = "❌"
+	} else if c.Latency != LatencyBinding && c.Latency != "" {
+		icon = "⚠️"
+	}
+	fmt.Fprintf(bw, "### %s msnbench compare: %s\n\n", icon, mdEscape(summaryLine(c)))
+	fmt.Fprintf(bw, "| side | runs | sessions | failed |\n|---|---:|---:|---:|\n")
+	for _, s := range []struct {
+		name string
+		side Side
+	}{{"A (baseline)", c.A}, {"B", c.B}} {
+		label := ""
+		if len(s.side.Labels) > 0 {
+			label = " " + mdEscape(strings.Join(s.side.Labels, ", "))
+		}
+		fmt.Fprintf(bw, "| %s%s | %d | %d | %d (%s) |\n", s.name, label, s.side.Runs, s.side.Attempted, s.side.Failed,
+			fmtPct(ratio(s.side.Failed, s.side.Attempted)))
+	}
+	fmt.Fprintf(bw, "\n| phase | pctl | A | B | change | interval | variance | verdict |\n|---|---|---:|---:|---:|---|---|---|\n")
+	var same []string
+	for i, p := range c.Phases {
+		if i > 0 && p.Verdict == NoChange {
+			same = append(same, p.Phase)
+			continue
+		}
+		if len(p.Percentiles) == 0 {
+			fmt.Fprintf(bw, "| %s | | | | | | | %s |\n", p.Phase, p.Verdict)
+			continue
+		}
+		for j, q := range p.Percentiles {
+			name := ""
+			if j == 0 {
+				name = "**" + p.Phase + "**"
+			}
+			verdict := string(q.Verdict)
+			switch q.Verdict {
+			case Slower:
+				verdict = "🔺 slower"
+			case Faster:
+				verdict = "🔻 faster"
+			case NoChange:
+				verdict = "~"
+			}
+			if q.Indicative && (q.Verdict == Slower || q.Verdict == Faster) {
+				verdict += " (" + c.Latency + ")"
+			}
+			fmt.Fprintf(bw, "| %s | %s | %s | %s | %s | [%s, %s] | %s | %s |\n", name, pctlName(q.Percentile),
+				vizFmtUs(float64(q.A)), vizFmtUs(float64(q.B)), fmtChange(q.Change), fmtChange(q.Low), fmtChange(q.High),
+				varianceCell(c, p, q), verdict)
+		}
+	}
+	if len(same) > 0 {
+		fmt.Fprintf(bw, "\nNo significant change: %s.\n", strings.Join(same, ", "))
+	}
+	f := c.Failures
+	fmt.Fprintf(bw, "\nFailures: %s → %s (%s pp, interval [%s, %s] pp): %s.\n", fmtPct(f.RateA), fmtPct(f.RateB),
+		fmtPP(f.Diff), fmtPP(f.Low), fmtPP(f.High), f.Verdict)
+	if c.LatencyWhy != "" {
+		fmt.Fprintf(bw, "\n> **Latency %s:** %s\n", c.Latency, mdEscape(c.LatencyWhy))
+	}
+	if len(c.Warnings) > 0 {
+		fmt.Fprintln(bw)
+		for _, wr := range c.Warnings {
+			fmt.Fprintf(bw, "- warning: %s\n", mdEscape(wr))
+		}
+	}
+	fmt.Fprintf(bw, "\n<sub>%s", mdEscape(methodLine(c)))
+	if c.Design != "" {
+		fmt.Fprintf(bw, "; %s", mdEscape(c.Design))
+	}
+	for _, l := range varianceLines(c) {
+		fmt.Fprintf(bw, "; %s", mdEscape(l))
+	}
+	fmt.Fprintf(bw, "</sub>\n")
+	return bw.Flush()
+}
+
+// mdEscape keeps text from being read as Markdown or HTML in a table or
+// quote.
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", "\\|", "<", "&lt;", ">", "&gt;", "*", "\\*", "_", "\\_", "`", "\\`").Replace(s)
+}

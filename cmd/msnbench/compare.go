@@ -57,6 +57,7 @@ type compareFlags struct {
 	quiet         bool
 	independent   bool
 	allowLimited  bool
+	format        string
 }
 
 // register adds the flags to fs. In the --run form the run command already
@@ -80,6 +81,7 @@ func (cf *compareFlags) register(fs *flag.FlagSet, live bool) {
 	fs.StringVar(&cf.percentiles, "percentiles", "50,90,99,99.9", "percentiles to compare")
 	fs.StringVar(&cf.phases, "phases", "", "compare only these phases, e.g. login,ns.usr.s (default: every phase)")
 	fs.StringVar(&cf.json, "json", "", "write the comparison as JSON to `file`")
+	fs.StringVar(&cf.format, "format", "text", "standard output `format`: text, or markdown (for a pull-request comment)")
 	fs.BoolVar(&cf.independent, "assume-independent", false, "treat the logins of a run as independent: with one run per side, latency changes count for the exit code (they are indicative otherwise)")
 	fs.BoolVar(&cf.allowLimited, "allow-limited", false, "judge latency even when a run was limited by the load generator (inconclusive otherwise)")
 	if !live {
@@ -89,6 +91,9 @@ func (cf *compareFlags) register(fs *flag.FlagSet, live bool) {
 }
 
 func (cf *compareFlags) options() (report.CompareOptions, error) {
+	if cf.format != "text" && cf.format != "markdown" {
+		return report.CompareOptions{}, fmt.Errorf("--format: %q is neither text nor markdown", cf.format)
+	}
 	opt := report.CompareOptions{
 		Threshold: cf.threshold.v, FailThreshold: cf.failThreshold.v, Confidence: cf.confidence.v,
 		Resamples: cf.resamples, Seed: cf.seed,
@@ -244,7 +249,11 @@ func finishCompareDesign(a, b []*report.Run, opt report.CompareOptions, cf *comp
 	c.Design = design
 	code := exitOK
 	if !cf.quiet {
-		if err := report.WriteCompareText(stdout, c); err != nil {
+		write := report.WriteCompareText
+		if cf.format == "markdown" {
+			write = report.WriteCompareMarkdown
+		}
+		if err := write(stdout, c); err != nil {
 			fmt.Fprintf(stderr, "msnbench compare: %v\n", err)
 			code = exitUsage
 		}

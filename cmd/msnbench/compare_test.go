@@ -372,3 +372,16 @@ func TestCompareLiveSequential(t *testing.T) {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
 	}
 }
+
+func TestCompareFormatMarkdown(t *testing.T) {
+	dir := t.TempDir()
+	a := writeSynthRun(t, dir, "a", 1, 3000, 2000, 900)
+	slow := writeSynthRun(t, dir, "slow", 3, 3000, 4000, 2900)
+	code, stdout, stderr := compareCmd(t, "--format", "markdown", "--assume-independent", a, slow)
+	if code != exitFail || !strings.HasPrefix(stdout, "### ❌ msnbench compare: REGRESSION") || !strings.Contains(stdout, "| **login** | p50 |") {
+		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, _, stderr := compareCmd(t, "--format", "html", a, slow); code != exitUsage || !strings.Contains(stderr, "--format") {
+		t.Errorf("--format html: exit %d, %s", code, stderr)
+	}
+}
