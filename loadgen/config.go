@@ -115,6 +115,15 @@ type Config struct {
 	// notification server when there is no dispatch tier); a host without
 	// a port means port 1863, as in an XFR referral (Validate adds it).
 	Target string
+	// TargetRole says what the first server is, which names its phases:
+	// RoleDS (a dispatch server: ds.*), RoleNS (a notification server
+	// without a dispatch tier: ns.*), or RoleAuto (the default): the role
+	// the probe login (Engine.Probe) saw, from the first server's answer
+	// to USR I (a referral or a challenge), fixed for the whole run; with
+	// no probe, or a probe that ended before that answer, each session's
+	// first server is a dispatch server unless it answers that session's
+	// USR I with a challenge (so a 911 to USR I is always ds.usr).
+	TargetRole string
 	// TargetLabel is what reports show as the target ("embedded" for the
 	// in-process server); Target when empty.
 	TargetLabel string
@@ -246,6 +255,13 @@ const (
 	MaxReferrals = 3
 )
 
+// Roles of the first server (Config.TargetRole).
+const (
+	RoleAuto = "auto"
+	RoleDS   = "ds"
+	RoleNS   = "ns"
+)
+
 // Network I/O engines (Config.IO).
 const (
 	IOLoop = "loop"
@@ -326,6 +342,13 @@ func (c *Config) Validate() error {
 	}
 	if c.Status == "" {
 		c.Status = DefaultStatus
+	}
+	switch c.TargetRole {
+	case "":
+		c.TargetRole = RoleAuto
+	case RoleAuto, RoleDS, RoleNS:
+	default:
+		bad("unknown target role %q (want auto, ds or ns)", c.TargetRole)
 	}
 	switch c.IO {
 	case "":

@@ -99,6 +99,7 @@ func New(cfg Config) (*Engine, error) {
 		hold:    cfg.Hold,
 		ping:    cfg.Ping,
 		stamps:  cfg.Timestamps == TimestampsKernel,
+		role:    parseRole(cfg.TargetRole),
 	}
 	acc, err := newAccounts(&cfg)
 	if err != nil {
@@ -194,6 +195,11 @@ func (e *Engine) LimitsNote() string {
 		"session%s)%s allow; raise the hard limit (ulimit -Hn), or pass --max-inflight to choose",
 		l.LoweredFrom, e.cfg.MaxInflight, l.NoFile, l.FilesPerSession, ends, ports)
 }
+
+// TargetRole returns what the first server's phases are named for: "ds",
+// "ns", or "auto" (per session); after a Probe with TargetRole auto, the
+// role the probe saw, if it got that far.
+func (e *Engine) TargetRole() string { return e.p.role.String() }
 
 // Config returns the validated configuration (defaults filled in).
 func (e *Engine) Config() Config { return e.cfg }
@@ -794,6 +800,10 @@ func (e *Engine) reportConfig() report.Config {
 		Interval:    report.Duration(c.Interval),
 		IO:          c.IO,
 		Timestamps:  c.Timestamps,
+		TargetRole:  e.p.role.String(),
+	}
+	if c.TargetRole == RoleAuto && e.p.role != roleAuto {
+		rc.TargetRoleBy = "probe"
 	}
 	if c.TargetLabel != "" {
 		rc.Target = c.TargetLabel

@@ -91,7 +91,9 @@ func fatalProbe(c msnp.Class) bool {
 // session code as the run. It returns nil when the login worked, a
 // *ProbeError when it failed (Fatal says whether the load should start
 // at all), or ctx's error when ctx ended first. Call it before Run; it
-// sends nothing else and records nothing.
+// sends nothing else and records nothing. With TargetRole auto, the first
+// server's answer to its USR I (a referral or a challenge) fixes the
+// first server's role for the run (Role).
 func (e *Engine) Probe(ctx context.Context) error {
 	ep := &e.p
 	p := &params{
@@ -106,6 +108,7 @@ func (e *Engine) Probe(ctx context.Context) error {
 		accts:   ep.accts,
 		start:   time.Now(),
 		probe:   true,
+		role:    ep.role,
 	}
 	dctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -117,6 +120,11 @@ func (e *Engine) Probe(ctx context.Context) error {
 	s.run(0, 0) // hold is 0: logs out after the steps
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if e.cfg.TargetRole == RoleAuto && s.firstReply != roleAuto {
+		// The first server showed what it is: name its phases so for the
+		// whole run, whatever each session gets from it.
+		ep.role = s.firstReply
 	}
 	if s.sm.OK() {
 		return nil

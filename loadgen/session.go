@@ -34,10 +34,9 @@ type params struct {
 	dial    func(addr string) (net.Conn, error)
 	stamps  bool // Config.Timestamps is kernel
 
-	// firstIsNS is set once a session saw the first server answer USR I
-	// with a challenge: there is no dispatch tier, so failures on the first
-	// connection belong to the ns.* phases.
-	firstIsNS atomic.Bool
+	// role names the first server's phases (Config.TargetRole): fixed
+	// for the whole run, so the same reply never lands in two phases.
+	role role
 	// stopHold tells held sessions to log out now (end of run).
 	stopHold atomic.Bool
 }
@@ -68,6 +67,11 @@ type session struct {
 	lagN   int32
 
 	hs holdState
+
+	// firstReply is what the first server answered this session's USR I
+	// with: roleDS for a referral, roleNS for a challenge, roleAuto for
+	// neither (yet). The probe login's tells an auto run the role.
+	firstReply role
 
 	// probeErr is the failure of a probe login (Engine.Probe), with its
 	// error; nil for the run's sessions, which keep only the class.
@@ -274,6 +278,39 @@ func (s *session) replyAt(sent int64) int64 {
 	return now
 }
 
+// role is what the first server is, for naming its phases.
+type role uint8
+
+// Roles. roleAuto names them per session: dispatch, unless the first
+// server answers this session's USR I with a challenge.
+const (
+	roleAuto role = iota
+	roleDS
+	roleNS
+)
+
+// String returns the role's flag name.
+func (r role) String() string {
+	switch r {
+	case roleDS:
+		return RoleDS
+	case roleNS:
+		return RoleNS
+	}
+	return RoleAuto
+}
+
+// parseRole maps a validated Config.TargetRole to a role.
+func parseRole(s string) role {
+	switch s {
+	case RoleDS:
+		return roleDS
+	case RoleNS:
+		return roleNS
+	}
+	return roleAuto
+}
+
 // phase tables for a connection that turns out to be a dispatch server or
 // a notification server.
 var (
@@ -292,9 +329,10 @@ func (s *session) login(handle, password []byte) (net.Conn, report.Phase, error)
 	if dial == nil {
 		dial = p.dial
 	}
+	s.firstReply = roleAuto
 	for hop := 0; ; hop++ {
 		ph := &dsPhases
-		if hop > 0 || p.firstIsNS.Load() {
+		if hop > 0 || p.role == roleNS {
 			ph = &nsPhases
 		}
 		var dur [4]int64
@@ -360,6 +398,9 @@ func (s *session) login(handle, password []byte) (net.Conn, report.Phase, error)
 			if !bytesEq(cmd.Arg(0), "NS") || len(cmd.Arg(1)) == 0 {
 				return c, ph[3], unexpected("XFR NS")
 			}
+			if hop == 0 {
+				s.firstReply = roleDS
+			}
 			if hop >= MaxReferrals {
 				return c, ph[3], errTooManyReferrals
 			}
@@ -383,11 +424,17 @@ func (s *session) login(handle, password []byte) (net.Conn, report.Phase, error)
 			}
 			continue
 		case cmd.Is("USR") && bytesEq(cmd.Arg(0), "MD5") && bytesEq(cmd.Arg(1), "S") && len(cmd.Arg(2)) > 0:
-			if hop == 0 && ph == &dsPhases {
-				p.firstIsNS.Store(true)
+			if hop == 0 {
+				s.firstReply = roleNS
+				if p.role == roleAuto {
+					// Not fixed for the run: this session's first server
+					// showed itself a notification server.
+					ph = &nsPhases
+				}
 			}
 			for i, d := range dur {
-				sm.Set(nsPhases[i], d)
+				sm.Dur[ph[i]] += d // after referrals, the NS phases of every hop
+				sm.Have |= 1 << ph[i]
 			}
 			msnp.LoginHash(&s.hash, cmd.Arg(2), password)
 		default:

@@ -429,7 +429,11 @@ func htmlErrors(run *Run) []htmlErrorRow {
 
 func htmlConfig(run *Run) []htmlKV {
 	c := &run.Config
-	kv := []htmlKV{{"target", orDash(c.Target)}, {"load", describeLoad(c)}}
+	kv := []htmlKV{{"target", orDash(c.Target)}}
+	if r := describeRole(c); r != "" {
+		kv = append(kv, htmlKV{"first server", r})
+	}
+	kv = append(kv, htmlKV{"load", describeLoad(c)})
 	steps := "login"
 	if len(c.Steps) > 0 {
 		steps += ", " + strings.Join(c.Steps, ", ")

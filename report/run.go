@@ -72,28 +72,35 @@ func (s Span) Seconds() float64 {
 // Config describes what was run, for people reading the report and for
 // merge to check that parts belong together. No passwords, ever.
 type Config struct {
-	Target      string   `json:"target"` // host:port, or "embedded"
-	Model       string   `json:"model"`  // "closed", "open" or "stages"
-	Concurrency int      `json:"concurrency,omitempty"`
-	Rate        float64  `json:"rate,omitempty"`    // logins per second (open model)
-	Arrival     string   `json:"arrival,omitempty"` // "uniform" or "poisson"
-	Stages      string   `json:"stages,omitempty"`
-	MaxInflight int      `json:"max_inflight,omitempty"`
-	Logins      int64    `json:"logins,omitempty"` // -n
-	Duration    Duration `json:"duration,omitempty"`
-	Warmup      Duration `json:"warmup,omitempty"`
-	Steps       []string `json:"steps"` // e.g. ["syn","chg"]; empty: login + OUT
-	Status      string   `json:"status,omitempty"`
-	Hold        Duration `json:"hold,omitempty"`
-	Ping        Duration `json:"ping,omitempty"`
-	Dialects    string   `json:"dialects"`
-	Accounts    int      `json:"accounts,omitempty"`
-	UserPattern string   `json:"user_pattern,omitempty"`
-	UsersFile   string   `json:"users_file,omitempty"`
-	Source      string   `json:"source,omitempty"`
-	Timeout     Duration `json:"timeout"`
-	Interval    Duration `json:"interval"`     // length of one series interval (normally 1s)
-	IO          string   `json:"io,omitempty"` // the generator's I/O engine: "loop" or "net"
+	Target string `json:"target"` // host:port, or "embedded"
+	// TargetRole is what the first server's phases were named for: "ds"
+	// (a dispatch server), "ns" (a notification server without a dispatch
+	// tier) or "auto" (per session: ds.* unless the session got a
+	// challenge there). TargetRoleBy says how an auto role was fixed
+	// ("probe": by the probe login's answer to USR I).
+	TargetRole   string   `json:"target_role,omitempty"`
+	TargetRoleBy string   `json:"target_role_by,omitempty"`
+	Model        string   `json:"model"` // "closed", "open" or "stages"
+	Concurrency  int      `json:"concurrency,omitempty"`
+	Rate         float64  `json:"rate,omitempty"`    // logins per second (open model)
+	Arrival      string   `json:"arrival,omitempty"` // "uniform" or "poisson"
+	Stages       string   `json:"stages,omitempty"`
+	MaxInflight  int      `json:"max_inflight,omitempty"`
+	Logins       int64    `json:"logins,omitempty"` // -n
+	Duration     Duration `json:"duration,omitempty"`
+	Warmup       Duration `json:"warmup,omitempty"`
+	Steps        []string `json:"steps"` // e.g. ["syn","chg"]; empty: login + OUT
+	Status       string   `json:"status,omitempty"`
+	Hold         Duration `json:"hold,omitempty"`
+	Ping         Duration `json:"ping,omitempty"`
+	Dialects     string   `json:"dialects"`
+	Accounts     int      `json:"accounts,omitempty"`
+	UserPattern  string   `json:"user_pattern,omitempty"`
+	UsersFile    string   `json:"users_file,omitempty"`
+	Source       string   `json:"source,omitempty"`
+	Timeout      Duration `json:"timeout"`
+	Interval     Duration `json:"interval"`     // length of one series interval (normally 1s)
+	IO           string   `json:"io,omitempty"` // the generator's I/O engine: "loop" or "net"
 	// Timestamps says when a reply counted as received: "kernel" (its
 	// receive timestamp) or "user" (when the generator had parsed it).
 	Timestamps string `json:"timestamps,omitempty"`

@@ -49,6 +49,9 @@ func writeTextHeader(ew *errWriter, run *Run) {
 		target = "?"
 	}
 	ew.printf("target    %s", target)
+	if r := describeRole(c); r != "" {
+		ew.printf(" (%s)", r)
+	}
 	if c.Dialects != "" {
 		ew.printf("  dialects %s", c.Dialects)
 	}
@@ -74,6 +77,26 @@ func writeTextHeader(ew *errWriter, run *Run) {
 		ew.printf("\n")
 	}
 	ew.printf("\n")
+}
+
+// describeRole says what the first server's phases were named for, or ""
+// for a run that does not say.
+func describeRole(c *Config) string {
+	var s string
+	switch c.TargetRole {
+	case "ds":
+		s = "dispatch server: ds.* phases"
+	case "ns":
+		s = "notification server, no dispatch tier: ns.* phases"
+	case "auto":
+		s = "role per session: ds.* unless it answered USR I with a challenge"
+	default:
+		return ""
+	}
+	if c.TargetRoleBy != "" {
+		s += ", learned by the " + c.TargetRoleBy + " login"
+	}
+	return s
 }
 
 // describeLoad summarises the load model in one line.

@@ -90,6 +90,7 @@ func newRunFlags(fs *flag.FlagSet) *runFlags {
 	f := &runFlags{}
 	c := &f.cfg
 	fs.StringVar(&c.Target, "target", "", "first server `host:port` (dispatch or notification); none: built-in server")
+	fs.StringVar(&c.TargetRole, "target-role", loadgen.RoleAuto, "what the first server is, which names its phases: ds (dispatch: ds.*), ns (notification server without a dispatch tier: ns.*), or auto (what the probe login saw, for the whole run; with no probe, per session: ds.* unless it answers USR I with a challenge)")
 	fs.IntVar(&c.Concurrency, "c", 0, "closed model: sessions in flight (default 50 when no --rate or --stages)")
 	fs.Float64Var(&c.Rate, "rate", 0, "open model: session starts per second")
 	fs.StringVar(&f.arrival, "arrival", "uniform", "open model arrivals: uniform or poisson")
@@ -208,7 +209,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if !f.quiet {
-		fmt.Fprintf(stderr, "%s\n", describe(eng.Config()))
+		fmt.Fprintf(stderr, "%s\n", describe(eng.Config(), eng.TargetRole()))
 	}
 	if note := eng.LimitsNote(); note != "" {
 		// Also in the report's warnings; on stderr even with --quiet,
@@ -472,13 +473,17 @@ func startEmbedded(f *runFlags, cfg *loadgen.Config) (*server.Server, error) {
 		return nil, fmt.Errorf("starting the built-in server: %w", err)
 	}
 	cfg.Target = srv.Addr()
+	if cfg.TargetRole == loadgen.RoleAuto {
+		cfg.TargetRole = loadgen.RoleDS // it has a dispatch tier
+	}
 	cfg.TargetLabel = "embedded"
 	cfg.SharedProcess = true
 	return srv, nil
 }
 
-// describe says in one line what is about to run.
-func describe(c loadgen.Config) string {
+// describe says in one line what is about to run; role is the first
+// server's (Engine.TargetRole).
+func describe(c loadgen.Config, role string) string {
 	var b strings.Builder
 	b.WriteString("running ")
 	switch {
@@ -496,6 +501,14 @@ func describe(c loadgen.Config) string {
 		target = c.TargetLabel + " " + c.Target
 	}
 	fmt.Fprintf(&b, " against %s", target)
+	switch role {
+	case loadgen.RoleDS:
+		b.WriteString(" (a dispatch server: ds.* phases)")
+	case loadgen.RoleNS:
+		b.WriteString(" (no dispatch tier: ns.* phases)")
+	default:
+		b.WriteString(" (first server's role per session; --target-role ds or ns fixes it)")
+	}
 	var stops []string
 	if c.Logins > 0 {
 		stops = append(stops, fmt.Sprintf("%d logins", c.Logins))

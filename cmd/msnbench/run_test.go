@@ -117,6 +117,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{"--target", "127.0.0.1:1", "extra"},
 		{"--password", "a", "--password-file", "b"},
 		{"--timestamps", "tsc"},
+		{"--target-role", "sb"},
 		{"--no-such-flag"},
 	}
 	for _, args := range tests {
