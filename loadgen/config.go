@@ -239,7 +239,14 @@ type Config struct {
 	// inflightDefault records that Validate chose MaxInflight, so New may
 	// lower it to fit the machine.
 	inflightDefault bool
+	// stampsDowngraded records that TimestampsKernel was asked for where
+	// there are no kernel stamps, and Validate chose TimestampsUser.
+	stampsDowngraded bool
 }
+
+// stampsSupported is rxstamp.Supported; tests change it to play a platform
+// without kernel receive timestamps.
+var stampsSupported = rxstamp.Supported
 
 // Defaults used when the Config leaves a field zero.
 const (
@@ -376,13 +383,16 @@ func (c *Config) Validate() error {
 	switch c.Timestamps {
 	case "":
 		c.Timestamps = TimestampsUser
-		if rxstamp.Supported {
+		if stampsSupported {
 			c.Timestamps = TimestampsKernel
 		}
 	case TimestampsUser:
 	case TimestampsKernel:
-		if !rxstamp.Supported {
-			bad("--timestamps kernel needs Linux (SO_TIMESTAMPNS); use --timestamps user")
+		if !stampsSupported {
+			// Asked for by name where there are none: run, and say so
+			// (Engine.Notes) rather than refuse a run that works.
+			c.Timestamps = TimestampsUser
+			c.stampsDowngraded = true
 		}
 	default:
 		bad("unknown --timestamps %q (want kernel or user)", c.Timestamps)

@@ -10,8 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/msnbench/msnbench/internal/rxstamp"
 )
 
@@ -129,17 +127,6 @@ func withStamps(c net.Conn) net.Conn {
 		return c
 	}
 	return &stampedConn{Conn: c, raw: raw}
-}
-
-func bindNoPort(network, address string, c syscall.RawConn) error {
-	var serr error
-	err := c.Control(func(fd uintptr) {
-		serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
-	})
-	if err != nil {
-		return err
-	}
-	return serr
 }
 
 func bindNoPortStamped(network, address string, c syscall.RawConn) error {

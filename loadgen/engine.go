@@ -201,6 +201,23 @@ func (e *Engine) LimitsNote() string {
 // role the probe saw, if it got that far.
 func (e *Engine) TargetRole() string { return e.p.role.String() }
 
+// Notes returns what New changed from what was asked for, one sentence
+// each: the default MaxInflight lowered to fit (LimitsNote), kernel
+// timestamps asked for where there are none. They are also in the report's
+// warnings.
+func (e *Engine) Notes() []string {
+	var notes []string
+	if note := e.LimitsNote(); note != "" {
+		notes = append(notes, note)
+	}
+	if e.cfg.stampsDowngraded {
+		notes = append(notes, "--timestamps kernel needs Linux (SO_TIMESTAMPNS): replies are timed with "+
+			"--timestamps user instead, when msnbench has read them, so the reply phases include the "+
+			"generator's own wake-up")
+	}
+	return notes
+}
+
 // Config returns the validated configuration (defaults filled in).
 func (e *Engine) Config() Config { return e.cfg }
 
@@ -461,9 +478,7 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 	e.holdMu.Unlock()
 	run.Health.BackoffTotal = report.Duration(e.backoffNs.Load())
 	run.Health.Backoffs = e.backoffs.Load()
-	if note := e.LimitsNote(); note != "" {
-		run.Health.Warnings = append(run.Health.Warnings, note)
-	}
+	run.Health.Warnings = append(run.Health.Warnings, e.Notes()...)
 	e.state.Store(stateDone)
 	return run, nil
 }

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/msnbench/msnbench/msnp"
@@ -37,11 +36,7 @@ type usage struct {
 
 func takeUsage() usage {
 	u := usage{wall: time.Now()}
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		u.user = time.Duration(ru.Utime.Nano())
-		u.sys = time.Duration(ru.Stime.Nano())
-	}
+	u.user, u.sys = cpuTimes()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	u.numGC = ms.NumGC

@@ -5,8 +5,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-
-	"golang.org/x/sys/unix"
 )
 
 // fdHeadroom is what the process needs besides session sockets: stdio,
@@ -43,18 +41,11 @@ var probe = probeLimits
 // (both ends of every connection are ours).
 func probeLimits(sources int, sidesPerSession int) (Limits, error) {
 	var l Limits
-	var rl unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
+	n, err := raiseNoFile()
+	if err != nil {
 		return l, fmt.Errorf("reading the open-files limit: %w", err)
 	}
-	if rl.Cur < rl.Max {
-		want := rl
-		want.Cur = rl.Max
-		if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &want); err == nil {
-			rl = want
-		}
-	}
-	l.NoFile = rl.Cur
+	l.NoFile = n
 	if lo, hi, err := portRange(); err == nil { // else not Linux, or no procfs: nothing to check against
 		l.PortLo, l.PortHi = lo, hi
 		l.LocalPorts = (hi - lo + 1) * max(sources, 1)

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -148,5 +149,29 @@ func TestNewAdaptsDefaultMaxInflight(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestKernelStampsOffLinux plays a platform without kernel receive
+// timestamps: --timestamps kernel runs with user timestamps and says so,
+// where it used to refuse the run.
+func TestKernelStampsOffLinux(t *testing.T) {
+	defer func(s bool) { stampsSupported = s }(stampsSupported)
+	stampsSupported = false
+	for _, ts := range []string{"", TimestampsKernel, TimestampsUser} {
+		cfg := baseConfig("127.0.0.1:1")
+		cfg.IO, cfg.Loops, cfg.Timestamps = IONet, 0, ts
+		cfg.Concurrency, cfg.Logins = 1, 1
+		e, err := New(cfg)
+		if err != nil {
+			t.Fatalf("%q: %v", ts, err)
+		}
+		if got := e.Config().Timestamps; got != TimestampsUser {
+			t.Errorf("%q: timestamps %q, want user", ts, got)
+		}
+		noted := slices.ContainsFunc(e.Notes(), func(n string) bool { return strings.Contains(n, "--timestamps kernel needs Linux") })
+		if noted != (ts == TimestampsKernel) {
+			t.Errorf("%q: notes %q", ts, e.Notes())
+		}
 	}
 }

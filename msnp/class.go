@@ -125,6 +125,9 @@ func Classify(err error) (Class, int) {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
 		return ClassEOF, 0
 	}
+	if c, ok := classifyPlatform(err); ok {
+		return c, 0
+	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return ClassTimeout, 0

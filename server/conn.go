@@ -114,7 +114,9 @@ func (c *conn) serve() {
 		// Delayed replies need the request's arrival (arr) and a write
 		// the waker can make without blocking (deliver).
 		if raw := rxstamp.Raw(c.nc); raw != nil {
-			c.raw, c.rawFn = raw, c.rawWrite
+			if rawWrites {
+				c.raw, c.rawFn = raw, c.rawWrite
+			}
 			c.arr = rxstamp.NewRaw(raw, s.epoch)
 		}
 	}
@@ -454,21 +456,6 @@ func (c *conn) deliver() {
 		return
 	}
 	c.wmu.Unlock()
-}
-
-// rawWrite is deliver's write: it never waits for the socket (a full one,
-// or an interrupted call, writes nothing and leaves the reply to the
-// connection's goroutine).
-func (c *conn) rawWrite(fd uintptr) bool {
-	n, err := syscall.Write(int(fd), c.out)
-	switch {
-	case err == syscall.EAGAIN || err == syscall.EINTR:
-	case err != nil:
-		c.rawErr = err
-	default:
-		c.rawN = n
-	}
-	return true
 }
 
 // write writes b from the connection's own goroutine under the write lock

@@ -158,7 +158,7 @@ func TestDelayedRepliesStayWhole(t *testing.T) {
 	s := newServer(t, Config{Accounts: 100, Password: "pw", Contacts: 50,
 		PhaseDelay: map[Phase]time.Duration{PhaseSYN: time.Millisecond}})
 	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 2048) })
+		return rc.Control(func(fd uintptr) { setRcvBuf(fd, 2048) })
 	}}
 	nc, err := d.Dial("tcp", s.Addr())
 	if err != nil {

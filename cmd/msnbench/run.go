@@ -211,7 +211,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !f.quiet {
 		fmt.Fprintf(stderr, "%s\n", describe(eng.Config(), eng.TargetRole()))
 	}
-	if note := eng.LimitsNote(); note != "" {
+	for _, note := range eng.Notes() {
 		// Also in the report's warnings; on stderr even with --quiet,
 		// because the run is not the one asked for.
 		fmt.Fprintf(stderr, "note: %s\n", note)

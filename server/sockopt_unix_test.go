@@ -1,0 +1,10 @@
+//go:build unix
+
+package server
+
+import "syscall"
+
+// setRcvBuf sets SO_RCVBUF on a socket before it connects.
+func setRcvBuf(fd uintptr, n int) {
+	syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, n)
+}
