@@ -120,7 +120,7 @@ func TestWriteOutputFIFO(t *testing.T) {
 func TestWriteOutputCharDevice(t *testing.T) {
 	dir := t.TempDir()
 	dev := filepath.Join(dir, "null")
-	if err := unix.Mknod(dev, unix.S_IFCHR|0o666, int(unix.Mkdev(1, 3))); err != nil {
+	if err := mknod(dev, unix.S_IFCHR|0o666, unix.Mkdev(1, 3)); err != nil {
 		t.Skipf("mknod (needs root): %v", err)
 	}
 	if f, err := os.OpenFile(dev, os.O_WRONLY, 0); err != nil {
