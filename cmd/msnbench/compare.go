@@ -253,7 +253,11 @@ func finishCompareDesign(a, b []*report.Run, opt report.CompareOptions, cf *comp
 		if cf.format == "markdown" {
 			write = report.WriteCompareMarkdown
 		}
-		if err := write(stdout, c); err != nil {
+		tableOut := stdout
+		if isStdout(cf.json) || isStdout(cf.html) {
+			tableOut = stderr // --json -: standard output carries the JSON alone
+		}
+		if err := write(tableOut, c); err != nil {
 			fmt.Fprintf(stderr, "msnbench compare: %v\n", err)
 			code = exitUsage
 		}

@@ -62,7 +62,7 @@ type destination struct {
 func openDestination(path string, stdout io.Writer) (*destination, error) {
 	d := &destination{path: path, target: path, perm: 0o644}
 	switch {
-	case path == "-" || path == "/dev/stdout":
+	case isStdout(path):
 		d.target, d.w = "-", stdout
 		return d, nil
 	case path == "/dev/stderr" || strings.HasPrefix(path, "/dev/fd/") || strings.HasPrefix(path, "/proc/self/fd/"):
@@ -92,6 +92,9 @@ func openDestination(path string, stdout io.Writer) (*destination, error) {
 	}
 	return d, nil
 }
+
+// isStdout reports whether path names standard output: "-" or /dev/stdout.
+func isStdout(path string) bool { return path == "-" || path == "/dev/stdout" }
 
 // writeReplaces reports whether a file of this mode is replaced by an
 // atomic rename (regular files) rather than written in place (devices,

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -197,4 +198,17 @@ func TestRunReportsToLinkAndStdout(t *testing.T) {
 			stdout, stderr)
 	}
 	noTempFiles(t, dir)
+}
+
+// TestCompareJSONToStdout: compare --json - leaves standard output to the
+// JSON; the table goes to standard error.
+func TestCompareJSONToStdout(t *testing.T) {
+	dir := t.TempDir()
+	a := writeSynthRun(t, dir, "a", 1, 300, 2000, 900)
+	b := writeSynthRun(t, dir, "b", 2, 300, 2000, 900)
+	code, stdout, stderr := cli("compare", a, b, "--json", "-", "--resamples", "200")
+	if code != exitOK || !json.Valid([]byte(stdout)) || stderr == "" {
+		t.Errorf("compare --json -: exit %d, stdout valid JSON %t, stderr %d bytes\n%s", code,
+			json.Valid([]byte(stdout)), len(stderr), stdout)
+	}
 }
