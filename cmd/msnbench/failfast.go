@@ -11,10 +11,11 @@ import (
 )
 
 // runExitCodes is the exit-code paragraph of run's help.
-const runExitCodes = `Exit codes: 0 ok; 1 an --slo threshold failed, or no session succeeded; 2 usage or
-setup error, including a probe login that shows every session would fail; 130
-interrupted (Ctrl-C or SIGTERM; the reports are still written, marked
-interrupted).`
+const runExitCodes = `Exit codes:
+  0    ok
+  1    an --slo threshold failed, or no session succeeded
+  2    usage or setup error, including a probe login that shows every session would fail
+  130  interrupted (Ctrl-C or SIGTERM); the reports are still written, marked interrupted`
 
 // probe runs the engine's probe login and says on one line why the load
 // will not start when it failed for good. ok is false when the run must

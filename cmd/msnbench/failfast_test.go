@@ -145,3 +145,20 @@ func TestCompareRunFailFast(t *testing.T) {
 		t.Errorf("interrupted: exit %d, want %d; stderr %q", code, exitInterrupted, errb.String())
 	}
 }
+
+// TestExitCodesDocumented: the top-level usage and run -h name every exit
+// code.
+func TestExitCodesDocumented(t *testing.T) {
+	var out, errb strings.Builder
+	if code := mainArgs([]string{"help"}, &out, &errb); code != exitOK {
+		t.Fatalf("help: exit %d", code)
+	}
+	_, runOut, runErr := runCmd(t, "-h")
+	for name, text := range map[string]string{"usage": out.String(), "run -h": runOut + runErr} {
+		for _, want := range []string{"0", "ok", "no session succeeded", "2", "usage or setup", "130", "interrupted"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s lacks %q", name, want)
+			}
+		}
+	}
+}

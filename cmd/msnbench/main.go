@@ -54,6 +54,8 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'msnbench <command> -h' for a command's flags and examples.")
+	fmt.Fprintln(w, "Exit codes: 0 ok; 1 thresholds or regression failed, or no session succeeded; 2 usage or setup error;")
+	fmt.Fprintln(w, "130 interrupted (Ctrl-C or SIGTERM).")
 }
 
 func main() {

@@ -141,7 +141,7 @@ func TestRunHelp(t *testing.T) {
 	}
 	all := stdout + stderr
 	for _, want := range []string{"Examples:", "--rate", "--hold", "msnbench run", "--no-probe",
-		"0 ok; 1 an --slo threshold failed, or no session succeeded; 2 usage or", "130"} {
+		"no session succeeded", "130  interrupted"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("help lacks %q", want)
 		}
