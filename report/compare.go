@@ -749,6 +749,16 @@ func comparePercentile(phase string, p float64, a, b *sidePhase, opt CompareOpti
 	s2A, dfA, cvA := runSpread(a, u)
 	s2B, dfB, cvB := runSpread(b, u)
 	q.SpreadA, q.SpreadB = cvA, cvB
+	// A spread between runs is a spread of each run's own percentile: it
+	// needs as many values beyond the percentile in every run as the pooled
+	// estimate needs in all. A p99 of 600 values rests on 6; one stall in
+	// one round moves it several-fold, and the t interval of such a spread
+	// says nothing (on real interleaved rounds it called tails of A/A pairs
+	// faster in 3 of 10 trials).
+	several := len(a.runs) > 1 || len(b.runs) > 1
+	if several && !(runsTailOK(a, p, opt.MinTail) && runsTailOK(b, p, opt.MinTail)) {
+		q.Judged = false
+	}
 	if opt.Paired && len(a.runs) == len(b.runs) && len(a.runs) >= 2 && a.allRuns && b.allRuns {
 		// Paired runs: the variance of the mean of log(B_i/A_i).
 		n := len(a.runs)
@@ -840,6 +850,17 @@ func (c *Comparison) setLatency(a, b []*Run, opt CompareOptions) {
 // generatorLimited is the hook for the load generator's own warning: a run
 // it marks as limited by the generator is no evidence about the server.
 func generatorLimited(r *Run) bool { return r.Health.Saturated }
+
+// runsTailOK reports whether every run of s has minTail values beyond the
+// p-th percentile.
+func runsTailOK(s *sidePhase, p float64, minTail int) bool {
+	for _, d := range s.runs {
+		if !tailOK(d.n, p, minTail) {
+			return false
+		}
+	}
+	return true
+}
 
 // bootVar returns the bootstrap variance of log(k-th smallest value) of d,
 // using len(reps) replicates stored in reps.

@@ -885,3 +885,25 @@ func TestWriteCompareMarkdown(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareRunsNeedTailsPerRun: with several runs per side a percentile
+// is judged only when every run has MinTail values beyond it: p99 of 3+3
+// runs of 600 values (6 beyond it each) is "too few values" though the
+// pooled 1800 have 18; p90 is judged.
+func TestCompareRunsNeedTailsPerRun(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	var a, b []*Run
+	for range 3 {
+		a, b = append(a, miniRun(t, r, 600, 1)), append(b, miniRun(t, r, 600, 1))
+	}
+	for _, paired := range []bool{false, true} {
+		c, err := Compare(a, b, CompareOptions{Phases: []string{"login"}, Percentiles: []float64{90, 99}, Paired: paired})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q90, q99 := c.Phases[0].Percentiles[0], c.Phases[0].Percentiles[1]
+		if !q90.Judged || q99.Judged || q99.Verdict != TooFew {
+			t.Errorf("paired %v: p90 judged %v, p99 judged %v (%q)", paired, q90.Judged, q99.Judged, q99.Verdict)
+		}
+	}
+}

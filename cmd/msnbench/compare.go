@@ -58,6 +58,7 @@ type compareFlags struct {
 	independent   bool
 	allowLimited  bool
 	format        string
+	paired        bool
 }
 
 // register adds the flags to fs. In the --run form the run command already
@@ -83,6 +84,7 @@ func (cf *compareFlags) register(fs *flag.FlagSet, live bool) {
 	fs.StringVar(&cf.json, "json", "", "write the comparison as JSON to `file`")
 	fs.StringVar(&cf.format, "format", "text", "standard output `format`: text, or markdown (for a pull-request comment)")
 	fs.BoolVar(&cf.independent, "assume-independent", false, "treat the logins of a run as independent: with one run per side, latency changes count for the exit code (they are indicative otherwise)")
+	fs.BoolVar(&cf.paired, "paired", false, "run i of A and run i of B were taken side by side (A B B A ...): compare them as pairs")
 	fs.BoolVar(&cf.allowLimited, "allow-limited", false, "judge latency even when a run was limited by the load generator (inconclusive otherwise)")
 	if !live {
 		fs.StringVar(&cf.html, "html", "", "write the comparison as HTML to `file`")
@@ -97,7 +99,7 @@ func (cf *compareFlags) options() (report.CompareOptions, error) {
 	opt := report.CompareOptions{
 		Threshold: cf.threshold.v, FailThreshold: cf.failThreshold.v, Confidence: cf.confidence.v,
 		Resamples: cf.resamples, Seed: cf.seed,
-		AssumeIndependent: cf.independent, AllowLimited: cf.allowLimited,
+		AssumeIndependent: cf.independent, AllowLimited: cf.allowLimited, Paired: cf.paired,
 	}
 	// Zero means "default" to Compare; an explicit 0 here means "none".
 	if opt.Threshold == 0 {

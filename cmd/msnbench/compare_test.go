@@ -385,3 +385,18 @@ func TestCompareFormatMarkdown(t *testing.T) {
 		t.Errorf("--format html: exit %d, %s", code, stderr)
 	}
 }
+
+func TestComparePairedFlag(t *testing.T) {
+	dir := t.TempDir()
+	var as, bs []string
+	for i := uint64(0); i < 3; i++ {
+		as = append(as, writeSynthRun(t, dir, "a"+string(rune('1'+i)), 10+i, 2000, 2000, 900))
+		bs = append(bs, writeSynthRun(t, dir, "b"+string(rune('1'+i)), 20+i, 2000, 2000, 900))
+	}
+	args := append([]string{"--paired", "--a"}, as...)
+	args = append(append(args, "--b"), bs...)
+	code, stdout, stderr := compareCmd(t, args...)
+	if code == exitUsage || !strings.Contains(stdout, "pairs 3") {
+		t.Errorf("--paired: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
