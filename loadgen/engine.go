@@ -38,6 +38,8 @@ type Engine struct {
 	runStart atomic.Int64 // unix ns of the run start, 0 before
 	state    atomic.Int32
 
+	onInterval func(*report.IntervalStats) // set by OnInterval before Run
+
 	mu       sync.Mutex
 	sessions []*session // every session struct, for abort and wake
 
@@ -218,6 +220,12 @@ func (e *Engine) Notes() []string {
 	return notes
 }
 
+// OnInterval makes Run call fn with each interval's figures as it closes
+// (report.Recorder.OnInterval), on the goroutine that ticks the intervals,
+// and once or twice more at the end of the run for the last one. fn must
+// return quickly: the next interval waits for it. Call it before Run.
+func (e *Engine) OnInterval(fn func(*report.IntervalStats)) { e.onInterval = fn }
+
 // Config returns the validated configuration (defaults filled in).
 func (e *Engine) Config() Config { return e.cfg }
 
@@ -363,6 +371,9 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 	start := time.Now()
 	e.p.start = start
 	e.p.rec = rec
+	if e.onInterval != nil {
+		rec.OnInterval(start, e.onInterval)
+	}
 	e.runStart.Store(start.UnixNano())
 	if c.Warmup > 0 {
 		e.state.Store(stateWarmup)

@@ -77,6 +77,13 @@ type recorderImpl struct {
 	lastFail  int64
 	encErr    error
 
+	// OnInterval's consumer (interval.go); closeAt is the time Tick or
+	// Finish closes intervals up to.
+	onInterval func(*IntervalStats)
+	origin     time.Time
+	closeAt    int64
+	prevErrs   map[errKey]int64
+
 	// Published by Tick for Live.
 	now      atomic.Int64
 	rate     atomic.Uint64 // float64 bits
@@ -202,6 +209,7 @@ func (r *recorderImpl) recordValue(i int, p Phase, d, at int64) {
 }
 
 func (r *recorderImpl) tick(now int64) {
+	r.closeAt = now
 	for (r.closed+1)*r.interval <= now {
 		r.closeInterval(r.closed)
 	}
@@ -240,6 +248,10 @@ func (r *recorderImpl) closeInterval(k int64) {
 	r.inflight += pt.Started - pt.OK - pt.Failed - pt.Cut - warm
 	pt.Inflight = r.inflight
 	r.series = append(r.series, pt)
+	var st *IntervalStats
+	if r.onInterval != nil {
+		st = r.intervalStats(k, &pt, warm) // before r.acc is folded and reset below
+	}
 	start := pt.T
 	for p, h := range r.acc {
 		if h == nil || h.TotalCount() == 0 {
@@ -263,6 +275,9 @@ func (r *recorderImpl) closeInterval(k int64) {
 		r.loginP99.Store(h.ValueAtPercentile(99))
 	}
 	r.publishErrors()
+	if st != nil {
+		r.onInterval(st)
+	}
 }
 
 // publishErrors refreshes the top error keys for Live when failures were

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/msnbench/msnbench/report"
 )
 
 // junitDoc is the part of a JUnit file the CI-output tests look at.
@@ -90,4 +94,83 @@ func TestRunJUnit(t *testing.T) {
 		!strings.Contains(errs, "--junit needs --slo") {
 		t.Errorf("--junit without --slo: exit %d, %s", code, errs)
 	}
+}
+
+// TestRunJSONL: --jsonl writes a line per interval while the run goes; the
+// lines parse and add up to the saved run.
+func TestRunJSONL(t *testing.T) {
+	dir := t.TempDir()
+	jsonl, js := filepath.Join(dir, "live.jsonl"), filepath.Join(dir, "run.json")
+	code, stdout, stderr := runCmd(t, "-c", "2", "-d", "600ms", "--interval", "100ms", "--warmup", "100ms",
+		"--quiet", "--steps", "syn", "--jsonl", jsonl, "-o", js)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	run := decodeRun(t, js)
+	b, err := os.ReadFile(jsonl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) < 6 || len(lines) != len(run.Series) {
+		t.Fatalf("%d lines, %d intervals in the run:\n%s", len(lines), len(run.Series), b)
+	}
+	var ok, failed, warm int64
+	phases := map[string]int64{}
+	for i, line := range lines {
+		var s report.IntervalStats
+		dec := json.NewDecoder(strings.NewReader(line))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&s); err != nil {
+			t.Fatalf("line %d: %v: %s", i, err, line)
+		}
+		if s.Index != int64(i) {
+			t.Errorf("line %d has interval %d", i, s.Index)
+		}
+		ok, failed, warm = ok+s.OK, failed+s.Failed, warm+s.Warmup
+		for _, p := range s.Phases {
+			phases[p.Phase] += p.Count
+		}
+	}
+	c := run.Counts
+	if ok != c.OK || failed != c.Failed || warm != c.Warmup || ok == 0 {
+		t.Errorf("lines sum to ok %d failed %d warm-up %d, the run has %+v", ok, failed, warm, c)
+	}
+	for _, p := range run.Phases {
+		if phases[p.Name] != p.Summary.Count {
+			t.Errorf("%s: lines sum to %d, the run has %d", p.Name, phases[p.Name], p.Summary.Count)
+		}
+	}
+	if !run.Start.Equal(mustTime(t, lines[0], "start")) {
+		t.Errorf("first line starts at %s, the run at %s", lines[0], run.Start)
+	}
+
+	// To standard output, the text summary moves to stderr.
+	code, stdout, stderr = runCmd(t, "-c", "1", "-n", "3", "--quiet", "--steps", "none", "--jsonl", "-")
+	if code != exitOK || !strings.HasPrefix(stdout, `{"interval":0,`) || strings.Contains(stdout, "phase ") ||
+		!strings.Contains(stderr, "phase ") {
+		t.Errorf("--jsonl -: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if code, _, errs := runCmd(t, "-n", "1", "--jsonl", "-", "-o", "-"); code != exitUsage ||
+		!strings.Contains(errs, "standard output") {
+		t.Errorf("--jsonl - with -o -: exit %d, %s", code, errs)
+	}
+	if code, _, errs := runCmd(t, "-n", "1", "--jsonl", filepath.Join(dir, "no", "x.jsonl")); code != exitUsage ||
+		!strings.Contains(errs, "--jsonl") {
+		t.Errorf("--jsonl into a missing directory: exit %d, %s", code, errs)
+	}
+}
+
+func mustTime(t *testing.T, line, key string) time.Time {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(line), &m); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := m[key].(string)
+	v, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatalf("%s %q: %v", key, s, err)
+	}
+	return v
 }

@@ -71,6 +71,7 @@ type runFlags struct {
 	hgrm, csv    string
 	slo          string
 	junit        string
+	jsonl        string
 	quiet        bool
 	noProbe      bool
 	every        time.Duration
@@ -131,6 +132,7 @@ func newRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.StringVar(&f.hgrm, "hgrm", "", "write HdrHistogram percentile output to `file`")
 	fs.StringVar(&f.csv, "csv", "", "write the per-interval series as CSV to `file`")
 	fs.StringVar(&f.slo, "slo", "", "thresholds, e.g. 'login:p99<200ms,errors<0.1%' (exit 1 if missed)")
+	fs.StringVar(&f.jsonl, "jsonl", "", "while the run goes, write one JSON line per interval (counts, failures by class, phase percentiles) to `file` (- for standard output)")
 	fs.StringVar(&f.junit, "junit", "", "write the --slo results as JUnit XML to `file`, one test case per threshold")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
 	fs.BoolVar(&f.noProbe, "no-probe", false, "do not check the target with one login before the load (for a server expected to fail at first)")
@@ -186,6 +188,15 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return setupErr(err)
 	}
 	defer outs.abort()
+	jsonl, err := openJSONL(f.jsonl, outs, stdout)
+	if err != nil {
+		return setupErr(err)
+	}
+	defer func() {
+		if err := jsonl.close(); err != nil {
+			fmt.Fprintf(stderr, "msnbench run: --jsonl: %v\n", err)
+		}
+	}()
 
 	cfg := f.cfg
 	if cfg.Target == "" {
@@ -203,6 +214,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return setupErr(err)
 	}
+	jsonl.attach(eng, stderr)
 	if !f.noProbe {
 		if code, ok := probe(ctx, eng, "msnbench run", stderr); !ok {
 			return code
@@ -243,8 +255,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	code := exitOK
 	textOut := stdout
-	if outs.toStdout() {
-		textOut = stderr // -o -: standard output carries the report file alone
+	if outs.toStdout() || jsonl.toStdout() {
+		textOut = stderr // -o - or --jsonl -: standard output carries the report file alone
 	}
 	if err := report.WriteText(textOut, run); err != nil {
 		fmt.Fprintf(stderr, "msnbench run: writing the text report: %v\n", err)

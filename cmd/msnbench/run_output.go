@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
+	"github.com/msnbench/msnbench/loadgen"
 	"github.com/msnbench/msnbench/report"
 )
 
@@ -116,4 +118,69 @@ func (o *output) render(w io.Writer, run *report.Run) error {
 		return report.WriteJUnit(w, report.SLOJUnit(run, o.slo.Check(run)))
 	}
 	return report.Write(w, o.format, run)
+}
+
+// jsonlStream is --jsonl: one line of JSON per interval while the run goes
+// (report.IntervalStats), written in place, never through a temporary file,
+// so it can be tailed or piped as it grows. Each line is one write.
+type jsonlStream struct {
+	w      io.Writer
+	f      *os.File // nil for standard output
+	stdout bool
+	err    error // the first write error; no lines are written after it
+}
+
+// openJSONL creates or truncates path now, so an unwritable path fails the
+// start; "-" and /dev/stdout are standard output. No --jsonl gives nil,
+// whose methods do nothing.
+func openJSONL(path string, outs outputs, stdout io.Writer) (*jsonlStream, error) {
+	switch path {
+	case "":
+		return nil, nil
+	case "-", "/dev/stdout":
+		if outs.toStdout() {
+			return nil, errors.New("--jsonl and -o cannot both write to standard output")
+		}
+		return &jsonlStream{w: stdout, stdout: true}, nil
+	}
+	for _, o := range outs {
+		if t, err := followLinks(path); err == nil && t == o.dest.target {
+			return nil, fmt.Errorf("%s is given for two reports", path)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("cannot write --jsonl: %w", err)
+	}
+	return &jsonlStream{w: f, f: f}, nil
+}
+
+func (j *jsonlStream) toStdout() bool { return j != nil && j.stdout }
+
+// attach makes eng write a line at the close of every interval. A write
+// error is reported once on stderr and ends the stream, not the run.
+func (j *jsonlStream) attach(eng *loadgen.Engine, stderr io.Writer) {
+	if j == nil {
+		return
+	}
+	eng.OnInterval(func(s *report.IntervalStats) {
+		if j.err != nil {
+			return
+		}
+		if j.err = report.WriteIntervalJSON(j.w, s); j.err != nil {
+			fmt.Fprintf(stderr, "msnbench run: --jsonl: %v (no more interval lines)\n", j.err)
+		}
+	})
+}
+
+// close closes the file and returns the stream's first error.
+func (j *jsonlStream) close() error {
+	if j == nil || j.f == nil {
+		return nil
+	}
+	err := j.f.Close()
+	if j.err != nil {
+		return nil // reported when it happened
+	}
+	return err
 }

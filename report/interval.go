@@ -1,0 +1,114 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/msnbench/msnbench/msnp"
+)
+
+// IntervalStats is what the Recorder knows when it closes one interval:
+// the figures a live consumer (a JSON Lines stream, a dashboard) wants
+// while the run goes. The sums of its counts over every interval of a run
+// equal the run's Counts, and of its phase counts the phases' Summary.Count.
+type IntervalStats struct {
+	Index int64     `json:"interval"` // 0, 1, ... from the run's start
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"` // the run's end for its last, shorter interval
+	// Sessions that started, ended ok, failed, were cut by the end of the
+	// run, finished in the warm-up (not measured) or were due but dropped
+	// in this interval, and the sessions in flight at its end.
+	Started  int64 `json:"started"`
+	OK       int64 `json:"ok"`
+	Failed   int64 `json:"failed"`
+	Cut      int64 `json:"cut"`
+	Warmup   int64 `json:"warmup"`
+	Dropped  int64 `json:"dropped"`
+	Inflight int64 `json:"in_flight"`
+	// FailedByClass splits Failed by error class ("timeout", "auth-fail", ...).
+	FailedByClass map[string]int64 `json:"failed_by_class"`
+	// Phases has the latency of every phase with values in this interval,
+	// in phase order.
+	Phases []IntervalPhase `json:"phases"`
+}
+
+// IntervalPhase is one phase's latency over one interval, in µs.
+type IntervalPhase struct {
+	Phase string `json:"phase"`
+	Count int64  `json:"count"`
+	P50   int64  `json:"p50_us"`
+	P90   int64  `json:"p90_us"`
+	P99   int64  `json:"p99_us"`
+	Max   int64  `json:"max_us"`
+}
+
+// OnInterval makes the Recorder call fn after it closes each interval, on
+// the goroutine that calls Tick and Finish, with fresh IntervalStats whose
+// times count from origin (the run's start). Set it before the first Tick.
+// Recording itself does not change: the stats are built from what Tick
+// folds anyway, once per interval.
+func (r *Recorder) OnInterval(origin time.Time, fn func(*IntervalStats)) {
+	r.impl.origin, r.impl.onInterval = origin, fn
+}
+
+// intervalStats builds the stats of interval k from its series point, its
+// warm-up count and the interval histograms in r.acc (before they are
+// reset). It runs on the Tick goroutine.
+func (r *recorderImpl) intervalStats(k int64, pt *Point, warm int64) *IntervalStats {
+	from, to := k*r.interval, (k+1)*r.interval
+	if r.closeAt > from && r.closeAt < to {
+		to = r.closeAt // the run's last, partial interval
+	}
+	st := &IntervalStats{
+		Index: k, Start: r.origin.Add(time.Duration(from)), End: r.origin.Add(time.Duration(to)),
+		Started: pt.Started, OK: pt.OK, Failed: pt.Failed, Cut: pt.Cut, Warmup: warm, Dropped: pt.Dropped,
+		Inflight: pt.Inflight, FailedByClass: map[string]int64{}, Phases: []IntervalPhase{},
+	}
+	for p, h := range r.acc {
+		if h == nil || h.TotalCount() == 0 {
+			continue
+		}
+		st.Phases = append(st.Phases, intervalPhase(Phase(p), h))
+	}
+	if pt.Failed == 0 {
+		return st
+	}
+	// Failures of this interval by class: the shards' error tables are
+	// totals, so take the difference from the last interval that had some.
+	if r.prevErrs == nil {
+		r.prevErrs = map[errKey]int64{}
+	}
+	now := make(map[errKey]int64, len(r.prevErrs))
+	for _, s := range r.shards {
+		s.mu.Lock()
+		for key, n := range s.errs {
+			now[key] += n
+		}
+		s.mu.Unlock()
+	}
+	for key, n := range now {
+		if d := n - r.prevErrs[key]; d > 0 && key.class != msnp.ClassCanceled {
+			st.FailedByClass[key.class.String()] += d
+		}
+	}
+	r.prevErrs = now
+	return st
+}
+
+func intervalPhase(p Phase, h *hdrhistogram.PackedHistogram) IntervalPhase {
+	return IntervalPhase{Phase: p.String(), Count: h.TotalCount(), P50: h.ValueAtPercentile(50),
+		P90: h.ValueAtPercentile(90), P99: h.ValueAtPercentile(99), Max: h.Max()}
+}
+
+// WriteIntervalJSON writes s as one line of JSON (JSON Lines), in a single
+// Write, so a file or pipe holds whole lines while a run is going.
+func WriteIntervalJSON(w io.Writer, s *IntervalStats) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}

@@ -1,0 +1,92 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestOnIntervalSums: the intervals OnInterval reports add up to the run
+// Finish produces: counts, failures by class, and every phase's count.
+func TestOnIntervalSums(t *testing.T) {
+	samples := rpSamples(42, 4000, 5*time.Second, false)
+	rec := NewRecorder(4, time.Second)
+	var got []*IntervalStats
+	var lines bytes.Buffer
+	rec.OnInterval(rpStart, func(s *IntervalStats) {
+		got = append(got, s)
+		if err := WriteIntervalJSON(&lines, s); err != nil {
+			t.Fatal(err)
+		}
+	})
+	last := rpFeed(rec, samples, 4, time.Second)
+	end := last + int64(time.Millisecond)
+	run := rpMeta(false)
+	run.End = rpStart.Add(time.Duration(end))
+	rec.Finish(run, end)
+
+	if len(got) != len(run.Series) || len(got) < 5 {
+		t.Fatalf("%d intervals reported, the run has %d", len(got), len(run.Series))
+	}
+	var sum IntervalStats
+	byClass := map[string]int64{}
+	phases := map[string]int64{}
+	for i, s := range got {
+		if s.Index != int64(i) || !s.Start.Equal(rpStart.Add(time.Duration(i)*time.Second)) || !s.End.After(s.Start) {
+			t.Errorf("interval %d: index %d, %s .. %s", i, s.Index, s.Start, s.End)
+		}
+		sum.Started += s.Started
+		sum.OK += s.OK
+		sum.Failed += s.Failed
+		sum.Warmup += s.Warmup
+		for c, n := range s.FailedByClass {
+			byClass[c] += n
+		}
+		for _, p := range s.Phases {
+			phases[p.Phase] += p.Count
+			if !(p.P50 <= p.P90 && p.P90 <= p.P99 && p.P99 <= p.Max) {
+				t.Errorf("interval %d %s: percentiles out of order %+v", i, p.Phase, p)
+			}
+		}
+	}
+	if lastEnd := got[len(got)-1].End; !lastEnd.Equal(run.End) {
+		t.Errorf("last interval ends %s, the run %s", lastEnd, run.End)
+	}
+	c := run.Counts
+	if sum.OK != c.OK || sum.Failed != c.Failed || sum.Warmup != c.Warmup || c.Failed == 0 {
+		t.Errorf("intervals sum to ok %d failed %d warm-up %d, the run has %+v", sum.OK, sum.Failed, sum.Warmup, c)
+	}
+	wantClass := map[string]int64{}
+	for _, e := range run.Errors {
+		wantClass[e.Class] += e.Count
+	}
+	for cl, n := range wantClass {
+		if byClass[cl] != n {
+			t.Errorf("failed_by_class %s sums to %d, the run has %d", cl, byClass[cl], n)
+		}
+	}
+	for _, p := range run.Phases {
+		if phases[p.Name] != p.Summary.Count {
+			t.Errorf("phase %s: intervals sum to %d, the run has %d", p.Name, phases[p.Name], p.Summary.Count)
+		}
+	}
+
+	// Each line is one JSON object with the documented fields.
+	rows := strings.Split(strings.TrimSuffix(lines.String(), "\n"), "\n")
+	if len(rows) != len(got) {
+		t.Fatalf("%d lines for %d intervals", len(rows), len(got))
+	}
+	for _, row := range rows {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(row), &m); err != nil {
+			t.Fatalf("%v: %s", err, row)
+		}
+		for _, k := range []string{"interval", "start", "end", "ok", "failed", "in_flight", "failed_by_class", "phases"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("line lacks %q: %s", k, row)
+			}
+		}
+	}
+}
