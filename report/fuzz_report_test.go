@@ -31,6 +31,7 @@ func FuzzDecodeRun(f *testing.F) {
 			_ = Write(io.Discard, format, run)
 		}
 		_, _ = Merge(run, run)
+		_, _ = MergeOptions{Force: true}.Merge(run, run) // a run given twice is refused unless forced
 		if slo, err := ParseSLO("login:p99<1s,errors<1%,rate>1,login:p95<1s"); err == nil {
 			_ = slo.Check(run)
 		}
