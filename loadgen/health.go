@@ -15,28 +15,57 @@ import (
 	"github.com/msnbench/msnbench/report"
 )
 
-// Thresholds above which a run is marked as limited by the generator.
+// Thresholds of the verdicts (calibrated in docs/benchmarks.md, "When is
+// the generator the bottleneck?").
 const (
-	saturatedCPU      = 0.90                  // of GOMAXPROCS
-	saturatedSchedLag = 5 * time.Millisecond  // p99 of sched.lag
-	gcPauseWarn       = 50 * time.Millisecond // single pause
+	// saturatedCPU of the cores msnbench may use: it is the bottleneck
+	// whatever else the evidence says.
+	saturatedCPU = 0.90
+	// lateSchedLag: sessions started this late at the median (open model)
+	// were held back by the generator, not by a few wake-ups.
+	lateSchedLag = 2 * time.Millisecond
+	// lateSchedLagP99: ... or this late for the slowest 1 %.
+	lateSchedLagP99 = 100 * time.Millisecond
 	// Replies that wait this share of the login time (and at least
-	// saturatedReadLagMin per session) for the generator to read them.
-	saturatedReadLagShare = 0.25
-	saturatedReadLagMin   = time.Millisecond
+	// waitingReadLagMin per session) for the generator to read them.
+	waitingReadLagShare = 0.25
+	waitingReadLagMin   = 4 * time.Millisecond
+	// busyRunQueue: the share of the time msnbench's threads were ready to
+	// run that they spent waiting for a CPU, above which other processes
+	// are the cause of any lag ...
+	busyRunQueue = 0.5
+	// busyOthers: ... and other processes used this share of the machine's
+	// CPU time (so the wait is not msnbench's threads queueing behind each
+	// other).
+	busyOthers = 0.25
+	// busySteal: the share of the machine's CPU time the hypervisor took.
+	busySteal   = 0.10
+	gcPauseWarn = 50 * time.Millisecond // single pause
 )
 
-// usage is a snapshot of the process's resource use.
+// usage is a snapshot of the process's (and the machine's) resource use.
 type usage struct {
 	wall      time.Time
 	user, sys time.Duration
 	numGC     uint32
 	pauseNs   uint64
+	runq      int64 // ns, summed over threads
+	runqOK    bool
+	mach      machTimes
+	machOK    bool
+}
+
+// machTimes is the machine's CPU time in clock ticks, all CPUs together.
+type machTimes struct {
+	total, idle, steal int64
+	cpus               int
 }
 
 func takeUsage() usage {
 	u := usage{wall: time.Now()}
 	u.user, u.sys = cpuTimes()
+	u.runq, u.runqOK = runQueueWait()
+	u.mach, u.machOK = machineTimes()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	u.numGC = ms.NumGC
@@ -44,8 +73,93 @@ func takeUsage() usage {
 	return u
 }
 
+// usableCores is the number of CPUs msnbench can run on at once.
+func usableCores() int {
+	return max(1, min(runtime.GOMAXPROCS(0), runtime.NumCPU()))
+}
+
+// evidence is what the verdicts rest on.
+type evidence struct {
+	cpuUtil                  float64 // process CPU / (wall × cores)
+	cores                    int
+	schedLagP50, schedLagP99 time.Duration // 0 in the closed model
+	readLag, login           time.Duration // means per session; readLag 0 without kernel stamps
+	dropped, peakInflight    int64
+	runqKnown                bool
+	runqShare                float64 // run-queue wait / (wait + CPU time)
+	runq                     time.Duration
+	others, steal            float64 // shares of the machine's CPU time
+	shared                   bool    // the server ran in this process
+}
+
+// verdict is the outcome of judge: the two verdicts and their warnings,
+// each with the figures it rests on.
+type verdict struct {
+	saturated, machineBusy bool
+	warnings               []string
+}
+
+// judge decides from the evidence whether msnbench itself was the
+// bottleneck, or other processes kept it from running, or neither. Lag on
+// its own (a session started late, a reply read late) says the result was
+// touched; the run-queue wait and steal say whether the machine, not
+// msnbench, was the cause.
+func judge(ev evidence) verdict {
+	var v verdict
+	who := "msnbench"
+	if ev.shared {
+		who = "msnbench (generator and embedded server together)"
+	}
+	if ev.cpuUtil > saturatedCPU {
+		v.saturated = true
+		v.warnings = append(v.warnings, fmt.Sprintf("%s used %.0f%% of the %d CPUs it may use: the load generator "+
+			"was the bottleneck, not necessarily the server", who, 100*ev.cpuUtil, ev.cores))
+	}
+	if ev.dropped > 0 {
+		v.saturated = true
+		v.warnings = append(v.warnings, fmt.Sprintf("%d starts were dropped because %d sessions were already in "+
+			"flight (raise --max-inflight, or the server is too slow for this rate)", ev.dropped, ev.peakInflight))
+	}
+
+	// What the lag did to the result.
+	var lag []string
+	if ev.schedLagP50 > lateSchedLag || ev.schedLagP99 > lateSchedLagP99 {
+		lag = append(lag, fmt.Sprintf("sessions started late (sched.lag p50 %v, p99 %v; login.intended includes "+
+			"the delay, login does not)", ev.schedLagP50, ev.schedLagP99))
+	}
+	if ev.readLag > waitingReadLagMin && ev.login > 0 && float64(ev.readLag) > waitingReadLagShare*float64(ev.login) {
+		lag = append(lag, fmt.Sprintf("replies waited %v per login (%.0f%% of the login time) in the kernel for "+
+			"msnbench to read them (read.lag; login includes it, the reply phases do not)",
+			ev.readLag.Round(time.Microsecond), 100*float64(ev.readLag)/float64(ev.login)))
+	}
+	if len(lag) == 0 {
+		return v
+	}
+	what := strings.Join(lag, "; ")
+	busy := ev.runqKnown && (ev.runqShare > busyRunQueue && ev.others > busyOthers || ev.steal > busySteal)
+	switch {
+	case busy:
+		v.machineBusy = true
+		v.warnings = append(v.warnings, fmt.Sprintf("other processes kept the machine busy: they used %.0f%% of "+
+			"its CPU time (steal %.1f%%) and %s's threads waited %v for a CPU (%.0f%% of the time they were ready "+
+			"to run; it used %.0f%% of %d CPUs); %s", 100*ev.others, 100*ev.steal, who,
+			ev.runq.Round(time.Millisecond), 100*ev.runqShare, 100*ev.cpuUtil, ev.cores, what))
+	case ev.runqKnown:
+		v.saturated = true
+		v.warnings = append(v.warnings, fmt.Sprintf("%s itself was the bottleneck: %s, while its threads "+
+			"seldom waited for a CPU (%.0f%% of the time they were ready to run) and it used %.0f%% of %d CPUs",
+			who, what, 100*ev.runqShare, 100*ev.cpuUtil, ev.cores))
+	default:
+		v.saturated = true
+		v.warnings = append(v.warnings, fmt.Sprintf("the load generator may have limited this result: %s "+
+			"(it used %.0f%% of %d CPUs; whether other processes were the cause is not measured on this OS)",
+			what, 100*ev.cpuUtil, ev.cores))
+	}
+	return v
+}
+
 // fillHealth sets run.Health from the usage over the run and the run's own
-// sched.lag distribution, and decides whether the generator was saturated.
+// sched.lag and read.lag distributions, and gives the verdicts (judge).
 // holdKey says how a held session ended before its hold time.
 type holdKey struct {
 	phase report.Phase
@@ -58,9 +172,9 @@ func fillHealth(run *report.Run, a, b usage, peakInflight int64, shared bool, ho
 	h.CPUUserSec = (b.user - a.user).Seconds()
 	h.CPUSysSec = (b.sys - a.sys).Seconds()
 	wall := b.wall.Sub(a.wall).Seconds()
-	procs := runtime.GOMAXPROCS(0)
+	h.Cores = usableCores()
 	if wall > 0 {
-		h.CPUUtil = (h.CPUUserSec + h.CPUSysSec) / (wall * float64(procs))
+		h.CPUUtil = (h.CPUUserSec + h.CPUSysSec) / (wall * float64(h.Cores))
 	}
 	h.NumGC = b.numGC - a.numGC
 	h.GCPauseTotal = report.Duration(b.pauseNs - a.pauseNs)
@@ -78,6 +192,7 @@ func fillHealth(run *report.Run, a, b usage, peakInflight int64, shared bool, ho
 	for _, ph := range run.Phases {
 		switch ph.Name {
 		case report.SchedLag.String():
+			h.SchedLagP50Us = ph.Summary.P50
 			h.SchedLagP99Us = ph.Summary.P99
 			h.SchedLagMaxUs = ph.Summary.Max
 		case report.ReadLag.String():
@@ -86,34 +201,49 @@ func fillHealth(run *report.Run, a, b usage, peakInflight int64, shared bool, ho
 			login = ph.Summary.Mean
 		}
 	}
+	h.ReadLagMeanUs = int64(readLag)
+	if login > 0 {
+		h.ReadLagShare = readLag / login
+	}
+	cpu := b.user - a.user + b.sys - a.sys
+	if a.runqOK && b.runqOK {
+		h.RunQueueKnown = true
+		h.RunQueueSec = time.Duration(max(0, b.runq-a.runq)).Seconds()
+	}
+	if a.machOK && b.machOK {
+		if total := b.mach.total - a.mach.total; total > 0 {
+			h.MachineCPU = 1 - float64(b.mach.idle-a.mach.idle)/float64(total)
+			h.Steal = float64(b.mach.steal-a.mach.steal) / float64(total)
+			if wall > 0 && b.mach.cpus > 0 {
+				h.OtherCPU = max(0, h.MachineCPU-h.Steal-cpu.Seconds()/(wall*float64(b.mach.cpus)))
+			}
+		}
+	}
 	h.Dropped = run.Counts.Dropped
 	h.PeakInflight = peakInflight
 
-	if h.CPUUtil > saturatedCPU {
-		h.Saturated = true
-		who := "the generator"
-		if shared {
-			who = "this process (generator and embedded server together)"
-		}
-		h.Warnings = append(h.Warnings, fmt.Sprintf("%s used %.0f%% of %d CPUs: results may be limited by the "+
-			"load generator, not the server", who, 100*h.CPUUtil, procs))
+	ev := evidence{
+		cpuUtil:      h.CPUUtil,
+		cores:        h.Cores,
+		schedLagP50:  time.Duration(h.SchedLagP50Us) * time.Microsecond,
+		schedLagP99:  time.Duration(h.SchedLagP99Us) * time.Microsecond,
+		readLag:      time.Duration(readLag * float64(time.Microsecond)),
+		login:        time.Duration(login * float64(time.Microsecond)),
+		dropped:      h.Dropped,
+		peakInflight: peakInflight,
+		runqKnown:    h.RunQueueKnown,
+		runq:         time.Duration(h.RunQueueSec * float64(time.Second)),
+		others:       h.OtherCPU,
+		steal:        h.Steal,
+		shared:       shared,
 	}
-	if lag := time.Duration(h.SchedLagP99Us) * time.Microsecond; lag > saturatedSchedLag {
-		h.Saturated = true
-		h.Warnings = append(h.Warnings, fmt.Sprintf("schedule lag p99 is %v (> %v): sessions started late; "+
-			"login.intended includes the delay, login does not", lag, saturatedSchedLag))
+	if w := h.RunQueueSec + cpu.Seconds(); w > 0 {
+		ev.runqShare = h.RunQueueSec / w
 	}
-	if readLag > float64(saturatedReadLagMin/time.Microsecond) && readLag > saturatedReadLagShare*login {
-		h.Saturated = true
-		h.Warnings = append(h.Warnings, fmt.Sprintf("replies waited %v per login on average (%.0f%% of the login "+
-			"time) for the generator to read them (read.lag): the reply phases leave that out, login includes it",
-			time.Duration(readLag*float64(time.Microsecond)).Round(time.Microsecond), 100*readLag/login))
-	}
-	if h.Dropped > 0 {
-		h.Saturated = true
-		h.Warnings = append(h.Warnings, fmt.Sprintf("%d starts were dropped because %d sessions were already in "+
-			"flight (raise --max-inflight, or the server is too slow for this rate)", h.Dropped, peakInflight))
-	}
+	v := judge(ev)
+	h.Saturated, h.MachineBusy = v.saturated, v.machineBusy
+	h.Limited = h.Saturated || h.MachineBusy
+	h.Warnings = append(h.Warnings, v.warnings...)
 	if time.Duration(h.GCPauseMax) > gcPauseWarn {
 		h.Warnings = append(h.Warnings, fmt.Sprintf("a GC pause of %v may show up as latency", time.Duration(h.GCPauseMax)))
 	}

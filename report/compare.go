@@ -416,8 +416,11 @@ func sideOf(runs []*Run) Side {
 func healthWarnings(side string, runs []*Run) []string {
 	var w []string
 	for i, r := range runs {
-		if r.Health.Saturated {
+		switch h := &r.Health; {
+		case h.Saturated:
 			w = append(w, fmt.Sprintf("%s run %d (%s): the load generator was saturated; its latencies may be the generator's", side, i+1, runName(r)))
+		case h.MachineBusy || h.Limited:
+			w = append(w, fmt.Sprintf("%s run %d (%s): other processes kept the machine busy; its latencies may show msnbench waiting for a CPU", side, i+1, runName(r)))
 		}
 	}
 	return w

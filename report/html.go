@@ -55,6 +55,7 @@ type htmlView struct {
 	Title       string
 	Subtitle    string
 	Saturated   bool
+	Limited     bool // Saturated or MachineBusy
 	Warnings    []string
 	Notes       []string // data the page could not show, and why
 	Cards       []htmlCard
@@ -123,6 +124,7 @@ func buildHTMLView(run *Run) (*htmlView, error) {
 	v := &htmlView{
 		Title:     "msnbench report",
 		Saturated: run.Health.Saturated,
+		Limited:   run.Health.Limited || run.Health.Saturated,
 		Warnings:  run.Health.Warnings,
 		Hints:     Hints(run),
 	}
@@ -484,12 +486,27 @@ func htmlMachine(run *Run) []htmlKV {
 
 func htmlHealth(run *Run) []htmlKV {
 	h := run.Health
+	lag := fmt.Sprintf("p99 %s, max %s", vizFmtUs(float64(h.SchedLagP99Us)), vizFmtUs(float64(h.SchedLagMaxUs)))
+	if h.SchedLagP50Us > 0 {
+		lag = fmt.Sprintf("p50 %s, ", vizFmtUs(float64(h.SchedLagP50Us))) + lag
+	}
 	kv := []htmlKV{
-		{"CPU", fmt.Sprintf("%.2fs user, %.2fs system, %s of the machine", h.CPUUserSec, h.CPUSysSec, fmtPct(h.CPUUtil))},
+		{"CPU", fmt.Sprintf("%.2fs user, %.2fs system, %s of the %s", h.CPUUserSec, h.CPUSysSec, fmtPct(h.CPUUtil), cpusOf(run))},
 		{"GC", fmt.Sprintf("%d cycles, pauses %s total, %s max", h.NumGC,
 			fmtDuration(time.Duration(h.GCPauseTotal)), fmtDuration(time.Duration(h.GCPauseMax)))},
-		{"schedule lag", fmt.Sprintf("p99 %s, max %s", vizFmtUs(float64(h.SchedLagP99Us)), vizFmtUs(float64(h.SchedLagMaxUs)))},
+		{"schedule lag", lag},
 		{"peak in flight", strconv.FormatInt(h.PeakInflight, 10)},
+	}
+	if h.ReadLagMeanUs > 0 {
+		kv = append(kv, htmlKV{"replies waiting (read.lag)", fmt.Sprintf("%s per login, %s of the login time",
+			fmtMicros(float64(h.ReadLagMeanUs)), fmtPercent(h.ReadLagShare))})
+	}
+	if h.RunQueueKnown {
+		kv = append(kv,
+			htmlKV{"run-queue wait", fmt.Sprintf("%s, %s of the time msnbench was ready to run",
+				fmtMicros(h.RunQueueSec*1e6), fmtPercent(h.RunQueueShare()))},
+			htmlKV{"machine", fmt.Sprintf("%s busy: other processes %s, steal %s",
+				fmtPercent(h.MachineCPU), fmtPercent(h.OtherCPU), fmtPercent(h.Steal))})
 	}
 	if h.Dropped > 0 {
 		kv = append(kv, htmlKV{"dropped starts", strconv.FormatInt(h.Dropped, 10)})
@@ -498,8 +515,15 @@ func htmlHealth(run *Run) []htmlKV {
 		kv = append(kv, htmlKV{"backoff", n})
 	}
 	verdict := "not saturated"
-	if h.Saturated {
-		verdict = "SATURATED: latencies may be the generator's, not the server's"
+	switch {
+	case h.Saturated && h.MachineBusy:
+		verdict = "SATURATED and MACHINE BUSY: " + verdictSaturated + "; " + verdictMachineBusy
+	case h.Saturated:
+		verdict = "SATURATED: " + verdictSaturated
+	case h.MachineBusy || h.Limited:
+		verdict = "MACHINE BUSY: " + verdictMachineBusy
+	case h.RunQueueKnown || h.ReadLagMeanUs > 0:
+		verdict = verdictNone
 	}
 	return append(kv, htmlKV{"generator", verdict})
 }

@@ -105,6 +105,8 @@ func Decode(r io.Reader) (*Run, error) {
 	if dec.More() {
 		return nil, errors.New("decode run: trailing data after the run")
 	}
+	// Runs written before Limited existed said only Saturated.
+	run.Health.Limited = run.Health.Limited || run.Health.Saturated
 	if err := run.Validate(); err != nil {
 		return nil, err
 	}

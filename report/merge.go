@@ -151,8 +151,13 @@ func (o MergeOptions) Merge(runs ...*Run) (*Run, error) {
 	out.Series = mergeSeries(runs, offsets, iv)
 	out.Health = mergeHealth(runs)
 	if lag := out.Phase(SchedLag.String()); lag != nil {
-		out.Health.SchedLagP99Us = lag.Summary.P99 // exact from the merged histogram
+		out.Health.SchedLagP50Us = lag.Summary.P50 // exact from the merged histogram
+		out.Health.SchedLagP99Us = lag.Summary.P99
 		out.Health.SchedLagMaxUs = max(out.Health.SchedLagMaxUs, lag.Summary.Max)
+	}
+	if rl, login := out.Phase(ReadLag.String()), out.Phase(Login.String()); rl != nil && login != nil && login.Summary.Mean > 0 {
+		out.Health.ReadLagMeanUs = int64(rl.Summary.Mean)
+		out.Health.ReadLagShare = rl.Summary.Mean / login.Summary.Mean
 	}
 	for _, f := range forced {
 		out.Health.Warnings = append(out.Health.Warnings, ForcedPrefix+f)
@@ -559,6 +564,14 @@ func mergeHealth(runs []*Run) Health {
 		h.BackoffTotal += x.BackoffTotal
 		h.Backoffs += x.Backoffs
 		h.Saturated = h.Saturated || x.Saturated
+		h.MachineBusy = h.MachineBusy || x.MachineBusy
+		h.Limited = h.Limited || x.Limited || x.Saturated
+		h.Cores = max(h.Cores, x.Cores)
+		h.RunQueueKnown = x.RunQueueKnown && (i == 0 || h.RunQueueKnown)
+		h.RunQueueSec += x.RunQueueSec
+		h.MachineCPU = max(h.MachineCPU, x.MachineCPU)
+		h.OtherCPU = max(h.OtherCPU, x.OtherCPU)
+		h.Steal = max(h.Steal, x.Steal)
 		name := "run " + strconv.Itoa(i+1)
 		if p := shardParts(r); len(p) == 1 {
 			name = "shard " + strconv.Itoa(p[0])

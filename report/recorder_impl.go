@@ -457,6 +457,7 @@ func (r *recorderImpl) finish(run *Run, now int64) {
 		h.PeakInflight = max(h.PeakInflight, pt.Inflight)
 	}
 	if lag := r.cum[SchedLag]; lag != nil && lag.TotalCount() > 0 {
+		h.SchedLagP50Us = max(h.SchedLagP50Us, lag.ValueAtPercentile(50))
 		h.SchedLagP99Us = max(h.SchedLagP99Us, lag.ValueAtPercentile(99))
 		h.SchedLagMaxUs = max(h.SchedLagMaxUs, lag.Max())
 	}

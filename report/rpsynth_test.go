@@ -145,6 +145,11 @@ func rpMeta(open bool) *Run {
 	}
 	if open {
 		run.Config.Model, run.Config.Concurrency, run.Config.Rate, run.Config.Arrival = "open", 0, 800, "uniform"
+		// The evidence a Linux run records; the closed run stands for one
+		// made before it was recorded.
+		h := &run.Health
+		h.Cores, h.ReadLagMeanUs, h.ReadLagShare = 2, 150, 0.05
+		h.RunQueueKnown, h.RunQueueSec, h.MachineCPU, h.OtherCPU, h.Steal = true, 0.125, 0.4, 0.2, 0.001
 	}
 	return run
 }

@@ -198,21 +198,57 @@ type Point struct {
 	Dropped  int64   `json:"dropped,omitempty"`
 }
 
-// Health is how the load generator itself fared. Saturated is set when the
-// generator, not the server, may have limited the result; Warnings say why.
+// Health is how the load generator itself fared, with the evidence for a
+// verdict on whether the result is the server's alone. There are two
+// verdicts, each stated with its figures in Warnings:
+//
+//   - Saturated: msnbench itself was the bottleneck (its CPU near the cores
+//     it may use, dropped starts, or sessions started late and replies
+//     left waiting while it had no competition for the CPUs).
+//   - MachineBusy: other processes (or the hypervisor) kept msnbench from
+//     running when it had work: its threads waited on run queues, and that
+//     showed as sessions started late or replies left waiting.
+//
+// Limited is either: the result may be limited by the generator's side,
+// not the server. Comparisons treat such a run as inconclusive.
 type Health struct {
-	CPUUserSec    float64  `json:"cpu_user_s"`
-	CPUSysSec     float64  `json:"cpu_sys_s"`
-	CPUUtil       float64  `json:"cpu_util"` // CPU seconds / (wall seconds × NumCPU)
+	CPUUserSec float64 `json:"cpu_user_s"`
+	CPUSysSec  float64 `json:"cpu_sys_s"`
+	// CPUUtil is CPU seconds / (wall seconds × Cores).
+	CPUUtil float64 `json:"cpu_util"`
+	// Cores is the number of CPUs the generator could use:
+	// min(GOMAXPROCS, CPUs in its affinity mask). 0 in runs before it was
+	// recorded, where CPUUtil is over GOMAXPROCS.
+	Cores         int      `json:"cores,omitempty"`
 	NumGC         uint32   `json:"num_gc"`
 	GCPauseTotal  Duration `json:"gc_pause_total"`
 	GCPauseMax    Duration `json:"gc_pause_max"`
+	SchedLagP50Us int64    `json:"sched_lag_p50_us,omitempty"`
 	SchedLagP99Us int64    `json:"sched_lag_p99_us"`
 	SchedLagMaxUs int64    `json:"sched_lag_max_us"`
-	Dropped       int64    `json:"dropped"`
-	PeakInflight  int64    `json:"peak_inflight"`
-	Saturated     bool     `json:"saturated"`
-	Warnings      []string `json:"warnings,omitempty"`
+	// ReadLagMeanUs is the mean read.lag per session (replies waiting in
+	// the kernel for msnbench to read them) and ReadLagShare that mean over
+	// the mean login time.
+	ReadLagMeanUs int64   `json:"read_lag_mean_us,omitempty"`
+	ReadLagShare  float64 `json:"read_lag_share,omitempty"`
+	// RunQueueKnown says RunQueueSec, MachineCPU and Steal were measured
+	// (Linux: /proc/self/task/*/schedstat and /proc/stat).
+	RunQueueKnown bool `json:"runq_known,omitempty"`
+	// RunQueueSec is the time msnbench's threads were ready to run but
+	// waited for a CPU, summed over its threads.
+	RunQueueSec float64 `json:"runq_wait_s,omitempty"`
+	// MachineCPU is the share of all the machine's CPU time that was busy
+	// during the run, OtherCPU the part of it other processes used (not
+	// msnbench, not the hypervisor), Steal the hypervisor's.
+	MachineCPU   float64  `json:"machine_cpu,omitempty"`
+	OtherCPU     float64  `json:"other_cpu,omitempty"`
+	Steal        float64  `json:"steal,omitempty"`
+	Dropped      int64    `json:"dropped"`
+	PeakInflight int64    `json:"peak_inflight"`
+	Saturated    bool     `json:"saturated"`
+	MachineBusy  bool     `json:"machine_busy,omitempty"`
+	Limited      bool     `json:"limited"`
+	Warnings     []string `json:"warnings,omitempty"`
 
 	// BackoffTotal is how long workers waited, summed over workers, before
 	// their next session after a connection error (exponential, capped),

@@ -275,11 +275,15 @@ func writeTextErrorTable(ew *errWriter, title string, errs []ErrorCount, total i
 
 func writeTextHealth(ew *errWriter, run *Run) {
 	h := &run.Health
-	ew.printf("generator cpu %.2fs user %.2fs sys (%s of %d CPUs), gc %d (pause max %s, total %s)",
-		h.CPUUserSec, h.CPUSysSec, fmtPercent(h.CPUUtil), run.Machine.NumCPU, h.NumGC,
+	ew.printf("generator cpu %.2fs user %.2fs sys (%s of %s), gc %d (pause max %s, total %s)",
+		h.CPUUserSec, h.CPUSysSec, fmtPercent(h.CPUUtil), cpusOf(run), h.NumGC,
 		fmtMicros(float64(h.GCPauseMax)/1e3), fmtMicros(float64(h.GCPauseTotal)/1e3))
 	if h.SchedLagP99Us > 0 || h.SchedLagMaxUs > 0 {
-		ew.printf(", sched lag p99 %s max %s", fmtMicros(float64(h.SchedLagP99Us)), fmtMicros(float64(h.SchedLagMaxUs)))
+		ew.printf(", sched lag ")
+		if h.SchedLagP50Us > 0 {
+			ew.printf("p50 %s ", fmtMicros(float64(h.SchedLagP50Us)))
+		}
+		ew.printf("p99 %s max %s", fmtMicros(float64(h.SchedLagP99Us)), fmtMicros(float64(h.SchedLagMaxUs)))
 	}
 	if h.PeakInflight > 0 {
 		ew.printf(", peak in flight %d", h.PeakInflight)
@@ -288,8 +292,15 @@ func writeTextHealth(ew *errWriter, run *Run) {
 	if n := backoffNote(h); n != "" {
 		ew.printf("backoff   %s\n", n)
 	}
-	if h.Saturated {
-		ew.printf("WARNING: the load generator may have limited this result; the server was not necessarily the bottleneck.\n")
+	if ev := healthEvidence(h); len(ev) > 0 {
+		ew.printf("generator evidence: %s\n", strings.Join(ev, ", "))
+	}
+	if h.Limited || h.Saturated {
+		for _, v := range h.Verdict() {
+			ew.printf("WARNING: %s.\n", v)
+		}
+	} else if h.RunQueueKnown || h.ReadLagMeanUs > 0 {
+		ew.printf("generator verdict: %s.\n", verdictNone)
 	}
 	if run.Counts.Dropped > 0 {
 		ew.printf("WARNING: %d starts were due but not issued (max in flight reached): the offered rate was not achieved.\n",

@@ -1,0 +1,110 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// limitedRun is a run whose generator other processes kept waiting.
+func limitedRun(t *testing.T) *Run {
+	run := rpRun(t, true)
+	h := &run.Health
+	h.Cores, h.CPUUtil = 1, 0.14
+	h.SchedLagP50Us, h.SchedLagP99Us, h.SchedLagMaxUs = 27700, 181000, 240000
+	h.ReadLagMeanUs, h.ReadLagShare = 7100, 0.78
+	h.RunQueueKnown, h.RunQueueSec, h.MachineCPU, h.OtherCPU, h.Steal = true, 8.1, 1, 0.96, 0.002
+	h.MachineBusy, h.Limited = true, true
+	h.Warnings = []string{"other processes kept the machine busy: they used 96% of its CPU time"}
+	return run
+}
+
+// TestHealthEvidenceInReports: every report shows the figures the verdict
+// rests on, and which verdict it is.
+func TestHealthEvidenceInReports(t *testing.T) {
+	run := limitedRun(t)
+	var text, html, js bytes.Buffer
+	if err := WriteText(&text, run); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(&html, run); err != nil {
+		t.Fatal(err)
+	}
+	if err := Encode(&js, run); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, got string
+		want      []string
+	}{
+		{"text", text.String(), []string{"14.0% of 1 CPUs it may use", "sched lag p50 27.7ms p99 181ms",
+			"read.lag 7.10ms per login (78.0% of the login time)", "run-queue wait 8.10s (82.2% of the time msnbench was ready to run)",
+			"machine 100.0% busy (other processes 96.0%, steal 0.20%)", "WARNING: other processes kept the machine busy: msnbench waited",
+			"WARNING: other processes kept the machine busy: they used 96%"}},
+		{"html", html.String(), []string{"Other processes kept the machine busy during this run", "run-queue wait",
+			"8.10s, 82.2% of the time msnbench was ready to run", "other processes 96.0%", "7.10ms per login",
+			"MACHINE BUSY: other processes kept the machine busy", "p50 27.7ms"}},
+		{"json", js.String(), []string{`"runq_wait_s": 8.1`, `"other_cpu": 0.96`, `"machine_busy": true`, `"limited": true`,
+			`"read_lag_share": 0.78`, `"cores": 1`, `"sched_lag_p50_us": 27700`}},
+	} {
+		for _, w := range tc.want {
+			if !strings.Contains(tc.got, w) {
+				t.Errorf("%s report does not say %q", tc.name, w)
+			}
+		}
+	}
+	if strings.Contains(text.String(), "itself was the bottleneck") || strings.Contains(html.String(), "SATURATED") {
+		t.Error("a machine-busy run is reported as saturated")
+	}
+	back, err := Decode(&js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := back.Health; !h.MachineBusy || !h.Limited || h.Saturated || h.RunQueueSec != 8.1 || !h.RunQueueKnown {
+		t.Errorf("JSON round trip: %+v", h)
+	}
+
+	// Neither verdict: the evidence is shown and the verdict says so.
+	text.Reset()
+	if err := WriteText(&text, rpRun(t, true)); err != nil {
+		t.Fatal(err)
+	}
+	if s := text.String(); !strings.Contains(s, "generator verdict: not limited") || strings.Contains(s, "WARNING") {
+		t.Errorf("an unlimited run:\n%s", s)
+	}
+}
+
+// TestDecodeOldSaturatedIsLimited: a run written before Limited existed
+// and marked saturated is limited for every reader (compare among them).
+func TestDecodeOldSaturatedIsLimited(t *testing.T) {
+	run := rpRun(t, false)
+	run.Health.Saturated = true
+	var buf bytes.Buffer
+	if err := Encode(&buf, run); err != nil {
+		t.Fatal(err)
+	}
+	old := strings.Replace(buf.String(), `"limited": false`, "", 1)
+	old = strings.Replace(old, `"saturated": true,`, `"saturated": true`, 1)
+	got, err := Decode(strings.NewReader(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Health.Limited {
+		t.Error("an old saturated run is not limited")
+	}
+}
+
+// TestCompareWarnsMachineBusy: a comparison names a run whose generator
+// other processes kept waiting.
+func TestCompareWarnsMachineBusy(t *testing.T) {
+	a := []*Run{synthRun(t, synthSpec{NoIntervals: true, Seed: 1})}
+	b := []*Run{synthRun(t, synthSpec{NoIntervals: true, Seed: 2})}
+	b[0].Health.MachineBusy, b[0].Health.Limited = true, true
+	c, err := Compare(a, b, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(c.Warnings, "\n"); !strings.Contains(w, "B run 1") || !strings.Contains(w, "kept the machine busy") {
+		t.Errorf("warnings %q", c.Warnings)
+	}
+}
