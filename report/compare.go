@@ -73,7 +73,7 @@ type CompareOptions struct {
 	// a single-run comparison's latency verdicts count for Regressed.
 	AssumeIndependent bool
 	// AllowLimited lets latency verdicts count although a run was limited
-	// by the load generator (Health.Saturated); by default such a
+	// by the load generator (Health.Limited); by default such a
 	// comparison's latency verdicts are inconclusive.
 	AllowLimited bool
 	// HeadlineShare is the share of the error rate given to the headline,
@@ -322,7 +322,7 @@ func (c *Comparison) Regressed(threshold float64) bool {
 //
 // AssumeIndependent forces the old behaviour: the bootstrap of the values,
 // and verdicts that count. A run limited by the load generator
-// (Health.Saturated) makes every latency verdict inconclusive unless
+// (Health.Limited) makes every latency verdict inconclusive unless
 // AllowLimited is set. Failure rates are judged on their own (see
 // compareFailures) and always count.
 //
@@ -852,7 +852,10 @@ func (c *Comparison) setLatency(a, b []*Run, opt CompareOptions) {
 
 // generatorLimited is the hook for the load generator's own warning: a run
 // it marks as limited by the generator is no evidence about the server.
-func generatorLimited(r *Run) bool { return r.Health.Saturated }
+// Health.Limited covers both verdicts (msnbench itself the bottleneck, or
+// other processes kept the machine busy); Saturated alone is how runs
+// built in memory before Limited existed say it.
+func generatorLimited(r *Run) bool { return r.Health.Limited || r.Health.Saturated }
 
 // runsTailOK reports whether every run of s has minTail values beyond the
 // p-th percentile.

@@ -95,7 +95,8 @@ func TestDecodeOldSaturatedIsLimited(t *testing.T) {
 }
 
 // TestCompareWarnsMachineBusy: a comparison names a run whose generator
-// other processes kept waiting.
+// other processes kept waiting, and its latency verdicts are inconclusive
+// as for a saturated generator.
 func TestCompareWarnsMachineBusy(t *testing.T) {
 	a := []*Run{synthRun(t, synthSpec{NoIntervals: true, Seed: 1})}
 	b := []*Run{synthRun(t, synthSpec{NoIntervals: true, Seed: 2})}
@@ -106,5 +107,8 @@ func TestCompareWarnsMachineBusy(t *testing.T) {
 	}
 	if w := strings.Join(c.Warnings, "\n"); !strings.Contains(w, "B run 1") || !strings.Contains(w, "kept the machine busy") {
 		t.Errorf("warnings %q", c.Warnings)
+	}
+	if c.Latency != LatencyInconclusive {
+		t.Errorf("latency %v (%s), want inconclusive", c.Latency, c.LatencyWhy)
 	}
 }
