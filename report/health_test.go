@@ -23,7 +23,7 @@ func limitedRun(t *testing.T) *Run {
 // rests on, and which verdict it is.
 func TestHealthEvidenceInReports(t *testing.T) {
 	run := limitedRun(t)
-	var text, html, js bytes.Buffer
+	var text, html, js, md, junit bytes.Buffer
 	if err := WriteText(&text, run); err != nil {
 		t.Fatal(err)
 	}
@@ -31,6 +31,12 @@ func TestHealthEvidenceInReports(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := Encode(&js, run); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteMarkdown(&md, run); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJUnit(&junit, SLOJUnit(run, nil)); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -46,6 +52,10 @@ func TestHealthEvidenceInReports(t *testing.T) {
 			"MACHINE BUSY: other processes kept the machine busy", "p50 27.7ms"}},
 		{"json", js.String(), []string{`"runq_wait_s": 8.1`, `"other_cpu": 0.96`, `"machine_busy": true`, `"limited": true`,
 			`"read_lag_share": 0.78`, `"cores": 1`, `"sched_lag_p50_us": 27700`}},
+		{"markdown", md.String(), []string{"other processes kept the machine busy: msnbench waited",
+			"run-queue wait 8.10s (82.2% of the time msnbench was ready to run)", "they used 96%"}},
+		{"junit", junit.String(), []string{"WARNING: other processes kept the machine busy: msnbench waited",
+			"run-queue wait 8.10s"}},
 	} {
 		for _, w := range tc.want {
 			if !strings.Contains(tc.got, w) {

@@ -141,8 +141,13 @@ func writeMarkdownErrors(ew *errWriter, title string, errs []ErrorCount, total i
 // runWarnings lists what the text report prints as WARNING lines.
 func runWarnings(run *Run) []string {
 	var out []string
-	if run.Health.Saturated {
-		out = append(out, "the load generator may have limited this result; the server was not necessarily the bottleneck.")
+	if h := &run.Health; h.Limited || h.Saturated {
+		for _, v := range h.Verdict() {
+			out = append(out, v+".")
+		}
+		if ev := healthEvidence(h); len(ev) > 0 {
+			out = append(out, "generator evidence: "+strings.Join(ev, ", "))
+		}
 	}
 	if run.Counts.Dropped > 0 {
 		out = append(out, strconv.FormatInt(run.Counts.Dropped, 10)+
