@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msnbench/msnbench/internal/rxstamp"
 	"github.com/msnbench/msnbench/msnp"
 	"github.com/msnbench/msnbench/report"
 )
@@ -166,7 +167,20 @@ func TestEngineCancel(t *testing.T) {
 // as cut (and nothing else).
 func runCanceledAtSYN(t *testing.T, mod func(*Config)) *report.Run {
 	t.Helper()
-	srv := newFake(t, fakeOpts{override: answer("SYN", "", false)})
+	// The cancel comes when the server has seen all four SYNs: a session
+	// is in flight from before it dials, so Live().Inflight == 4 came
+	// too early on a busy machine (sessions were cut at USR or VER).
+	syns := make(chan struct{}, 4)
+	srv := newFake(t, fakeOpts{override: func(st *fakeConn, cmd *msnp.Command) (bool, bool) {
+		if !matches(cmd, "SYN") {
+			return false, false
+		}
+		select {
+		case syns <- struct{}{}:
+		default:
+		}
+		return true, false
+	}})
 	cfg := baseConfig(srv.addr())
 	mod(&cfg)
 	cfg.Concurrency = 4
@@ -179,8 +193,15 @@ func runCanceledAtSYN(t *testing.T, mod func(*Config)) *report.Run {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		waitFor(t, "sessions in flight", func() bool { return e.Live().Inflight == 4 })
-		cancel()
+		defer cancel()
+		for range 4 {
+			select {
+			case <-syns:
+			case <-time.After(time.Minute): // against a hang only
+				t.Errorf("the server saw fewer than 4 SYNs in a minute")
+				return
+			}
+		}
 	}()
 	run, err := e.Run(ctx)
 	if err != nil {
@@ -450,5 +471,27 @@ func TestPreflight(t *testing.T) {
 		if _, err := preflight(l.LocalPorts+1, 1, 1); err == nil || !strings.Contains(err.Error(), "local ports") {
 			t.Errorf("more sessions than ports: err = %v", err)
 		}
+	}
+}
+
+// TestReadLagFailedSessions: a session that got replies and then failed
+// still has its read.lag (it used to be set only for successful sessions,
+// so a run with failures had fewer read.lag values than sessions with
+// replies).
+func TestReadLagFailedSessions(t *testing.T) {
+	if !rxstamp.Supported {
+		t.Skip("no kernel receive timestamps here")
+	}
+	srv := newFake(t, fakeOpts{override: answer("SYN", "", true)})
+	cfg := baseConfig(srv.addr())
+	cfg.Timestamps = TimestampsKernel
+	cfg.Concurrency, cfg.Logins = 2, 6
+	run := runEngine(t, context.Background(), cfg)
+	checkCounts(t, run)
+	if run.Counts.Failed != 6 {
+		t.Fatalf("counts %+v errors %+v, want 6 failed at SYN", run.Counts, run.Errors)
+	}
+	if lag := phase(run, "read.lag"); lag == nil || lag.Summary.Count != 6 {
+		t.Errorf("read.lag %+v, want one value per session", lag)
 	}
 }

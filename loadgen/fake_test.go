@@ -191,11 +191,13 @@ func fakePair(t testing.TB, ns fakeOpts) (ds, nss *fakeServer) {
 	return ds, nss
 }
 
-// waitFor polls cond until it holds or a generous deadline passes; it
-// guards against hangs, it does not measure time.
+// waitFor polls cond until it holds or a generous deadline passes (three
+// minutes: 20,000 held sessions on a busy machine need that); it guards
+// against hangs, it does not measure time. Tests use it only where there is
+// no event to wait on.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

@@ -108,7 +108,7 @@ func TestHeldSessionMemory(t *testing.T) {
 			t.Errorf("counts %+v errors %+v", run.Counts, run.Errors)
 		}
 	}()
-	waitForLong(t, "all sessions held", func() bool { return e.Live().Held == int64(n) })
+	waitFor(t, "all sessions held", func() bool { return e.Live().Held == int64(n) })
 	held, heldStack := memInUse()
 	cancel()
 	<-done
@@ -128,15 +128,4 @@ func memInUse() (total, stack uint64) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.HeapInuse + ms.StackInuse, ms.StackInuse
-}
-
-func waitForLong(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

@@ -80,7 +80,11 @@ func TestIOEngines(t *testing.T) {
 			t.Run("hold", func(t *testing.T) {
 				cfg := base()
 				cfg.Concurrency, cfg.Logins = 4, 4
-				cfg.Hold, cfg.Ping = 300*time.Millisecond, 50*time.Millisecond
+				// About 30 pings a session are due; 4 each are wanted. The
+				// next PNG is due a ping interval after the last one went
+				// out, so a stalled session pings less: at 50 ms (6 due,
+				// 4 wanted) one stall of 100 ms on a busy machine failed it.
+				cfg.Hold, cfg.Ping = 300*time.Millisecond, 10*time.Millisecond
 				run := runEngine(t, context.Background(), cfg)
 				checkCounts(t, run)
 				if run.Counts.OK != 4 || run.Counts.HoldLost != 0 {

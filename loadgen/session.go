@@ -187,6 +187,12 @@ func (s *session) run(acct int32, intended int64) (held net.Conn) {
 	}
 	end := p.now()
 	sm.End = end
+	if s.lagN > 0 {
+		// A session that failed after some replies waited for the
+		// generator too: read.lag has a value for every session that got
+		// a stamped reply.
+		sm.Set(report.ReadLag, s.lagSum)
+	}
 	if err != nil {
 		s.fail(phase, err)
 		if c != nil {
@@ -197,9 +203,6 @@ func (s *session) run(acct int32, intended int64) (held net.Conn) {
 	done := s.done
 	if done == 0 {
 		done = end
-	}
-	if s.lagN > 0 {
-		sm.Set(report.ReadLag, s.lagSum)
 	}
 	sm.Set(report.Session, done-sm.Start)
 	sm.Set(report.SessionIntended, done-sm.Intended)

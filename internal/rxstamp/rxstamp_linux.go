@@ -3,8 +3,8 @@
 package rxstamp
 
 import (
+	"context"
 	"encoding/binary"
-	"errors"
 	"io"
 	"net"
 	"os"
@@ -178,55 +178,62 @@ func (r *Reader) Arrived() (time.Duration, bool) { return r.arrival, r.stamped }
 // Warm turns receive timestamps on and waits, up to timeout, until the
 // kernel stamps packets. The kernel enables stamping for the whole stack
 // asynchronously when the first socket asks (a deferred work item), and
-// until then data arrives unstamped: the first replies of a run would be
-// timed when read instead. Warm sends itself a datagram over loopback
-// until one comes back stamped. Close the result when done: while it is
-// open, stamping stays on whatever other sockets do. It reports whether
-// stamps came within the timeout.
+// until then TCP data arrives unstamped: the first replies of a run would
+// be timed when read instead. Warm sends itself a byte over a loopback TCP
+// connection until one comes back stamped. (Not a datagram: for UDP the
+// kernel fills in the time of the recvmsg when the packet has no stamp,
+// so an unstamped datagram looks stamped.) Close the result when done:
+// while it is open, stamping stays on whatever other sockets do. It
+// reports whether stamps came within the timeout.
 func Warm(timeout time.Duration) (io.Closer, bool) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	lc := net.ListenConfig{Control: Control}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return io.NopCloser(nil), false
 	}
-	uc := pc.(*net.UDPConn)
-	raw, err := uc.SyscallConn()
+	defer ln.Close()
+	d := net.Dialer{Timeout: timeout}
+	cli, err := d.Dial("tcp", ln.Addr().String())
 	if err != nil {
-		return pc, false
+		return io.NopCloser(nil), false
 	}
-	var serr error
-	if err := raw.Control(func(fd uintptr) { serr = Enable(int(fd)) }); err != nil || serr != nil {
-		return pc, false
+	_ = ln.(*net.TCPListener).SetDeadline(time.Now().Add(timeout))
+	srv, err := ln.Accept()
+	w := warmPair{cli, srv}
+	if err != nil {
+		return w, false
 	}
-	var (
-		msg     unix.Msghdr
-		iov     unix.Iovec
-		oob     [OOBSize]byte
-		buf     [1]byte
-		stamped bool
-	)
-	recv := func(fd uintptr) bool {
-		iov.Base = &buf[0]
-		iov.SetLen(len(buf))
-		n, oobn, errno := Recvmsg(int(fd), &msg, &iov, oob[:])
-		if errno == unix.EAGAIN {
-			return false
-		}
-		stamped = errno == 0 && n > 0 && Parse(oob[:oobn]) != 0
-		return true
+	rd := New(srv, time.Now())
+	if rd == nil {
+		return w, false
 	}
+	var buf [1]byte
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		if _, err := uc.WriteTo(buf[:], uc.LocalAddr()); err != nil {
+		if _, err := cli.Write(buf[:]); err != nil {
 			break
 		}
-		_ = uc.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
-		if err := raw.Read(recv); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		_ = srv.SetReadDeadline(deadline)
+		if _, err := rd.Read(buf[:]); err != nil {
 			break
 		}
-		if stamped {
-			return pc, true
+		if _, ok := rd.Arrived(); ok {
+			return w, true
 		}
 		time.Sleep(time.Millisecond)
 	}
-	return pc, false
+	return w, false
+}
+
+// warmPair is what Warm keeps open: a connection whose socket has stamps
+// on, and its peer.
+type warmPair [2]net.Conn
+
+func (w warmPair) Close() error {
+	for _, c := range w {
+		if c != nil {
+			c.Close()
+		}
+	}
+	return nil
 }

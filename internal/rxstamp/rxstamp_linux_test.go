@@ -110,7 +110,7 @@ func TestWarm(t *testing.T) {
 	w, ok := Warm(5 * time.Second)
 	defer w.Close()
 	if !ok {
-		t.Fatal("no stamped datagram within 5s")
+		t.Fatal("no stamped data within 5s")
 	}
 	cli, srv := stampedPair(t)
 	if _, err := cli.Write([]byte("VER 1 MSNP7\r\n")); err != nil {
