@@ -57,6 +57,11 @@ type waker struct {
 	over   [32]time.Duration // the last sleeps' overshoots (a ring)
 	nover  int
 	done   []*conn // delivered, their tokens still to send
+
+	// sleeps, set by tests before the first add, hears how long the waker
+	// is about to sleep (-1: until woken), so a test can wait for it to
+	// sleep instead of sleeping itself.
+	sleeps chan time.Duration
 }
 
 // maxMargin bounds the busy-waited margin.
@@ -156,6 +161,16 @@ func (w *waker) run() {
 			next = w.h[0].at - now
 		}
 		w.mu.Unlock()
+		if w.sleeps != nil {
+			d := next
+			if empty {
+				d = -1
+			}
+			select {
+			case w.sleeps <- d:
+			default:
+			}
+		}
 		switch {
 		case empty:
 			futexWait(&w.seq, seq, -1)

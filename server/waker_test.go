@@ -94,6 +94,22 @@ func awaitToken(t *testing.T, c *conn, what string) {
 	}
 }
 
+// awaitSleep waits until w is about to sleep for at least d (it has read
+// its futex word: an add from now on wakes it).
+func awaitSleep(t *testing.T, w *waker, d time.Duration) {
+	t.Helper()
+	for {
+		select {
+		case got := <-w.sleeps:
+			if got >= d {
+				return
+			}
+		case <-time.After(testTimeout):
+			t.Fatalf("the waker never went to sleep for %v", d)
+		}
+	}
+}
+
 // TestWakerEarlierEntryWakes: the waker, asleep towards an entry an hour
 // away, is woken by an earlier one.
 func TestWakerEarlierEntryWakes(t *testing.T) {
@@ -103,8 +119,9 @@ func TestWakerEarlierEntryWakes(t *testing.T) {
 	}
 	defer s.Close()
 	far, near := wakerConn(t, s), wakerConn(t, s)
+	s.wakers[0].sleeps = make(chan time.Duration, 1)
 	s.wakers[0].add(time.Since(s.epoch)+time.Hour, far)
-	time.Sleep(10 * time.Millisecond) // let the waker go to sleep towards it
+	awaitSleep(t, &s.wakers[0], 30*time.Minute) // asleep towards it
 	s.wakers[0].add(time.Since(s.epoch)+time.Millisecond, near)
 	awaitToken(t, near, "an entry due before the one the waker sleeps towards")
 	if !s.wakers[0].cancel(far) {
@@ -151,8 +168,9 @@ func TestCloseWakesWaker(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := wakerConn(t, s)
+	s.wakers[0].sleeps = make(chan time.Duration, 1)
 	s.wakers[0].add(time.Since(s.epoch)+time.Hour, c)
-	time.Sleep(10 * time.Millisecond)
+	awaitSleep(t, &s.wakers[0], 30*time.Minute)
 	closeWithin(t, s, "Close hung with the waker asleep")
 }
 

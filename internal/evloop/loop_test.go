@@ -227,15 +227,24 @@ func TestReset(t *testing.T) {
 func TestBigWrite(t *testing.T) {
 	var got int64
 	done := make(chan struct{})
+	writing := make(chan struct{})
+	var l *Loop
 	addr := server(t, func(c net.Conn) {
 		defer close(done)
-		time.Sleep(50 * time.Millisecond)
+		// Read only once the writer waits for room: a function posted to
+		// the loop runs when its task yields, and in Write it yields only
+		// on a full socket.
+		<-writing
+		waits := make(chan struct{})
+		l.Post(func() { close(waits) })
+		<-waits
 		got, _ = io.Copy(io.Discard, c)
 	})
-	l := newLoop(t)
+	l = newLoop(t)
 	const size = 16 << 20
 	werr := withConn(l, addr, func(tk *Task, c *Conn) error {
-		_ = c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		_ = c.SetWriteDeadline(time.Now().Add(time.Minute))
+		close(writing)
 		n, err := c.Write(make([]byte, size))
 		if err == nil && n != size {
 			err = errors.New("short write")
@@ -262,8 +271,9 @@ func TestPostDeadline(t *testing.T) {
 		return err
 	})
 	go func() {
+		// The posted function runs when the task yields, which it does
+		// only in the Read: no need to wait for that here.
 		c := <-waiting
-		time.Sleep(20 * time.Millisecond)
 		l.Post(func() { _ = c.SetReadDeadline(time.Unix(1, 0)) })
 	}()
 	run(t, l)
