@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# CPU per login: msnbench's client against the plain C client shared/bench/floor.c (DESIGN.md §8).
+# CPU per login: msnbench's client against the plain C client floor.c (scripts/bench/floor.c, or
+# ../shared/bench/floor.c when present).
 # One `msnbench serve` for the whole comparison; floor and `msnbench run` alternate (A B A B ...), same
 # concurrency, same logins, login + OUT only; the median of each side and their ratio are printed.
 # The machine is shared and noisy: only the ratio from one alternating series means anything.
@@ -10,11 +11,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5} conc=${2:-50} logins=${3:-10000}
-shared=${SHARED:-../shared}
 . scripts/lib.sh
+floor_c=$(floor_source)
 command -v jq >/dev/null || { echo "needs jq (apt-get install jq)" >&2; exit 2; }
 
-cc -O2 -o "$work/floor" "$shared/bench/floor.c" -lpthread -lcrypto
+cc -O2 -o "$work/floor" "$floor_c" -lpthread -lcrypto
 go build -o "$work/msnbench" ./cmd/msnbench
 start_serve --ds 127.0.0.1:0 --ns 127.0.0.1:0 --accounts "$logins" --password password
 

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Interop check: the independent C client shared/bench/floor.c logs in thousands of times against
-# `msnbench serve` with a dispatch tier, once per dialect list, and must see zero failures.
+# Interop check: the independent C client floor.c logs in thousands of times against `msnbench serve` with a
+# dispatch tier, once per dialect list, and must see zero failures. floor.c is ../shared/bench/floor.c (the
+# independent copy CI has beside the clone; SHARED=dir to point elsewhere) when present, else the repository's
+# copy scripts/bench/floor.c; the script says which.
 # Loopback only; every loop is bounded (floor's -c x -n) and the server is stopped at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-shared=${SHARED:-../shared}
 . scripts/lib.sh
 
-cc -O2 -o "$work/floor" "$shared/bench/floor.c" -lpthread -lcrypto
+floor_c=$(floor_source)
+cc -O2 -o "$work/floor" "$floor_c" -lpthread -lcrypto
 go build -o "$work/msnbench" ./cmd/msnbench
 
 accounts=2000

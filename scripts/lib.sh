@@ -3,6 +3,9 @@
 #   start_serve   starts `$work/msnbench serve ARGS...` in the background, waits until it prints its
 #                 listening line, and sets server_pid, ds and ns (empty when that tier is off)
 #   stop_serve    stops it (the exit trap does too)
+#   floor_source  prints the floor.c to build: ../shared/bench/floor.c (or $SHARED/bench/floor.c), the independent
+#                 copy CI has beside the clone, when present; else the repository's scripts/bench/floor.c. It
+#                 says on stderr which one.
 # Loopback only: the callers pass 127.0.0.1 addresses.
 work=$(mktemp -d)
 server_pid=
@@ -26,4 +29,15 @@ start_serve() {
   ds=$(sed -n 's/.* ds=\([^ ]*\).*/\1/p' <<<"$line")
   if [ "$ds" = - ]; then ds=; fi
   ns=$(sed -n 's/.* ns=\([^ ]*\).*/\1/p' <<<"$line")
+}
+
+floor_source() {
+  local shared=${SHARED:-../shared}
+  if [ -f "$shared/bench/floor.c" ]; then
+    echo "floor.c: $shared/bench/floor.c" >&2
+    echo "$shared/bench/floor.c"
+  else
+    echo "floor.c: $shared/bench/floor.c is absent: using the repository's copy scripts/bench/floor.c" >&2
+    echo scripts/bench/floor.c
+  fi
 }
