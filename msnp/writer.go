@@ -177,3 +177,91 @@ func AppendNLN(dst []byte, status, handle, friendly string) []byte {
 func AppendFLN(dst []byte, handle string) []byte {
 	return AppendEnd(AppendArg(append(dst, "FLN"...), handle))
 }
+
+// Switchboard commands (MSNP.md §4.9). The client forms come first, then the
+// server's; none of them allocates with a buffer of enough capacity.
+
+// AppendXFRSB appends the client's request for a switchboard, "XFR t SB".
+func AppendXFRSB(dst []byte, trid uint32) []byte {
+	return AppendEnd(append(AppendCmd(dst, "XFR", trid), " SB"...))
+}
+
+// AppendUSRSB appends the switchboard login "USR t <handle> <cookie>".
+func AppendUSRSB(dst []byte, trid uint32, handle, cookie []byte) []byte {
+	return AppendEnd(AppendArgBytes(AppendArgBytes(AppendCmd(dst, "USR", trid), handle), cookie))
+}
+
+// AppendCAL appends the invitation "CAL t <handle>".
+func AppendCAL(dst []byte, trid uint32, handle []byte) []byte {
+	return AppendEnd(AppendArgBytes(AppendCmd(dst, "CAL", trid), handle))
+}
+
+// AppendANS appends the invited side's "ANS t <handle> <cookie> <session>".
+func AppendANS(dst []byte, trid uint32, handle, cookie, session []byte) []byte {
+	dst = AppendArgBytes(AppendArgBytes(AppendCmd(dst, "ANS", trid), handle), cookie)
+	return AppendEnd(AppendArgBytes(dst, session))
+}
+
+// AppendSBMSG appends the switchboard message "MSG t <ack> <len>\r\n<payload>",
+// ack being 'U' (no acknowledgement), 'N' (NAK on failure only) or 'A' (ACK
+// or NAK); there is no CRLF after the payload.
+func AppendSBMSG(dst []byte, trid uint32, ack byte, payload []byte) []byte {
+	dst = append(append(AppendCmd(dst, "MSG", trid), ' '), ack)
+	dst = AppendEnd(AppendArgUint(dst, uint64(len(payload))))
+	return append(dst, payload...)
+}
+
+// AppendXFRSBReply appends the referral "XFR t SB <host:port> CKI <cookie>".
+func AppendXFRSBReply(dst []byte, trid uint32, addr string, cookie []byte) []byte {
+	dst = AppendArg(append(AppendCmd(dst, "XFR", trid), " SB"...), addr)
+	return AppendEnd(AppendArgBytes(append(dst, " CKI"...), cookie))
+}
+
+// AppendSBUSROK appends the switchboard's "USR t OK <handle> <friendly>"
+// (no verified flag there). friendly must already be URL-encoded.
+func AppendSBUSROK(dst []byte, trid uint32, handle, friendly string) []byte {
+	return AppendEnd(AppendArg(AppendArg(append(AppendCmd(dst, "USR", trid), " OK"...), handle), friendly))
+}
+
+// AppendCALRinging appends "CAL t RINGING <session>".
+func AppendCALRinging(dst []byte, trid, session uint32) []byte {
+	return AppendEnd(AppendArgUint(append(AppendCmd(dst, "CAL", trid), " RINGING"...), uint64(session)))
+}
+
+// AppendRNG appends the invitation the callee's notification connection
+// gets: "RNG <session> <host:port> CKI <cookie> <caller> <caller-friendly>".
+func AppendRNG(dst []byte, session uint32, addr string, cookie []byte, caller, friendly string) []byte {
+	dst = AppendArg(strconv.AppendUint(append(dst, "RNG "...), uint64(session), 10), addr)
+	dst = AppendArgBytes(append(dst, " CKI"...), cookie)
+	return AppendEnd(AppendArg(AppendArg(dst, caller), friendly))
+}
+
+// AppendIRO appends "IRO t <index> <total> <handle> <friendly>", one line per
+// participant already in the session, sent before ANS t OK.
+func AppendIRO(dst []byte, trid uint32, index, total int, handle, friendly string) []byte {
+	dst = AppendArgUint(AppendArgUint(AppendCmd(dst, "IRO", trid), uint64(index)), uint64(total))
+	return AppendEnd(AppendArg(AppendArg(dst, handle), friendly))
+}
+
+// AppendANSOK appends "ANS t OK".
+func AppendANSOK(dst []byte, trid uint32) []byte {
+	return AppendEnd(append(AppendCmd(dst, "ANS", trid), " OK"...))
+}
+
+// AppendJOI appends "JOI <handle> <friendly>", sent to the others when a
+// participant joins.
+func AppendJOI(dst []byte, handle, friendly string) []byte {
+	return AppendEnd(AppendArg(AppendArg(append(dst, "JOI"...), handle), friendly))
+}
+
+// AppendBYE appends "BYE <handle>", sent to the others when a participant
+// leaves.
+func AppendBYE(dst []byte, handle string) []byte {
+	return AppendEnd(AppendArg(append(dst, "BYE"...), handle))
+}
+
+// AppendACK appends "ACK t", the delivery acknowledgement of MSG t A.
+func AppendACK(dst []byte, trid uint32) []byte { return AppendEnd(AppendCmd(dst, "ACK", trid)) }
+
+// AppendNAK appends "NAK t", the failure notice of MSG t A or MSG t N.
+func AppendNAK(dst []byte, trid uint32) []byte { return AppendEnd(AppendCmd(dst, "NAK", trid)) }

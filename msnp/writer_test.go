@@ -98,3 +98,52 @@ func TestWriterAllocs(t *testing.T) {
 		t.Errorf("%v allocations, want 0", n)
 	}
 }
+
+// The switchboard commands of MSNP.md §4.9, both sides, with their cookie
+// example.
+func TestSwitchboardCommands(t *testing.T) {
+	ck, h := []byte("16925950.1016955577.17693"), []byte("bob@example.com")
+	tests := []struct {
+		name string
+		got  []byte
+		want string
+	}{
+		{"xfr sb", AppendXFRSB(nil, 10), "XFR 10 SB\r\n"},
+		{"xfr sb reply", AppendXFRSBReply(nil, 10, "64.4.12.193:1863", ck),
+			"XFR 10 SB 64.4.12.193:1863 CKI 16925950.1016955577.17693\r\n"},
+		{"usr", AppendUSRSB(nil, 1, []byte("alice@example.com"), ck),
+			"USR 1 alice@example.com 16925950.1016955577.17693\r\n"},
+		{"usr ok", AppendSBUSROK(nil, 1, "alice@example.com", "Alice"), "USR 1 OK alice@example.com Alice\r\n"},
+		{"cal", AppendCAL(nil, 2, h), "CAL 2 bob@example.com\r\n"},
+		{"ringing", AppendCALRinging(nil, 2, 11752013), "CAL 2 RINGING 11752013\r\n"},
+		{"rng", AppendRNG(nil, 11752013, "64.4.12.193:1863", ck, "alice@example.com", "Alice"),
+			"RNG 11752013 64.4.12.193:1863 CKI 16925950.1016955577.17693 alice@example.com Alice\r\n"},
+		{"ans", AppendANS(nil, 1, h, ck, []byte("11752013")),
+			"ANS 1 bob@example.com 16925950.1016955577.17693 11752013\r\n"},
+		{"iro", AppendIRO(nil, 1, 1, 2, "alice@example.com", "Alice"), "IRO 1 1 2 alice@example.com Alice\r\n"},
+		{"ans ok", AppendANSOK(nil, 1), "ANS 1 OK\r\n"},
+		{"joi", AppendJOI(nil, "bob@example.com", "Bob"), "JOI bob@example.com Bob\r\n"},
+		{"msg", AppendSBMSG(nil, 3, 'A', []byte("hi")), "MSG 3 A 2\r\nhi"},
+		{"ack", AppendACK(nil, 3), "ACK 3\r\n"},
+		{"nak", AppendNAK(nil, 3), "NAK 3\r\n"},
+		{"bye", AppendBYE(nil, "bob@example.com"), "BYE bob@example.com\r\n"},
+	}
+	for _, tt := range tests {
+		if string(tt.got) != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.name, tt.got, tt.want)
+		}
+	}
+	buf := make([]byte, 0, 512)
+	if n := testing.AllocsPerRun(100, func() {
+		b := AppendXFRSB(buf[:0], 1)
+		b = AppendUSRSB(b, 2, h, ck)
+		b = AppendCAL(b, 3, h)
+		b = AppendANS(b, 4, h, ck, ck)
+		b = AppendSBMSG(b, 5, 'A', ck)
+		b = AppendRNG(b, 6, "127.0.0.1:1", ck, "a", "b")
+		b = AppendIRO(b, 7, 1, 1, "a", "b")
+		_ = AppendCALRinging(b, 8, 9)
+	}); n != 0 {
+		t.Errorf("%v allocations, want 0", n)
+	}
+}

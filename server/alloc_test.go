@@ -76,3 +76,37 @@ func TestCommandAllocs(t *testing.T) {
 		})
 	}
 }
+
+// TestRelayAllocs guards the switchboard's message path: reading MSG,
+// relaying it to the other participant and answering ACK allocates nothing.
+func TestRelayAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	s := newServer(t, Config{Accounts: 3, Password: "pw", SBAddr: "127.0.0.1:0"})
+	for _, in := range []string{"MSG 1 A 5\r\nhello", "MSG 2 N 5\r\nhello", "MSG 3 U 5\r\nhello"} {
+		c := newConn(s, &loopConn{in: []byte(in)}, roleSB)
+		c.rd = msnp.NewReader(c, msnp.FromClient, 4096)
+		c.out = make([]byte, 0, 1024)
+		c.scratch = make([]byte, 0, 256)
+		c.lastCmd = time.Now()
+		w := newConn(s, &loopConn{in: []byte("x")}, roleSB)
+		c.acct, w.acct = 0, 1
+		c.sb = &sbSession{id: 1, members: []*conn{c, w}}
+		allocs := testing.AllocsPerRun(200, func() {
+			cmd, err := c.rd.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !c.handle(cmd) {
+				t.Fatalf("%q ended the session", cmd.Line)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("%q: %.1f allocations per message, want 0", in, allocs)
+		}
+	}
+	if st := s.Stats(); st.SBMessages < 600 || st.SBNaks != 0 {
+		t.Errorf("stats %v", st)
+	}
+}

@@ -22,6 +22,21 @@ type Config struct {
 	// notification listener's own address. Set it when the listener is bound
 	// to a wildcard address or sits behind NAT.
 	NSPublicAddr string
+	// SBAddr is the switchboard listener's address; "" means no
+	// switchboard (XFR SB is then answered with 502, command disabled).
+	// "127.0.0.1:0" picks a random port.
+	SBAddr string
+	// SBPublicAddr is the address put into XFR … SB and RNG; "" means the
+	// switchboard listener's own address.
+	SBPublicAddr string
+	// SBCookieTTL is how long a switchboard cookie (from XFR SB or RNG) may
+	// be used; 0 means 120 s, Escargot's figure (MSNP.md §4.9). A later or
+	// unknown cookie gets 911 and a close. Time is Now's.
+	SBCookieTTL time.Duration
+	// SBCookie appends a fresh switchboard cookie to dst; nil means
+	// "<counter>.<unix seconds>.<5 random digits>", the official form
+	// (MSNP.md §4.9). Tests inject a fixed sequence.
+	SBCookie func(dst []byte) []byte
 	// DSPublicAddr is the "current server" field of an MSNP7 referral; ""
 	// means the dispatch listener's own address.
 	DSPublicAddr string
@@ -124,7 +139,8 @@ type Config struct {
 	// CHLChallenge appends a CHL challenge to dst; nil means 20 random
 	// digits.
 	CHLChallenge func(dst []byte) []byte
-	// Now gives the time for the profile's LoginTime; nil means time.Now.
+	// Now gives the time for the profile's LoginTime and the switchboard
+	// cookies' expiry; nil means time.Now.
 	Now func() time.Time
 	// Logf, if set, receives rare events (listener errors, shutdown); it is
 	// never called per command.
@@ -154,6 +170,7 @@ const (
 	DefaultWriteTimeout = 10 * time.Second
 	DefaultCHLTimeout   = 50 * time.Second
 	DefaultDelaySpin    = 100 * time.Microsecond
+	DefaultSBCookieTTL  = 120 * time.Second
 )
 
 // withDefaults returns cfg with zero fields replaced by their defaults, or an
@@ -225,6 +242,9 @@ func (cfg Config) withDefaults() (Config, error) {
 		if p >= NumPhases || d < 0 {
 			return cfg, errors.New("server: bad PhaseDelay entry")
 		}
+	}
+	if cfg.SBCookieTTL <= 0 {
+		cfg.SBCookieTTL = DefaultSBCookieTTL
 	}
 	if cfg.DelaySpin == 0 {
 		cfg.DelaySpin = DefaultDelaySpin

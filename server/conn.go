@@ -89,6 +89,9 @@ type conn struct {
 	loggedIn atomic.Bool   // state == stOnline, for other goroutines
 	wmu      sync.Mutex    // serialises writes to nc
 	scratch  []byte        // presence lines built for other sessions
+	// sb is the switchboard session a switchboard connection has joined
+	// (after USR or ANS); only the connection's goroutine touches it.
+	sb *sbSession
 }
 
 func newConn(s *Server, nc net.Conn, r role) *conn {
@@ -167,6 +170,9 @@ func (c *conn) readFailed(err error) {
 // finish releases the session: presence, registry, counters, socket.
 func (c *conn) finish() {
 	s := c.s
+	if c.sb != nil {
+		c.leaveSB()
+	}
 	if c.state == stOnline {
 		s.stats.online.Add(-1)
 		if s.online[c.acct].CompareAndSwap(c, nil) && visible(c.status.Load()) {

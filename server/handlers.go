@@ -20,6 +20,9 @@ func (c *conn) phaseOf(cmd *msnp.Command) Phase {
 		}
 		return PhaseOther
 	}
+	if c.role == roleSB {
+		return sbPhaseOf(cmd)
+	}
 	switch string(cmd.Name) {
 	case "VER":
 		return PhaseNSVER
@@ -38,6 +41,10 @@ func (c *conn) phaseOf(cmd *msnp.Command) Phase {
 		return PhasePNG
 	case "QRY":
 		return PhaseQRY
+	case "XFR":
+		if string(cmd.Arg(0)) == "SB" {
+			return PhaseSBXFR
+		}
 	}
 	return PhaseOther
 }
@@ -54,6 +61,9 @@ func (c *conn) handle(cmd *msnp.Command) bool {
 		s.stats.errorsInjected.Add(1)
 		c.appendError(s.cfg.ErrorCode, cmd)
 		return c.send(p) && s.cfg.ErrorKeepOpen
+	}
+	if c.role == roleSB {
+		return c.handleSB(cmd, p)
 	}
 	switch string(cmd.Name) {
 	case "VER":
@@ -96,7 +106,13 @@ func (c *conn) handle(cmd *msnp.Command) bool {
 		return c.onGTC(cmd, p)
 	case "BLP":
 		return c.onBLP(cmd, p)
-	case "ADD", "REM", "REA", "ADG", "RMG", "REG", "XFR", "URL", "FND", "SND", "SDC", "PAG":
+	case "XFR":
+		if p == PhaseSBXFR && s.sb != nil {
+			return c.onXFRSB(cmd, p)
+		}
+		c.out = msnp.AppendError(c.out, 502, cmd.TrID)
+		return c.send(p)
+	case "ADD", "REM", "REA", "ADG", "RMG", "REG", "URL", "FND", "SND", "SDC", "PAG":
 		// Known commands this test server does not implement: "command
 		// disabled" rather than a close, so a client can carry on.
 		c.out = msnp.AppendError(c.out, 502, cmd.TrID)

@@ -11,7 +11,8 @@ import (
 type Phase uint8
 
 // Phases of a session. The dispatch listener serves the ds.* phases; the
-// notification listener serves the ns.* ones and everything after login.
+// notification listener serves the ns.* ones, everything after login and
+// sb.xfr; the switchboard listener serves the other sb.* phases.
 const (
 	PhaseDSVER  Phase = iota // VER on the dispatch server
 	PhaseDSINF               // INF on the dispatch server
@@ -25,12 +26,17 @@ const (
 	PhasePNG                 // PNG
 	PhaseQRY                 // QRY
 	PhaseOther               // any other command after login (GTC, BLP, CVR, ...)
+	PhaseSBXFR               // XFR SB on the notification server (reply: the switchboard's address and cookie)
+	PhaseSBUSR               // USR on the switchboard (the caller's login with its cookie)
+	PhaseSBCAL               // CAL on the switchboard (reply: CAL RINGING; RNG goes to the callee)
+	PhaseSBANS               // ANS on the switchboard (the callee joins: IRO, ANS OK)
+	PhaseSBMSG               // MSG on the switchboard (relayed; reply: ACK or NAK as asked)
 	NumPhases
 )
 
 var phaseNames = [NumPhases]string{
 	"ds.ver", "ds.inf", "ds.usr", "ns.ver", "ns.inf", "ns.usr.i", "ns.usr.s", "ns.syn", "ns.chg", "ping", "qry",
-	"other",
+	"other", "sb.xfr", "sb.usr", "sb.cal", "sb.ans", "sb.msg",
 }
 
 // String returns the phase's name, e.g. "ns.usr.s".

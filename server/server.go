@@ -36,6 +36,7 @@ type role uint8
 const (
 	roleNS role = iota // notification server: authenticates and serves the session
 	roleDS             // dispatch server: refers to the notification server and closes
+	roleSB             // switchboard: chat sessions (switchboard.go)
 )
 
 // Server is a running reference server. Create it with New and stop it with
@@ -45,8 +46,11 @@ type Server struct {
 	dir   *directory
 	ds    net.Listener // nil without a dispatch tier
 	ns    net.Listener
-	xfrNS string // address sent in XFR NS
-	xfrDS string // "current server" field of MSNP7 XFR
+	xfrNS string       // address sent in XFR NS
+	xfrDS string       // "current server" field of MSNP7 XFR
+	sb    net.Listener // nil without a switchboard
+	xfrSB string       // address sent in XFR SB and RNG
+	sbs   switchboard
 
 	delay    [NumPhases]time.Duration
 	anyDelay bool
@@ -134,6 +138,21 @@ func New(cfg Config) (*Server, error) {
 			return nil, errors.New("server: dispatch listener: " + err.Error())
 		}
 	}
+	if cfg.SBAddr != "" {
+		s.sb, err = lc.Listen(context.Background(), "tcp", cfg.SBAddr)
+		if err != nil {
+			s.ns.Close()
+			if s.ds != nil {
+				s.ds.Close()
+			}
+			return nil, errors.New("server: switchboard listener: " + err.Error())
+		}
+		s.xfrSB = cfg.SBPublicAddr
+		if s.xfrSB == "" {
+			s.xfrSB = s.sb.Addr().String()
+		}
+		s.sbs.cookies = make(map[string]sbCookie)
+	}
 	s.xfrNS = cfg.NSPublicAddr
 	if s.xfrNS == "" {
 		s.xfrNS = s.ns.Addr().String()
@@ -151,6 +170,10 @@ func New(cfg Config) (*Server, error) {
 	if s.ds != nil {
 		s.wg.Add(1)
 		go s.accept(s.ds, roleDS)
+	}
+	if s.sb != nil {
+		s.wg.Add(1)
+		go s.accept(s.sb, roleSB)
 	}
 	return s, nil
 }
@@ -174,6 +197,14 @@ func (s *Server) DSAddr() string {
 
 // NSAddr returns the notification listener's address.
 func (s *Server) NSAddr() string { return s.ns.Addr().String() }
+
+// SBAddr returns the switchboard listener's address, or "" without one.
+func (s *Server) SBAddr() string {
+	if s.sb == nil {
+		return ""
+	}
+	return s.sb.Addr().String()
+}
 
 // MaxConns returns the connection cap in force (Config.MaxConns, or the
 // default it was given).
@@ -219,6 +250,9 @@ func (s *Server) Close() error {
 		s.ns.Close()
 		if s.ds != nil {
 			s.ds.Close()
+		}
+		if s.sb != nil {
+			s.sb.Close()
 		}
 		s.reserveMu.Lock()
 		if s.reserve != nil {

@@ -33,6 +33,10 @@ type Stats struct {
 	BytesIn            uint64 `json:"bytes_in"`            // bytes read from clients
 	BytesOut           uint64 `json:"bytes_out"`           // bytes written to clients
 	Delayed            uint64 `json:"delayed"`             // replies held back by Delay, Jitter or Stall
+	SBSessions         uint64 `json:"sb_sessions"`         // switchboard sessions opened (USR with a valid cookie)
+	SBCalls            uint64 `json:"sb_calls"`            // CAL answered with RINGING (RNG sent)
+	SBMessages         uint64 `json:"sb_messages"`         // switchboard MSG relayed
+	SBNaks             uint64 `json:"sb_naks"`             // NAK sent (nobody to deliver to, or a failed write)
 	// DelayLateNanos is the total time by which delayed replies were sent
 	// after their due time (timer and scheduling error); divided by Delayed
 	// it is the server's own contribution to a measured delay.
@@ -48,6 +52,7 @@ type counters struct {
 	challenges, challengesOK, challengesFailed                      atomic.Uint64
 	errorsInjected, closesInjected, protocolViolations, lineTooLong atomic.Uint64
 	timeouts, bytesIn, bytesOut, delayed, delayLate                 atomic.Uint64
+	sbSessions, sbCalls, sbMessages, sbNaks                         atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -78,6 +83,10 @@ func (c *counters) snapshot() Stats {
 		BytesOut:           c.bytesOut.Load(),
 		Delayed:            c.delayed.Load(),
 		DelayLateNanos:     c.delayLate.Load(),
+		SBSessions:         c.sbSessions.Load(),
+		SBCalls:            c.sbCalls.Load(),
+		SBMessages:         c.sbMessages.Load(),
+		SBNaks:             c.sbNaks.Load(),
 	}
 }
 
@@ -113,6 +122,12 @@ func (s Stats) AppendText(dst []byte) []byte {
 	dst = kv(dst, "timeouts", s.Timeouts)
 	dst = kv(dst, "in", s.BytesIn)
 	dst = kv(dst, "out", s.BytesOut)
+	if s.SBSessions > 0 {
+		dst = kv(dst, "sb", s.SBSessions)
+		dst = kv(dst, "sb_cal", s.SBCalls)
+		dst = kv(dst, "sb_msg", s.SBMessages)
+		dst = kv(dst, "sb_nak", s.SBNaks)
+	}
 	if s.Delayed > 0 {
 		// How late delayed replies left on average: what the server, not
 		// the client, adds to a measured delay.

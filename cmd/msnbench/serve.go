@@ -33,6 +33,7 @@ Examples:
 
 Phases (for --phase-delay, --error-phases, --close-phases):
   ds.ver ds.inf ds.usr ns.ver ns.inf ns.usr.i ns.usr.s ns.syn ns.chg ping qry other
+  sb.xfr sb.usr sb.cal sb.ans sb.msg
 
 A listener that is not on loopback gets a warning on stderr.
 Exit codes: 0 stopped by Ctrl-C or SIGTERM, 2 usage or setup error.
@@ -53,12 +54,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&cfg.DSAddr, "ds", "", "dispatch listener `address` (omit for no dispatch tier)")
 	fs.StringVar(&cfg.NSAddr, "ns", "127.0.0.1:1863", "notification listener `address`")
 	fs.StringVar(&cfg.NSPublicAddr, "ns-public", "", "`address` to send in XFR NS referrals (default: the --ns listener)")
+	fs.StringVar(&cfg.SBAddr, "sb", "127.0.0.1:0", "switchboard listener `address` for XFR SB, CAL, ANS, MSG (\"off\": none, XFR SB gets 502)")
+	fs.StringVar(&cfg.SBPublicAddr, "sb-public", "", "`address` to send in XFR SB and RNG (default: the --sb listener)")
+	fs.DurationVar(&cfg.SBCookieTTL, "sb-cookie-ttl", server.DefaultSBCookieTTL, "how long a switchboard cookie (XFR SB, RNG) is valid")
 	fs.StringVar(&cfg.DSPublicAddr, "ds-public", "", "`address` for the current-server field of MSNP7 referrals")
 	fs.IntVar(&cfg.Accounts, "accounts", server.DefaultAccounts, "number of generated accounts (as many as msnbench run uses at most by default)")
 	fs.StringVar(&cfg.UserPattern, "user-pattern", server.DefaultUserPattern, "generated account names (one %d)")
 	password := fs.String("password", "", "password of generated accounts (default $MSNBENCH_PASSWORD, else \"password\")")
 	fs.StringVar(&cfg.UsersFile, "users", "", "`file` of email,password[,friendly name] lines (instead of --accounts)")
-	fs.IntVar(&cfg.Contacts, "contacts", 0, "contacts per account (forward, allow and reverse lists)")
+	fs.IntVar(&cfg.Contacts, "contacts", 0, "contacts per account, its neighbours by index, on each other's forward, allow and reverse lists (presence fans out among them)")
 	dialects := fs.String("dialects", "MSNP2-MSNP7", "accepted dialects, e.g. MSNP7 or MSNP2,MSNP5-MSNP7")
 	fs.BoolVar(&cfg.CHL, "chl", false, "send CHL after the first CHG (MSNP6+) and require a correct QRY")
 	fs.DurationVar(&cfg.CHLTimeout, "chl-timeout", server.DefaultCHLTimeout, "time allowed to answer CHL")
@@ -117,6 +121,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if cfg.UsersFile != "" {
 		cfg.Accounts = 0
 	}
+	if cfg.SBAddr == "off" {
+		cfg.SBAddr = ""
+	}
 	cfg.Logf = func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
 	srv, err := server.New(cfg)
 	if err != nil {
@@ -127,9 +134,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if ds == "" {
 		ds = "-"
 	}
-	fmt.Fprintf(stdout, "listening ds=%s ns=%s accounts=%d contacts=%d dialects=%s chl=%t max_conns=%d\n",
-		ds, srv.NSAddr(), srv.Accounts(), cfg.Contacts, *dialects, cfg.CHL, srv.MaxConns())
-	for _, l := range []struct{ flag, addr string }{{"--ds", srv.DSAddr()}, {"--ns", srv.NSAddr()}} {
+	sb := srv.SBAddr()
+	if sb == "" {
+		sb = "-"
+	}
+	fmt.Fprintf(stdout, "listening ds=%s ns=%s sb=%s accounts=%d contacts=%d dialects=%s chl=%t max_conns=%d\n",
+		ds, srv.NSAddr(), sb, srv.Accounts(), cfg.Contacts, *dialects, cfg.CHL, srv.MaxConns())
+	for _, l := range []struct{ flag, addr string }{{"--ds", srv.DSAddr()}, {"--ns", srv.NSAddr()}, {"--sb", srv.SBAddr()}} {
 		if l.addr != "" && !isLoopback(l.addr) {
 			fmt.Fprintf(stderr, "warning: the %s listener %s is not on loopback: anyone who can reach this "+
 				"machine can log in with the test accounts' password\n", l.flag, l.addr)
