@@ -550,7 +550,7 @@ func (e *Engine) runOne(s *session, intended int64) {
 			// is in ok and the server did nothing wrong.
 			if class != msnp.ClassCanceled {
 				e.holdMu.Lock()
-				e.holdFailed[holdKey{ph, class, code}]++
+				e.holdFailed[holdKey{ph, class, code, msnp.DetailOf(err)}]++
 				e.holdMu.Unlock()
 			}
 		}

@@ -162,9 +162,10 @@ func judge(ev evidence) verdict {
 // sched.lag and read.lag distributions, and gives the verdicts (judge).
 // holdKey says how a held session ended before its hold time.
 type holdKey struct {
-	phase report.Phase
-	class msnp.Class
-	code  int
+	phase  report.Phase
+	class  msnp.Class
+	code   int
+	detail msnp.Detail // e.g. the reason of an OUT
 }
 
 func fillHealth(run *report.Run, a, b usage, peakInflight int64, shared bool, holdFailed map[holdKey]int64) {
@@ -259,7 +260,11 @@ func fillHealth(run *report.Run, a, b usage, peakInflight int64, shared bool, ho
 			if e.Code != 0 {
 				key += "/" + strconv.Itoa(e.Code)
 			}
-			parts = append(parts, key+" "+strconv.FormatInt(e.Count, 10))
+			key += " " + strconv.FormatInt(e.Count, 10)
+			if m := e.Meaning(); m != "" {
+				key += " (" + m + ")"
+			}
+			parts = append(parts, key)
 		}
 		h.Warnings = append(h.Warnings, fmt.Sprintf("%d held sessions ended before their hold time: %s",
 			run.Counts.HoldLost, strings.Join(parts, ", ")))
@@ -283,12 +288,15 @@ func holdErrors(m map[holdKey]int64) ([]report.ErrorCount, int64) {
 			return cmp.Compare(a.phase, b.phase)
 		case a.class != b.class:
 			return cmp.Compare(a.class, b.class)
+		case a.code != b.code:
+			return cmp.Compare(a.code, b.code)
 		}
-		return cmp.Compare(a.code, b.code)
+		return cmp.Compare(a.detail, b.detail)
 	})
 	out := make([]report.ErrorCount, len(keys))
 	for i, k := range keys {
-		out[i] = report.ErrorCount{Phase: k.phase.String(), Class: k.class.String(), Code: k.code, Count: m[k]}
+		out[i] = report.ErrorCount{Phase: k.phase.String(), Class: k.class.String(), Code: k.code,
+			Detail: k.detail.String(), Count: m[k]}
 	}
 	return out, total
 }

@@ -60,7 +60,7 @@ func (e *ProbeError) Hint() string {
 	case msnp.ClassAccountState:
 		return "the server refuses this account's state: check the accounts msnbench uses"
 	case msnp.ClassProtocol:
-		if errors.Is(e.Err, errNoDialect) {
+		if errors.Is(e.Err, errNoDialect) || errors.Is(e.Err, errVerZero) {
 			return "the server speaks none of the dialects offered: set --dialects to ones it speaks"
 		}
 		return "the server's reply is not what an MSNP client can follow: check that --target is an MSNP " +

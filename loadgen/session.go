@@ -229,6 +229,9 @@ func (s *session) fail(phase report.Phase, err error) {
 	}
 	s.sm.Class = class
 	s.sm.FailPhase = phase
+	if class == msnp.ClassKicked || class == msnp.ClassProtocol {
+		s.sm.Detail = msnp.DetailOf(err)
+	}
 	if code > 0 && code < 1<<16 {
 		s.sm.Code = uint16(code)
 	}
@@ -365,7 +368,7 @@ func (s *session) login(handle, password []byte) (net.Conn, report.Phase, error)
 		}
 		set, refused := msnp.ParseDialects(cmd.Args)
 		if refused {
-			return c, ph[1], errNoDialect
+			return c, ph[1], errVerZero
 		}
 		if s.d = msnp.Negotiate(set, p.offered); s.d == 0 {
 			return c, ph[1], errNoDialect
@@ -765,13 +768,16 @@ func (s *session) closeDS() {
 func bytesEq(b []byte, s string) bool { return string(b) == s }
 
 var (
-	errNoDialect        = msnp.NewProtocolError("no common MSNP dialect in the VER reply")
-	errTooManyReferrals = msnp.NewProtocolError("more than 3 XFR NS referrals")
-	errBadReferral      = msnp.NewProtocolError("XFR NS to an address that cannot be dialled")
-	kickedXFR           = &msnp.KickedError{Reason: "XFR"}
-	kickedOTH           = &msnp.KickedError{Reason: "OTH"}
-	kickedSSD           = &msnp.KickedError{Reason: "SSD"}
-	kickedNone          = &msnp.KickedError{Reason: "OUT"}
+	errVerZero   = msnp.NewProtocolErrorDetail("no common dialect (server answered 0)", msnp.DetailVerZero)
+	errNoDialect = msnp.NewProtocolErrorDetail("no common MSNP dialect in the VER reply",
+		msnp.DetailVerNoCommon)
+	errTooManyReferrals = msnp.NewProtocolErrorDetail("more than 3 XFR NS referrals", msnp.DetailTooManyReferrals)
+	errBadReferral      = msnp.NewProtocolErrorDetail("XFR NS to an address that cannot be dialled",
+		msnp.DetailBadReferral)
+	kickedXFR  = &msnp.KickedError{Reason: "XFR"}
+	kickedOTH  = &msnp.KickedError{Reason: "OTH"}
+	kickedSSD  = &msnp.KickedError{Reason: "SSD"}
+	kickedNone = &msnp.KickedError{Reason: "OUT"}
 )
 
 // unexpected is the error for a reply of the wrong type; the messages are
@@ -780,13 +786,13 @@ func unexpected(want string) error {
 	if e, ok := unexpectedErrs[want]; ok {
 		return e
 	}
-	return msnp.NewProtocolError("unexpected reply, want " + want)
+	return msnp.NewProtocolErrorDetail("unexpected reply, want "+want, msnp.DetailUnexpected)
 }
 
 var unexpectedErrs = func() map[string]error {
 	m := map[string]error{}
 	for _, w := range []string{"VER", "INF", "XFR NS", "XFR NS or USR MD5 S", "USR OK", "SYN", "CHG", "QRY"} {
-		m[w] = msnp.NewProtocolError("unexpected reply, want " + w)
+		m[w] = msnp.NewProtocolErrorDetail("unexpected reply, want "+w, msnp.DetailUnexpected)
 	}
 	return m
 }()

@@ -107,6 +107,7 @@ type htmlPhaseCard struct {
 
 type htmlErrorRow struct {
 	Phase, Class, Code, Share string
+	Meaning                   string // the detail or the code's meaning
 	Count                     int64
 }
 
@@ -424,7 +425,7 @@ func htmlErrors(run *Run) []htmlErrorRow {
 			code = strconv.Itoa(e.Code)
 		}
 		rows = append(rows, htmlErrorRow{Phase: e.Phase, Class: e.Class, Code: code, Count: e.Count,
-			Share: fmtPct(ratio(e.Count, run.Counts.Attempted))})
+			Share: fmtPct(ratio(e.Count, run.Counts.Attempted)), Meaning: e.Meaning()})
 	}
 	return rows
 }

@@ -132,7 +132,11 @@ func writeMarkdownErrors(ew *errWriter, title string, errs []ErrorCount, total i
 		if e.Code != 0 {
 			code = strconv.Itoa(e.Code)
 		}
-		ew.printf("| `%s` | %s | %s | %d | %s |\n", mdCode(e.Phase), mdText(e.Class), code, e.Count,
+		class := e.Class
+		if m := e.Meaning(); m != "" {
+			class += ": " + m // the server's words, or the code's meaning
+		}
+		ew.printf("| `%s` | %s | %s | %d | %s |\n", mdCode(e.Phase), mdText(class), code, e.Count,
 			fmtPercent(ratio(e.Count, total)))
 	}
 	ew.printf("\n")

@@ -418,18 +418,18 @@ func phaseOrder(a, b string) bool {
 // mergeErrors sums one error table (chosen by table) over runs.
 func mergeErrors(runs []*Run, table func(*Run) []ErrorCount) []ErrorCount {
 	type key struct {
-		phase, class string
-		code         int
+		phase, class, detail string
+		code                 int
 	}
 	sum := map[key]int64{}
 	for _, r := range runs {
 		for _, e := range table(r) {
-			sum[key{e.Phase, e.Class, e.Code}] += e.Count
+			sum[key{e.Phase, e.Class, e.Detail, e.Code}] += e.Count
 		}
 	}
 	out := make([]ErrorCount, 0, len(sum))
 	for k, n := range sum {
-		out = append(out, ErrorCount{Phase: k.phase, Class: k.class, Code: k.code, Count: n})
+		out = append(out, ErrorCount{Phase: k.phase, Class: k.class, Code: k.code, Detail: k.detail, Count: n})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
@@ -440,8 +440,10 @@ func mergeErrors(runs []*Run, table func(*Run) []ErrorCount) []ErrorCount {
 			return phaseOrder(a.Phase, b.Phase)
 		case a.Class != b.Class:
 			return a.Class < b.Class
+		case a.Code != b.Code:
+			return a.Code < b.Code
 		}
-		return a.Code < b.Code
+		return a.Detail < b.Detail
 	})
 	return out
 }

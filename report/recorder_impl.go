@@ -34,9 +34,10 @@ import (
 // errKey is the comparable key of the error table: incrementing an existing
 // key in a map does not allocate.
 type errKey struct {
-	phase Phase
-	class msnp.Class
-	code  uint16
+	phase  Phase
+	class  msnp.Class
+	code   uint16
+	detail msnp.Detail
 }
 
 // slot is one shard's data for one interval.
@@ -188,11 +189,11 @@ func (r *recorderImpl) record(i int, smp *Sample) {
 			// same table, split off by Finish).
 			sl.cut++
 			s.cut.Add(1)
-			s.errs[errKey{smp.FailPhase, smp.Class, smp.Code}]++
+			s.errs[errKey{smp.FailPhase, smp.Class, smp.Code, smp.Detail}]++
 		default:
 			sl.failed++
 			s.failed.Add(1)
-			s.errs[errKey{smp.FailPhase, smp.Class, smp.Code}]++
+			s.errs[errKey{smp.FailPhase, smp.Class, smp.Code, smp.Detail}]++
 		}
 	}
 	s.mu.Unlock()
@@ -335,11 +336,15 @@ func errorList(m map[errKey]int64) []ErrorCount {
 		if a.class != b.class {
 			return a.class < b.class
 		}
-		return a.code < b.code
+		if a.code != b.code {
+			return a.code < b.code
+		}
+		return a.detail < b.detail
 	})
 	out := make([]ErrorCount, len(keys))
 	for i, k := range keys {
-		out[i] = ErrorCount{Phase: k.phase.String(), Class: k.class.String(), Code: int(k.code), Count: m[k]}
+		out[i] = ErrorCount{Phase: k.phase.String(), Class: k.class.String(), Code: int(k.code),
+			Detail: k.detail.String(), Count: m[k]}
 	}
 	return out
 }

@@ -1,6 +1,10 @@
 package report
 
-import "time"
+import (
+	"time"
+
+	"github.com/msnbench/msnbench/msnp"
+)
 
 // SchemaVersion is the version of the JSON form of Run. Readers refuse a
 // newer major version than they know.
@@ -148,12 +152,29 @@ type Counts struct {
 	HoldLost int64 `json:"hold_lost,omitempty"`
 }
 
-// ErrorCount is the number of failed sessions for one phase × class × code.
+// ErrorCount is the number of failed sessions for one phase × class × code
+// × detail. Detail keeps the server's words where the class does not:
+// the reason of an OUT ("OUT OTH: the account signed in elsewhere"), the
+// rule a reply broke ("no common dialect (server answered 0)"). A code's
+// meaning is not stored: msnp.CodeText gives it.
 type ErrorCount struct {
-	Phase string `json:"phase"`
-	Class string `json:"class"`
-	Code  int    `json:"code,omitempty"`
-	Count int64  `json:"count"`
+	Phase  string `json:"phase"`
+	Class  string `json:"class"`
+	Code   int    `json:"code,omitempty"`
+	Detail string `json:"detail,omitempty"`
+	Count  int64  `json:"count"`
+}
+
+// Meaning is what the failure was, in words: the detail, or the meaning of
+// the server's error code (MSNP.md §7), or "".
+func (e *ErrorCount) Meaning() string {
+	if e.Detail != "" {
+		return e.Detail
+	}
+	if e.Code != 0 {
+		return msnp.CodeText(e.Code)
+	}
+	return ""
 }
 
 // PhaseResult is one phase's latency distribution: the whole run's

@@ -16,10 +16,11 @@ type Sample struct {
 	Dur  [NumPhases]int64
 	Have uint32
 
-	Class     msnp.Class // ClassNone for a successful session
-	FailPhase Phase      // the phase the failure happened in
-	Code      uint16     // the server's error code, if any
-	Warmup    bool       // started during warm-up: counted, not recorded in histograms
+	Class     msnp.Class  // ClassNone for a successful session
+	FailPhase Phase       // the phase the failure happened in
+	Code      uint16      // the server's error code, if any
+	Detail    msnp.Detail // the OUT reason or the protocol rule broken, if any
+	Warmup    bool        // started during warm-up: counted, not recorded in histograms
 }
 
 // Set records duration d (nanoseconds) for phase p.

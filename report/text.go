@@ -268,7 +268,11 @@ func writeTextErrorTable(ew *errWriter, title string, errs []ErrorCount, total i
 		if e.Code != 0 {
 			code = strconv.Itoa(e.Code)
 		}
-		ew.printf("  %-17s %-16s %5s %9d  %s\n", e.Phase, e.Class, code, e.Count, fmtPercent(ratio(e.Count, total)))
+		ew.printf("  %-17s %-16s %5s %9d  %6s", e.Phase, e.Class, code, e.Count, fmtPercent(ratio(e.Count, total)))
+		if m := e.Meaning(); m != "" {
+			ew.printf("  %s", m) // the server's words, or the code's meaning
+		}
+		ew.printf("\n")
 	}
 	ew.printf("\n")
 }
