@@ -28,6 +28,9 @@ Examples:
   # fail 5% of logins with 600 at the challenge step, and slow down SYN
   msnbench serve --error-code 600 --error-rate 0.05 --error-phases ns.usr.i --phase-delay ns.syn=20ms
 
+  # presence among 10 neighbours by index, and a switchboard for chat on :1865
+  msnbench serve --ds 127.0.0.1:1863 --ns 127.0.0.1:1864 --sb 127.0.0.1:1865 --contacts 10
+
   # stop answering for 2 s every 30 s, starting 10 s in (coordinated-omission demos)
   msnbench serve --stall-after 10s --stall-for 2s --stall-every 30s
 
