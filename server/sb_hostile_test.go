@@ -159,3 +159,55 @@ func TestSwitchboardFlood(t *testing.T) {
 	bsb.nc.Close()
 	waitFor(t, "switchboard connections to close", func() bool { return sbConns(s) == 0 })
 }
+
+// TestSwitchboardFaults checks that the delay, error and close knobs reach
+// the sb.* phases.
+func TestSwitchboardFaults(t *testing.T) {
+	var clk fakeClock
+	t.Run("error sb.xfr", func(t *testing.T) {
+		cfg := sbConfig(&clk)
+		cfg.ErrorCode, cfg.ErrorRate, cfg.ErrorPhases, cfg.ErrorKeepOpen = 281, 1, PhaseSetOf(PhaseSBXFR), true
+		s := newServer(t, cfg)
+		a := online(t, s, 0, 0)
+		a.send("XFR 20 SB")
+		a.expect("281 20")
+		a.send("PNG")
+		a.expect("QNG")
+	})
+	t.Run("error sb.cal", func(t *testing.T) {
+		cfg := sbConfig(&clk)
+		cfg.ErrorCode, cfg.ErrorRate, cfg.ErrorPhases, cfg.ErrorKeepOpen = 500, 1, PhaseSetOf(PhaseSBCAL), true
+		s := newServer(t, cfg)
+		a := online(t, s, 0, 0)
+		online(t, s, 1, 1, a)
+		asb := sbOpen(t, s, a, "user0@example.com")
+		asb.send("CAL 2 user1@example.com")
+		asb.expect("500 2")
+		asb.send("MSG 3 A 1\r\nx")
+		asb.expect("NAK 3")
+		if st := s.Stats(); st.ErrorsInjected != 1 || st.SBCalls != 0 {
+			t.Errorf("stats %v", st)
+		}
+	})
+	t.Run("close sb.msg", func(t *testing.T) {
+		cfg := sbConfig(&clk)
+		cfg.CloseRate, cfg.ClosePhases = 1, PhaseSetOf(PhaseSBMSG)
+		s := newServer(t, cfg)
+		asb, bsb := sbPair(t, s)
+		bsb.send("MSG 2 A 1\r\nx")
+		bsb.expectClosed()
+		asb.expect("BYE user1@example.com")
+		if st := s.Stats(); st.ClosesInjected != 1 || st.SBMessages != 0 {
+			t.Errorf("stats %v", st)
+		}
+	})
+	t.Run("delay sb.usr sb.ans", func(t *testing.T) {
+		cfg := sbConfig(&clk)
+		cfg.PhaseDelay = map[Phase]time.Duration{PhaseSBUSR: time.Millisecond, PhaseSBANS: time.Millisecond}
+		s := newServer(t, cfg)
+		sbPair(t, s)
+		if st := s.Stats(); st.Delayed != 2 {
+			t.Errorf("delayed %d replies, want 2 (USR, ANS): %v", st.Delayed, st)
+		}
+	})
+}
