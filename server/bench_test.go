@@ -119,3 +119,59 @@ func BenchmarkLogin(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSBRelay measures the switchboard's message path over loopback:
+// one participant pipelines MSG U (a 100-byte chat message), the other
+// reads each relayed MSG. Client and server share the process, so ns/op is
+// both sides' cost per message.
+func BenchmarkSBRelay(b *testing.B) {
+	var clk fakeClock
+	s, err := New(sbConfig(&clk))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	asb, bsb := sbPair(b, s)
+	if bsb.rd.Buffered() != 0 {
+		b.Fatal("unread data after joining")
+	}
+	rd := msnp.NewReader(bsb.nc, msnp.FromServer, 0) // without the test client's copy of every byte
+	payload := make([]byte, 100)
+	for i := range payload {
+		payload[i] = 'x'
+	}
+	var one []byte
+	one = msnp.AppendSBMSG(one, 1, 'U', payload)
+	batch := make([]byte, 0, 64*len(one))
+	for len(batch)+len(one) <= cap(batch) {
+		batch = append(batch, one...)
+	}
+	per := len(batch) / len(one)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(one)))
+	b.ResetTimer()
+	errc := make(chan error, 1)
+	go func() {
+		for sent := 0; sent < b.N; sent += per {
+			chunk := batch
+			if b.N-sent < per {
+				chunk = batch[:(b.N-sent)*len(one)]
+			}
+			if _, err := asb.nc.Write(chunk); err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- nil
+	}()
+	for i := 0; i < b.N; i++ {
+		cmd, err := rd.Next()
+		if err != nil || !cmd.Is("MSG") || len(cmd.Payload) != len(payload) {
+			b.Fatalf("message %d: %v", i, err)
+		}
+	}
+	if err := <-errc; err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}

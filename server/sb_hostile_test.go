@@ -9,7 +9,7 @@ import (
 
 // sbPair sets up alice and bob (user0, user1) in one switchboard session
 // and returns their switchboard connections.
-func sbPair(t *testing.T, s *Server) (asb, bsb *tclient) {
+func sbPair(t testing.TB, s *Server) (asb, bsb *tclient) {
 	t.Helper()
 	alice := online(t, s, 0, 0)
 	bob := online(t, s, 1, 1, alice)

@@ -30,7 +30,7 @@ func sbConfig(clk *fakeClock) Config {
 
 // online logs user i in and sends CHG NLN, reading the echo and the ILN
 // lines for contacts already online (others reads their NLN).
-func online(t *testing.T, s *Server, i int, iln int, others ...*tclient) *tclient {
+func online(t testing.TB, s *Server, i int, iln int, others ...*tclient) *tclient {
 	t.Helper()
 	email := "user" + strconv.Itoa(i) + "@example.com"
 	c := login(t, s.Addr(), email, "pw", "MSNP7 CVR0").c
@@ -70,7 +70,7 @@ func TestPresenceMutual(t *testing.T) {
 
 // sbOpen has caller ask its notification server for a switchboard, log in
 // there and returns the switchboard connection.
-func sbOpen(t *testing.T, s *Server, caller *tclient, email string) *tclient {
+func sbOpen(t testing.TB, s *Server, caller *tclient, email string) *tclient {
 	t.Helper()
 	caller.send("XFR 20 SB")
 	x := caller.expectPrefix("XFR 20 SB " + s.SBAddr() + " CKI ")
@@ -82,7 +82,7 @@ func sbOpen(t *testing.T, s *Server, caller *tclient, email string) *tclient {
 
 // sbJoin reads the RNG on callee's notification connection and answers it
 // on a new switchboard connection, returning it after ANS OK.
-func sbJoin(t *testing.T, s *Server, callee *tclient, email string, iro ...string) *tclient {
+func sbJoin(t testing.TB, s *Server, callee *tclient, email string, iro ...string) *tclient {
 	t.Helper()
 	r := callee.expectPrefix("RNG ")
 	if string(r.Arg(1)) != s.SBAddr() || string(r.Arg(2)) != "CKI" {
