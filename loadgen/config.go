@@ -403,7 +403,7 @@ func (c *Config) Validate() error {
 	if c.Dialects == "" {
 		c.Dialects = DefaultDialects
 	}
-	if _, _, err := parseDialectList(c.Dialects); err != nil {
+	if _, _, err := msnp.ParseDialectList(c.Dialects); err != nil {
 		errs = append(errs, err)
 	}
 	if c.QRYClientID == "" {
@@ -479,40 +479,6 @@ func validStatus(s string) bool {
 		return true
 	}
 	return false
-}
-
-// parseDialectList turns "MSNP7,MSNP6 CVR0" (or "7,6") into the VER list as
-// sent on the wire and the set offered.
-func parseDialectList(s string) ([]byte, msnp.DialectSet, error) {
-	var set msnp.DialectSet
-	var out []byte
-	f := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
-	for _, tok := range f {
-		up := strings.ToUpper(tok)
-		if up == "CVR0" {
-			set.CVR0 = true
-		} else {
-			if up[0] >= '0' && up[0] <= '9' {
-				up = "MSNP" + up
-			}
-			d, ok := msnp.ParseDialect([]byte(up))
-			if !ok || d < msnp.MinDialect || d > msnp.MaxDialect {
-				return nil, set, fmt.Errorf("dialect %q is not one of MSNP2..MSNP7 or CVR0", tok)
-			}
-			if set.Has(d) {
-				return nil, set, fmt.Errorf("dialect %q listed twice", tok)
-			}
-			set.Add(d)
-		}
-		if len(out) > 0 {
-			out = append(out, ' ')
-		}
-		out = append(out, up...)
-	}
-	if set.Bits == 0 {
-		return nil, set, fmt.Errorf("dialect list %q has no MSNP version", s)
-	}
-	return out, set, nil
 }
 
 func checkPattern(p string) error {

@@ -87,7 +87,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, stop: make(chan struct{}), timeUp: make(chan struct{}), holdFailed: map[holdKey]int64{}}
-	verList, offered, _ := parseDialectList(cfg.Dialects)
+	verList, offered, _ := msnp.ParseDialectList(cfg.Dialects)
 	steps := append([]Step(nil), cfg.Steps...)
 	e.p = params{
 		target:  cfg.Target,

@@ -24,7 +24,7 @@ func testSession(t testing.TB, target string, steps []Step, dialects string, tim
 	if err != nil {
 		t.Fatal(err)
 	}
-	verList, offered, _ := parseDialectList(cfg.Dialects)
+	verList, offered, _ := msnp.ParseDialectList(cfg.Dialects)
 	p := &params{
 		target: target, verList: verList, offered: offered, steps: steps, status: []byte("NLN"),
 		qryID: []byte(msnp.DefaultQRYClientID), qryKey: []byte(msnp.DefaultQRYKey), timeout: cfg.Timeout,

@@ -53,3 +53,38 @@ func TestAppendDialect(t *testing.T) {
 		}
 	}
 }
+
+// TestParseDialectList: one grammar for run's VER list and serve's set
+// (serve accepted MSNP2-MSNP7, run refused it). The serve cases are those
+// of cmd/msnbench's former parseDialectList test.
+func TestParseDialectList(t *testing.T) {
+	tests := []struct {
+		in   string
+		ver  string
+		want DialectSet
+		bad  bool
+	}{
+		{in: "MSNP2-MSNP7", ver: "MSNP7 MSNP6 MSNP5 MSNP4 MSNP3 MSNP2", want: DialectSetRange(2, 7)},
+		{in: "MSNP7", ver: "MSNP7", want: DialectSetRange(7, 7)},
+		{in: "msnp2, MSNP5-MSNP7", ver: "MSNP2 MSNP7 MSNP6 MSNP5", want: DialectSet{Bits: 1<<2 | 1<<5 | 1<<6 | 1<<7}},
+		{in: "2-4", ver: "MSNP4 MSNP3 MSNP2", want: DialectSetRange(2, 4)},
+		{in: "MSNP7 MSNP6 MSNP5 MSNP4 MSNP3 MSNP2 CVR0", ver: "MSNP7 MSNP6 MSNP5 MSNP4 MSNP3 MSNP2 CVR0",
+			want: DialectSet{Bits: DialectSetRange(2, 7).Bits, CVR0: true}},
+		{in: "7,\t6 cvr0", ver: "MSNP7 MSNP6 CVR0", want: DialectSet{Bits: 1<<6 | 1<<7, CVR0: true}},
+		{in: "MSNP8", bad: true},
+		{in: "MSNP1", bad: true},
+		{in: "MSNP7-MSNP2", bad: true},
+		{in: "MSNP7 MSNP7", bad: true},
+		{in: "2-4,3-5", bad: true},
+		{in: "CVR0 MSNP7 CVR0", bad: true},
+		{in: "CVR0", bad: true},
+		{in: "MSNP7-", bad: true},
+		{in: "", bad: true},
+	}
+	for _, tt := range tests {
+		ver, got, err := ParseDialectList(tt.in)
+		if (err != nil) != tt.bad || (!tt.bad && (got != tt.want || string(ver) != tt.ver)) {
+			t.Errorf("ParseDialectList(%q) = %q, %+v, %v; want %q, %+v (error: %v)", tt.in, ver, got, err, tt.ver, tt.want, tt.bad)
+		}
+	}
+}

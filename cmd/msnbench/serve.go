@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -105,7 +103,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		cfg.Password = "password"
 	}
 	var err error
-	if cfg.Dialects, err = parseDialectList(*dialects); err != nil {
+	if _, cfg.Dialects, err = msnp.ParseDialectList(*dialects); err != nil {
 		fmt.Fprintf(stderr, "msnbench serve: --dialects: %v\n", err)
 		return exitUsage
 	}
@@ -193,45 +191,6 @@ func isLoopback(addr string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.Unmap().IsLoopback()
-}
-
-// parseDialectList parses "MSNP2-MSNP7", "MSNP7", "MSNP2,MSNP5-MSNP7" or the
-// same with spaces; "2-7" works too.
-func parseDialectList(s string) (msnp.DialectSet, error) {
-	var set msnp.DialectSet
-	one := func(tok string) (msnp.Dialect, error) {
-		if n, err := strconv.Atoi(tok); err == nil && n >= 0 && n < 32 {
-			tok = "MSNP" + tok
-		}
-		d, ok := msnp.ParseDialect([]byte(tok))
-		if !ok || d < msnp.MinDialect || d > msnp.MaxDialect {
-			return 0, fmt.Errorf("%q is not one of MSNP2..MSNP7", tok)
-		}
-		return d, nil
-	}
-	for _, tok := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
-		lo, hi, isRange := strings.Cut(tok, "-")
-		a, err := one(lo)
-		if err != nil {
-			return set, err
-		}
-		b := a
-		if isRange {
-			if b, err = one(hi); err != nil {
-				return set, err
-			}
-		}
-		if b < a {
-			return set, fmt.Errorf("empty range %q", tok)
-		}
-		for d := a; d <= b; d++ {
-			set.Add(d)
-		}
-	}
-	if set.Bits == 0 {
-		return set, errors.New("no dialect given")
-	}
-	return set, nil
 }
 
 // parsePhaseDelays parses "ns.usr.s=5ms,ns.syn=20ms".

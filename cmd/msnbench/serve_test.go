@@ -13,29 +13,6 @@ import (
 	"github.com/msnbench/msnbench/server"
 )
 
-func TestParseDialectList(t *testing.T) {
-	tests := []struct {
-		in   string
-		want msnp.DialectSet
-		bad  bool
-	}{
-		{in: "MSNP2-MSNP7", want: msnp.DialectSetRange(2, 7)},
-		{in: "MSNP7", want: msnp.DialectSetRange(7, 7)},
-		{in: "msnp2, MSNP5-MSNP7", want: msnp.DialectSet{Bits: 1<<2 | 1<<5 | 1<<6 | 1<<7}},
-		{in: "2-4", want: msnp.DialectSetRange(2, 4)},
-		{in: "MSNP8", bad: true},
-		{in: "MSNP7-MSNP2", bad: true},
-		{in: "CVR0", bad: true},
-		{in: "", bad: true},
-	}
-	for _, tt := range tests {
-		got, err := parseDialectList(tt.in)
-		if (err != nil) != tt.bad || (!tt.bad && got != tt.want) {
-			t.Errorf("parseDialectList(%q) = %+v, %v; want %+v (error: %v)", tt.in, got, err, tt.want, tt.bad)
-		}
-	}
-}
-
 func TestParsePhaseDelays(t *testing.T) {
 	got, err := parsePhaseDelays("ns.usr.s=5ms, ns.syn=1s")
 	if err != nil || len(got) != 2 || got[server.PhaseNSUSRS] != 5*time.Millisecond || got[server.PhaseSYN] != time.Second {
