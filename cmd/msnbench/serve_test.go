@@ -169,6 +169,7 @@ func TestServeWarnsOffLoopback(t *testing.T) {
 		{[]string{"--ns", "127.0.0.1:0", "--ds", "127.0.0.1:0"}, nil},
 		{[]string{"--ns", "0.0.0.0:0"}, []string{"--ns listener "}},
 		{[]string{"--ds", ":0", "--ns", "127.0.0.1:0"}, []string{"--ds listener "}},
+		{[]string{"--ns", "127.0.0.1:0", "--sb", "0.0.0.0:0"}, []string{"--sb listener "}},
 	} {
 		var stderr strings.Builder
 		if code := runServe(ctx, append(tt.args, "--accounts", "1", "--stats-every", "0"), io.Discard, &stderr); code != exitOK {
@@ -182,6 +183,29 @@ func TestServeWarnsOffLoopback(t *testing.T) {
 			if !strings.Contains(got, "warning: the "+w) || !strings.Contains(got, "not on loopback") {
 				t.Errorf("serve %q: stderr %q, want a warning about %q", tt.args, got, w)
 			}
+		}
+	}
+}
+
+// TestServeSwitchboard: the switchboard listens on a loopback port by
+// default and is named in the listening line; --sb off has none.
+func TestServeSwitchboard(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // serve starts listening, prints its line, and stops at once
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, " sb=127.0.0.1:"},
+		{[]string{"--sb", "off"}, " sb=- "},
+	} {
+		var stdout, stderr strings.Builder
+		args := append([]string{"--ns", "127.0.0.1:0", "--accounts", "1", "--stats-every", "0"}, tt.args...)
+		if code := runServe(ctx, args, &stdout, &stderr); code != exitOK {
+			t.Fatalf("serve %q: exit %d (%s)", args, code, stderr.String())
+		}
+		if first, _, _ := strings.Cut(stdout.String(), "\n"); !strings.Contains(first, tt.want) {
+			t.Errorf("serve %q: listening line %q, want %q in it", args, first, tt.want)
 		}
 	}
 }
