@@ -316,6 +316,9 @@ func (e *Engine) abortAll() {
 	}
 	e.mu.Unlock()
 	e.loops.each((*session).abort, true)
+	if cl := e.p.closer; cl != nil {
+		cl.closeAll()
+	}
 }
 
 func (e *Engine) newSession(shard int) *session {
@@ -356,6 +359,8 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 			return nil, fmt.Errorf("starting the event loops: %w (--io net uses Go's net package instead)", err)
 		}
 		e.loops = lg
+	} else {
+		e.p.closer = newCloser()
 	}
 
 	rec := report.NewRecorder(e.nshards, c.Interval)
@@ -463,6 +468,11 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 		e.runOpen()
 	default:
 		e.runClosed()
+	}
+	if e.p.closer != nil {
+		// Let the servers close the last sessions' connections (the grace
+		// period, or the interrupt, ends the wait).
+		e.p.closer.finish()
 	}
 	e.stopStarting()
 	close(done)

@@ -39,6 +39,9 @@ type params struct {
 	role role
 	// stopHold tells held sessions to log out now (end of run).
 	stopHold atomic.Bool
+	// closer closes connections after OUT (Go's net package; nil with the
+	// event loops, outside a run, and in probes: logout then waits itself).
+	closer *closer
 }
 
 func (p *params) now() int64 { return int64(time.Since(p.start)) }
@@ -714,41 +717,41 @@ func (s *session) async(cmd *msnp.Command) error {
 	return nil
 }
 
-// logout sends OUT and closes without waiting for an echo (MSNP.md §4.7).
-// logout sends OUT, then waits a little for the server to close (it
-// should: MSNP.md §4.7) before closing: the side that closes first keeps
-// the connection in TIME_WAIT, and at thousands of logins per second a
-// generator that closed first would run out of local ports.
+// logout sends OUT (MSNP.md §4.7), and the session is done. Its
+// connection is closed once the server has closed it, or --timeout after
+// the OUT: the side that closes first keeps the connection in TIME_WAIT
+// (at thousands of logins per second a generator that closed first would
+// run out of local ports), and one that closes with the server's reply
+// unread resets it. The wait is off the session's path: the event loop
+// (CloseAfterPeer) or the run's closer does it, and the end of the run
+// waits for it, up to the grace period.
 func (s *session) logout(c net.Conn) {
-	if pc, ok := c.(peerCloser); ok {
-		// The event loop waits for the server's close itself.
-		_ = c.SetWriteDeadline(time.Now().Add(s.p.timeout))
-		s.wbuf = msnp.AppendOUT(s.wbuf[:0], "")
-		s.setConn(nil)
-		if _, err := c.Write(s.wbuf); err == nil && !s.canceled.Load() {
-			pc.CloseAfterPeer(min(s.p.timeout, outWait))
-		} else {
-			_ = c.Close()
-		}
-		return
-	}
 	now := time.Now()
-	_ = c.SetWriteDeadline(now.Add(s.p.timeout))
+	until := now.Add(s.p.timeout)
+	_ = c.SetWriteDeadline(until)
 	s.wbuf = msnp.AppendOUT(s.wbuf[:0], "")
-	if _, err := c.Write(s.wbuf); err == nil && !s.canceled.Load() {
-		_ = c.SetReadDeadline(now.Add(min(s.p.timeout, outWait)))
+	s.setConn(nil)
+	_, err := c.Write(s.wbuf)
+	switch pc, ok := c.(peerCloser); {
+	case err != nil || s.canceled.Load():
+		_ = c.Close()
+	case ok:
+		pc.CloseAfterPeer(s.p.timeout)
+	case s.p.closer != nil && s.p.closer.add(c, until):
+	case s.p.closer != nil:
+		_ = c.Close() // too many waiting already
+	default:
+		// No run (a probe, a test): wait here.
+		_ = c.SetReadDeadline(until)
 		scratch := s.wbuf[:cap(s.wbuf)]
 		for {
 			if _, err := c.Read(scratch); err != nil {
 				break
 			}
 		}
+		_ = c.Close()
 	}
-	s.closeConn(c)
 }
-
-// outWait bounds the wait for the server's close after OUT.
-const outWait = 250 * time.Millisecond
 
 // peerCloser is a connection that can be left to close itself once the
 // peer has closed (evloop.Conn): the session goes on at once instead of

@@ -116,7 +116,7 @@ func newRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.StringVar(&f.passwordFile, "password-file", "", "`file` whose first line is the password")
 	fs.BoolVar(&c.AllowSharedAccounts, "allow-shared-accounts", false, "let two sessions use one account at once")
 	fs.StringVar(&c.Source, "source", "", "local `addresses` to dial from, e.g. 127.0.0.2-127.0.0.40 or 10.0.0.1,10.0.0.2")
-	fs.DurationVar(&c.Timeout, "timeout", loadgen.DefaultTimeout, "timeout of the connect and of every phase")
+	fs.DurationVar(&c.Timeout, "timeout", loadgen.DefaultTimeout, "timeout of the connect and of every phase; also how long the server has to close the connection after OUT")
 	fs.DurationVar(&c.Interval, "interval", loadgen.DefaultInterval, "length of one interval of the time series")
 	fs.IntVar(&c.Loops, "loops", 0, "--io loop: number of event loops (default: one per core but one, at least 1)")
 	fs.DurationVar(&c.Spin, "spin", 0, "--io loop: poll this long before sleeping when idle (lower latency at light load, for CPU; needs a spare core)")

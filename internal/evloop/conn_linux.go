@@ -318,6 +318,9 @@ func (c *Conn) Close() error {
 	if c.lingerT.hidx >= 0 {
 		l.timers.remove(&c.lingerT)
 	}
+	if c.linger {
+		l.linger--
+	}
 	l.slots[c.slot] = nil
 	l.free = append(l.free, int32(c.slot))
 	_, _, _ = unix.RawSyscall(unix.SYS_CLOSE, uintptr(c.fd), 0, 0)
@@ -330,7 +333,7 @@ func (c *Conn) Close() error {
 
 // CloseAfterPeer gives the connection back to the loop, which closes it
 // when the peer has closed its side (or reset it), or after d at the
-// latest. The side that closes first keeps the connection in TIME_WAIT: a
+// latest (or at Abort); Run waits for it. The side that closes first keeps the connection in TIME_WAIT: a
 // client that lets the server close first (after OUT, after an XFR
 // referral) does not use up its local ports, and it need not read to the
 // end itself. The caller must not use c again.
@@ -343,6 +346,7 @@ func (c *Conn) CloseAfterPeer(d time.Duration) {
 		return
 	}
 	c.linger = true
+	c.l.linger++
 	c.lingerT.when = c.l.Now() + int64(d)
 	c.l.timers.push(&c.lingerT)
 }

@@ -55,6 +55,7 @@ type Loop struct {
 	timers timerHeap
 	cur    *Task // the task running now, nil between tasks
 	live   int   // tasks started and not finished
+	linger int   // connections left to CloseAfterPeer and not closed yet
 	abort  bool  // Abort was called: every wait fails at once
 
 	// Spin is how long the loop keeps polling without sleeping before it
@@ -233,11 +234,16 @@ func (l *Loop) Post(f func()) bool {
 	return true
 }
 
-// Abort makes every wait on a connection end now with a timeout, and every
-// later Dial fail as canceled. Call it from the loop.
+// Abort makes every wait on a connection end now with a timeout, every
+// later Dial fail as canceled, and closes the connections left to
+// CloseAfterPeer at once. Call it from the loop.
 func (l *Loop) Abort() {
 	l.abort = true
 	for _, c := range l.slots {
+		if c != nil && c.linger {
+			_ = c.Close()
+			continue
+		}
 		if c != nil && c.waiter != nil {
 			c.waiter.fired = true
 			l.Ready(c.waiter)
@@ -245,13 +251,14 @@ func (l *Loop) Abort() {
 	}
 }
 
-// Run runs the loop until every task has finished, then closes it. It
-// returns an error only if epoll itself fails.
+// Run runs the loop until every task has finished and every connection
+// left to CloseAfterPeer is closed (by its peer, its deadline or Abort),
+// then closes it. It returns an error only if epoll itself fails.
 func (l *Loop) Run() error {
 	defer l.Close()
 	for {
 		l.runReady()
-		if l.live == 0 {
+		if l.live == 0 && l.linger == 0 {
 			return nil
 		}
 		if err := l.poll(); err != nil {

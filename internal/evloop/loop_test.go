@@ -659,3 +659,53 @@ func TestPostNeverLost(t *testing.T) {
 	run(t, l)
 	wg.Wait()
 }
+
+// TestRunWaitsForLinger: Run does not end while a connection left to
+// CloseAfterPeer waits for its peer, so the peer still closes first at the
+// end of a run (it used to be closed at once, with the peer's OUT unread);
+// Abort closes such connections at once.
+func TestRunWaitsForLinger(t *testing.T) {
+	for _, abort := range []bool{false, true} {
+		t.Run(map[bool]string{false: "peer closes", true: "abort"}[abort], func(t *testing.T) {
+			gotOUT := make(chan struct{})
+			clientFirst := make(chan bool, 1)
+			addr := server(t, func(c net.Conn) {
+				buf := make([]byte, 16)
+				if n, _ := c.Read(buf); string(buf[:n]) != "OUT\r\n" {
+					return
+				}
+				close(gotOUT)
+				if abort {
+					// Never closes: only Abort ends the wait.
+					_, err := io.Copy(io.Discard, c)
+					clientFirst <- err == nil
+					return
+				}
+				// Give a client that does not wait time to close first.
+				_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+				_, err := c.Read(buf)
+				clientFirst <- err == io.EOF
+			})
+			l := newLoop(t)
+			l.Go(func(tk *Task) {
+				c, err := l.Dial(addr, netip.Addr{}, time.Second)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				_, _ = c.Write([]byte("OUT\r\n"))
+				c.CloseAfterPeer(time.Minute)
+			})
+			if abort {
+				go func() {
+					<-gotOUT
+					l.Post(l.Abort)
+				}()
+			}
+			run(t, l)
+			if first := <-clientFirst; first != abort {
+				t.Errorf("client closed first: %v, want %v", first, abort)
+			}
+		})
+	}
+}
