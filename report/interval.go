@@ -27,11 +27,23 @@ type IntervalStats struct {
 	Warmup   int64 `json:"warmup"`
 	Dropped  int64 `json:"dropped"`
 	Inflight int64 `json:"in_flight"`
-	// FailedByClass splits Failed by error class ("timeout", "auth-fail", ...).
+	// FailedByClass splits Failed by error class ("timeout", "auth-fail", ...)
+	// and Errors by phase × class × code, most frequent first.
 	FailedByClass map[string]int64 `json:"failed_by_class"`
+	Errors        []ErrorCount     `json:"errors"`
 	// Phases has the latency of every phase with values in this interval,
 	// in phase order.
 	Phases []IntervalPhase `json:"phases"`
+	// Total is every phase's latency over the measured run so far (the
+	// closed intervals), for consumers that show the whole run, such as a
+	// metrics endpoint; it is left out of the JSON lines.
+	Total []PhaseTotal `json:"-"`
+}
+
+// PhaseTotal is one phase's Summary over the run so far.
+type PhaseTotal struct {
+	Phase string
+	Summary
 }
 
 // IntervalPhase is one phase's latency over one interval, in µs.
@@ -64,7 +76,7 @@ func (r *recorderImpl) intervalStats(k int64, pt *Point, warm int64) *IntervalSt
 	st := &IntervalStats{
 		Index: k, Start: r.origin.Add(time.Duration(from)), End: r.origin.Add(time.Duration(to)),
 		Started: pt.Started, OK: pt.OK, Failed: pt.Failed, Cut: pt.Cut, Warmup: warm, Dropped: pt.Dropped,
-		Inflight: pt.Inflight, FailedByClass: map[string]int64{}, Phases: []IntervalPhase{},
+		Inflight: pt.Inflight, FailedByClass: map[string]int64{}, Errors: []ErrorCount{}, Phases: []IntervalPhase{},
 	}
 	for p, h := range r.acc {
 		if h == nil || h.TotalCount() == 0 {
@@ -88,13 +100,26 @@ func (r *recorderImpl) intervalStats(k int64, pt *Point, warm int64) *IntervalSt
 		}
 		s.mu.Unlock()
 	}
+	diff := map[errKey]int64{}
 	for key, n := range now {
 		if d := n - r.prevErrs[key]; d > 0 && key.class != msnp.ClassCanceled {
 			st.FailedByClass[key.class.String()] += d
+			diff[key] = d
 		}
 	}
+	st.Errors = errorList(diff)
 	r.prevErrs = now
 	return st
+}
+
+// addTotals fills st.Total from the whole-run histograms, after Tick has
+// folded interval k into them.
+func (r *recorderImpl) addTotals(st *IntervalStats) {
+	for p, h := range r.cum {
+		if h != nil && h.TotalCount() > 0 {
+			st.Total = append(st.Total, PhaseTotal{Phase: Phase(p).String(), Summary: SummaryOf(h)})
+		}
+	}
 }
 
 func intervalPhase(p Phase, h *hdrhistogram.PackedHistogram) IntervalPhase {

@@ -44,6 +44,13 @@ func TestOnIntervalSums(t *testing.T) {
 		for c, n := range s.FailedByClass {
 			byClass[c] += n
 		}
+		var errSum int64
+		for _, e := range s.Errors {
+			errSum += e.Count
+		}
+		if errSum != sumValues(s.FailedByClass) {
+			t.Errorf("interval %d: errors sum to %d, failed_by_class to %d", i, errSum, sumValues(s.FailedByClass))
+		}
 		for _, p := range s.Phases {
 			phases[p.Phase] += p.Count
 			if !(p.P50 <= p.P90 && p.P90 <= p.P99 && p.P99 <= p.Max) {
@@ -72,6 +79,16 @@ func TestOnIntervalSums(t *testing.T) {
 			t.Errorf("phase %s: intervals sum to %d, the run has %d", p.Name, phases[p.Name], p.Summary.Count)
 		}
 	}
+	// The last interval's totals are the run's phases.
+	totals := got[len(got)-1].Total
+	if len(totals) != len(run.Phases) {
+		t.Fatalf("%d totals, %d phases", len(totals), len(run.Phases))
+	}
+	for i, pt := range totals {
+		if p := run.Phases[i]; pt.Phase != p.Name || pt.Summary != p.Summary {
+			t.Errorf("total %s %+v, run %s %+v", pt.Phase, pt.Summary, p.Name, p.Summary)
+		}
+	}
 
 	// Each line is one JSON object with the documented fields.
 	rows := strings.Split(strings.TrimSuffix(lines.String(), "\n"), "\n")
@@ -89,4 +106,12 @@ func TestOnIntervalSums(t *testing.T) {
 			}
 		}
 	}
+}
+
+func sumValues(m map[string]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
 }

@@ -277,6 +277,7 @@ func (r *recorderImpl) closeInterval(k int64) {
 	}
 	r.publishErrors()
 	if st != nil {
+		r.addTotals(st)
 		r.onInterval(st)
 	}
 }

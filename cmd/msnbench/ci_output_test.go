@@ -174,3 +174,13 @@ func mustTime(t *testing.T, line, key string) time.Time {
 	}
 	return v
 }
+
+func TestRunMetricsFlag(t *testing.T) {
+	code, stdout, stderr := runCmd(t, "-c", "1", "-n", "3", "--steps", "none", "--metrics", "127.0.0.1:0")
+	if code != exitOK || !strings.Contains(stderr, "metrics: http://127.0.0.1:") || strings.Contains(stderr, "warning") {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if code, _, errs := runCmd(t, "-n", "1", "--metrics", "127.0.0.1:99999"); code != exitUsage || !strings.Contains(errs, "--metrics") {
+		t.Errorf("bad --metrics address: exit %d, %s", code, errs)
+	}
+}

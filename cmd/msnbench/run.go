@@ -72,6 +72,7 @@ type runFlags struct {
 	slo          string
 	junit        string
 	jsonl        string
+	metrics      string
 	quiet        bool
 	noProbe      bool
 	every        time.Duration
@@ -133,6 +134,7 @@ func newRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.StringVar(&f.csv, "csv", "", "write the per-interval series as CSV to `file`")
 	fs.StringVar(&f.slo, "slo", "", "thresholds, e.g. 'login:p99<200ms,errors<0.1%' (exit 1 if missed)")
 	fs.StringVar(&f.jsonl, "jsonl", "", "while the run goes, write one JSON line per interval (counts, failures by class, phase percentiles) to `file` (- for standard output)")
+	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics at http://`addr`/metrics while the run goes, e.g. 127.0.0.1:9464")
 	fs.StringVar(&f.junit, "junit", "", "write the --slo results as JUnit XML to `file`, one test case per threshold")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
 	fs.BoolVar(&f.noProbe, "no-probe", false, "do not check the target with one login before the load (for a server expected to fail at first)")
@@ -214,7 +216,12 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return setupErr(err)
 	}
-	jsonl.attach(eng, stderr)
+	ms, msSink, err := startMetrics(f.metrics, eng, stderr)
+	if err != nil {
+		return setupErr(err)
+	}
+	defer ms.close()
+	onIntervals(eng, jsonl.sink(stderr), msSink)
 	if !f.noProbe {
 		if code, ok := probe(ctx, eng, "msnbench run", stderr); !ok {
 			return code

@@ -157,18 +157,37 @@ func openJSONL(path string, outs outputs, stdout io.Writer) (*jsonlStream, error
 
 func (j *jsonlStream) toStdout() bool { return j != nil && j.stdout }
 
-// attach makes eng write a line at the close of every interval. A write
-// error is reported once on stderr and ends the stream, not the run.
-func (j *jsonlStream) attach(eng *loadgen.Engine, stderr io.Writer) {
+// sink returns the function that writes a line at the close of every
+// interval, or nil without --jsonl. A write error is reported once on
+// stderr and ends the stream, not the run.
+func (j *jsonlStream) sink(stderr io.Writer) func(*report.IntervalStats) {
 	if j == nil {
-		return
+		return nil
 	}
-	eng.OnInterval(func(s *report.IntervalStats) {
+	return func(s *report.IntervalStats) {
 		if j.err != nil {
 			return
 		}
 		if j.err = report.WriteIntervalJSON(j.w, s); j.err != nil {
 			fmt.Fprintf(stderr, "msnbench run: --jsonl: %v (no more interval lines)\n", j.err)
+		}
+	}
+}
+
+// onIntervals gives eng every non-nil consumer of its interval stats.
+func onIntervals(eng *loadgen.Engine, fns ...func(*report.IntervalStats)) {
+	var use []func(*report.IntervalStats)
+	for _, fn := range fns {
+		if fn != nil {
+			use = append(use, fn)
+		}
+	}
+	if len(use) == 0 {
+		return
+	}
+	eng.OnInterval(func(s *report.IntervalStats) {
+		for _, fn := range use {
+			fn(s)
 		}
 	})
 }

@@ -1,0 +1,126 @@
+package metrics
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/msnbench/msnbench/loadgen"
+	"github.com/msnbench/msnbench/report"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// scrape serves c on loopback, fetches /metrics once and parses it with
+// the Prometheus text parser.
+func scrape(t *testing.T, c *RunCollector) map[string]*dto.MetricFamily {
+	t.Helper()
+	s, err := Serve("127.0.0.1:0", c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	resp, err := http.Get("http://" + s.Addr().String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatalf("exposition does not parse: %v\n%s", err, body)
+	}
+	return fams
+}
+
+func value(t *testing.T, fams map[string]*dto.MetricFamily, name string, labels map[string]string) *dto.Metric {
+	t.Helper()
+	f := fams[name]
+	if f == nil {
+		t.Fatalf("no metric %s", name)
+	}
+next:
+	for _, m := range f.Metric {
+		for _, lp := range m.Label {
+			if want, ok := labels[lp.GetName()]; ok && want != lp.GetValue() {
+				continue next
+			}
+		}
+		return m
+	}
+	t.Fatalf("%s: no series with %v", name, labels)
+	return nil
+}
+
+func TestCollectorExposition(t *testing.T) {
+	live := loadgen.Live{Held: 7}
+	live.Started, live.OK, live.Failed, live.Cut, live.Inflight, live.Rate = 120, 100, 12, 1, 7, 95.5
+	c := NewRunCollector(func() loadgen.Live { return live }, "127.0.0.1:1863", "closed", "test")
+	c.Interval(&report.IntervalStats{Warmup: 3, Errors: []report.ErrorCount{{Phase: "ns.usr.s", Class: "auth-fail", Code: 911, Count: 5}}})
+	c.Interval(&report.IntervalStats{
+		Errors: []report.ErrorCount{{Phase: "ns.usr.s", Class: "auth-fail", Code: 911, Count: 2}, {Phase: "ds.connect", Class: "timeout", Count: 5}},
+		Total:  []report.PhaseTotal{{Phase: "login", Summary: report.Summary{Count: 100, Mean: 2000, P50: 1800, P90: 2500, P99: 4000, P999: 9000, Max: 9500}}},
+	})
+
+	fams := scrape(t, c)
+	for _, tt := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"msnbench_sessions_total", map[string]string{"outcome": "ok"}, 100},
+		{"msnbench_sessions_total", map[string]string{"outcome": "failed"}, 12},
+		{"msnbench_sessions_total", map[string]string{"outcome": "cut"}, 1},
+		{"msnbench_sessions_started_total", nil, 120},
+		{"msnbench_session_failures_total", map[string]string{"phase": "ns.usr.s", "class": "auth-fail"}, 7},
+		{"msnbench_session_failures_total", map[string]string{"phase": "ds.connect", "class": "timeout"}, 5},
+		{"msnbench_warmup_sessions_total", nil, 3},
+		{"msnbench_sessions_in_flight", nil, 7},
+		{"msnbench_sessions_held", nil, 7},
+		{"msnbench_logins_per_second", nil, 95.5},
+		{"msnbench_run_info", map[string]string{"target": "127.0.0.1:1863", "version": "test"}, 1},
+	} {
+		m := value(t, fams, tt.name, tt.labels)
+		got := m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		if got != tt.want {
+			t.Errorf("%s%v = %v, want %v", tt.name, tt.labels, got, tt.want)
+		}
+	}
+	if typ := fams["msnbench_sessions_total"].GetType(); typ != dto.MetricType_COUNTER {
+		t.Errorf("sessions_total is a %v", typ)
+	}
+	s := value(t, fams, "msnbench_phase_latency_seconds", map[string]string{"phase": "login"}).GetSummary()
+	if s.GetSampleCount() != 100 || s.GetSampleSum() != 0.2 {
+		t.Errorf("login summary count %d sum %v, want 100, 0.2", s.GetSampleCount(), s.GetSampleSum())
+	}
+	q := map[float64]float64{}
+	for _, x := range s.Quantile {
+		q[x.GetQuantile()] = x.GetValue()
+	}
+	if q[0.5] != 0.0018 || q[0.99] != 0.004 || q[0.999] != 0.009 {
+		t.Errorf("login quantiles %v", q)
+	}
+	// The generator's own health comes with it.
+	for _, name := range []string{"go_goroutines", "process_cpu_seconds_total"} {
+		if fams[name] == nil {
+			t.Errorf("no %s", name)
+		}
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:9464": true, "[::1]:9464": true, "localhost:9464": true, ":9464": false,
+		"0.0.0.0:9464": false, "10.0.0.1:9464": false, "bad": false,
+	} {
+		if got := IsLoopback(addr); got != want {
+			t.Errorf("IsLoopback(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}
