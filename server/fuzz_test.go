@@ -76,3 +76,58 @@ func FuzzConn(f *testing.F) {
 		cli.Close()
 	})
 }
+
+// FuzzSBConn is FuzzConn for a switchboard connection. Before every input
+// the server holds a login cookie "1.1.1" for user0 and an invitation
+// cookie "2.2.2" for user1 to session 7, whose one participant (user2)
+// discards what it is sent, so the seeds reach the joined states.
+func FuzzSBConn(f *testing.F) {
+	f.Add([]byte("USR 1 user0@example.com 1.1.1\r\nCAL 2 user1@example.com\r\nMSG 3 A 2\r\nhiMSG 4 N 1\r\nxOUT\r\n"))
+	f.Add([]byte("ANS 1 user1@example.com 2.2.2 7\r\nMSG 2 A 5\r\nhelloMSG 3 U 0\r\nCAL 4 user2@example.com\r\n"))
+	f.Add([]byte("ANS 1 user1@example.com 2.2.2 8\r\n"))
+	f.Add([]byte("USR 1 user0@example.com 1.1.1\r\nUSR 2 user0@example.com 1.1.1\r\nMSG 3 A 99999\r\n"))
+	f.Add([]byte("USR 1 user0@example.com 1.1.1\r\nMSG 3 Q 1\r\nx"))
+	f.Add([]byte("CAL 1 user1@example.com\r\n"))
+	cfg := fuzzConfig()
+	cfg.SBAddr = "127.0.0.1:0"
+	s, err := New(cfg)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() {
+		closed := make(chan struct{})
+		go func() { s.Close(); close(closed) }()
+		select {
+		case <-closed:
+		case <-time.After(10 * time.Second):
+			panic("server Close hung after fuzzing")
+		}
+	})
+	other := newConn(s, &loopConn{in: []byte("x")}, roleSB)
+	other.acct = 2
+	f.Fuzz(func(t *testing.T, in []byte) {
+		sess := &sbSession{id: 7, members: []*conn{other}}
+		s.sbs.mu.Lock()
+		s.sbs.cookies["1.1.1"] = sbCookie{acct: 0, expires: s.cfg.Now().Add(time.Hour)}
+		s.sbs.cookies["2.2.2"] = sbCookie{acct: 1, sess: sess, expires: s.cfg.Now().Add(time.Hour)}
+		s.sbs.mu.Unlock()
+		cli, srv := net.Pipe()
+		if !s.start(srv, roleSB) {
+			t.Fatal("server closed")
+		}
+		go func() {
+			cli.Write(in)
+		}()
+		done := make(chan error, 1)
+		go func() {
+			_, err := io.Copy(io.Discard, cli)
+			done <- err
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("connection still open 10s after the input ended")
+		}
+		cli.Close()
+	})
+}
