@@ -25,11 +25,15 @@ const (
 	// were held back by the generator, not by a few wake-ups.
 	lateSchedLag = 2 * time.Millisecond
 	// lateSchedLagP99: ... or this late for the slowest 1 %.
-	lateSchedLagP99 = 100 * time.Millisecond
-	// Replies that wait this share of the login time (and at least
-	// waitingReadLagMin per session) for the generator to read them.
-	waitingReadLagShare = 0.25
-	waitingReadLagMin   = 4 * time.Millisecond
+	lateSchedLagP99 = 150 * time.Millisecond
+	// Replies waiting in the kernel for msnbench to read them (read.lag,
+	// per login) limit the result when they are most of the login time
+	// (waitingMostShare, and at least waitingMostMin), or when they are
+	// both long (waitingLongMin) and a fair share of it (waitingLongShare).
+	waitingMostShare = 0.80
+	waitingMostMin   = time.Millisecond
+	waitingLongMin   = 4 * time.Millisecond
+	waitingLongShare = 0.25
 	// busyRunQueue: the share of the time msnbench's threads were ready to
 	// run that they spent waiting for a CPU, above which other processes
 	// are the cause of any lag ...
@@ -127,7 +131,8 @@ func judge(ev evidence) verdict {
 		lag = append(lag, fmt.Sprintf("sessions started late (sched.lag p50 %v, p99 %v; login.intended includes "+
 			"the delay, login does not)", ev.schedLagP50, ev.schedLagP99))
 	}
-	if ev.readLag > waitingReadLagMin && ev.login > 0 && float64(ev.readLag) > waitingReadLagShare*float64(ev.login) {
+	if share := float64(ev.readLag) / float64(max(ev.login, 1)); ev.login > 0 &&
+		(ev.readLag > waitingMostMin && share > waitingMostShare || ev.readLag > waitingLongMin && share > waitingLongShare) {
 		lag = append(lag, fmt.Sprintf("replies waited %v per login (%.0f%% of the login time) in the kernel for "+
 			"msnbench to read them (read.lag; login includes it, the reply phases do not)",
 			ev.readLag.Round(time.Microsecond), 100*float64(ev.readLag)/float64(ev.login)))
