@@ -27,7 +27,7 @@ const (
 	// lateSchedLagP99: ... or this late for the slowest 1 %.
 	lateSchedLagP99 = 150 * time.Millisecond
 	// Replies waiting in the kernel for msnbench to read them (read.lag,
-	// per login) limit the result when they are most of the login time
+	// per session) limit the result when they are most of the session time
 	// (waitingMostShare, and at least waitingMostMin), or when they are
 	// both long (waitingLongMin) and a fair share of it (waitingLongShare).
 	waitingMostShare = 0.80
@@ -87,7 +87,7 @@ type evidence struct {
 	cpuUtil                  float64 // process CPU / (wall × cores)
 	cores                    int
 	schedLagP50, schedLagP99 time.Duration // 0 in the closed model
-	readLag, login           time.Duration // means per session; readLag 0 without kernel stamps
+	readLag, span            time.Duration // means per session: read.lag (0 without kernel stamps) and the time it is part of
 	dropped, peakInflight    int64
 	runqKnown                bool
 	runqShare                float64 // run-queue wait / (wait + CPU time)
@@ -131,11 +131,11 @@ func judge(ev evidence) verdict {
 		lag = append(lag, fmt.Sprintf("sessions started late (sched.lag p50 %v, p99 %v; login.intended includes "+
 			"the delay, login does not)", ev.schedLagP50, ev.schedLagP99))
 	}
-	if share := float64(ev.readLag) / float64(max(ev.login, 1)); ev.login > 0 &&
+	if share := float64(ev.readLag) / float64(max(ev.span, 1)); ev.span > 0 &&
 		(ev.readLag > waitingMostMin && share > waitingMostShare || ev.readLag > waitingLongMin && share > waitingLongShare) {
-		lag = append(lag, fmt.Sprintf("replies waited %v per login (%.0f%% of the login time) in the kernel for "+
+		lag = append(lag, fmt.Sprintf("replies waited %v per session (%.0f%% of the session time) in the kernel for "+
 			"msnbench to read them (read.lag; login includes it, the reply phases do not)",
-			ev.readLag.Round(time.Microsecond), 100*float64(ev.readLag)/float64(ev.login)))
+			ev.readLag.Round(time.Microsecond), 100*share))
 	}
 	if len(lag) == 0 {
 		return v
@@ -194,7 +194,10 @@ func fillHealth(run *report.Run, a, b usage, peakInflight int64, shared bool, ho
 		maxPause = max(maxPause, ms.PauseNs[(ms.NumGC-1-i+256)%256])
 	}
 	h.GCPauseMax = report.Duration(maxPause)
-	var readLag, login float64 // means, µs
+	// read.lag covers a session up to its last step: the same span as the
+	// session phase (the login ends at the reply's arrival, before its
+	// wait), so that is what it is a share of; login for runs without it.
+	var readLag, login, session float64 // means, µs
 	for _, ph := range run.Phases {
 		switch ph.Name {
 		case report.SchedLag.String():
@@ -205,11 +208,17 @@ func fillHealth(run *report.Run, a, b usage, peakInflight int64, shared bool, ho
 			readLag = ph.Summary.Mean
 		case report.Login.String():
 			login = ph.Summary.Mean
+		case report.Session.String():
+			session = ph.Summary.Mean
 		}
 	}
+	span := session
+	if span <= 0 {
+		span = login
+	}
 	h.ReadLagMeanUs = int64(readLag)
-	if login > 0 {
-		h.ReadLagShare = readLag / login
+	if span > 0 {
+		h.ReadLagShare = readLag / span
 	}
 	cpu := b.user - a.user + b.sys - a.sys
 	if a.runqOK && b.runqOK {
@@ -234,7 +243,7 @@ func fillHealth(run *report.Run, a, b usage, peakInflight int64, shared bool, ho
 		schedLagP50:  time.Duration(h.SchedLagP50Us) * time.Microsecond,
 		schedLagP99:  time.Duration(h.SchedLagP99Us) * time.Microsecond,
 		readLag:      time.Duration(readLag * float64(time.Microsecond)),
-		login:        time.Duration(login * float64(time.Microsecond)),
+		span:         time.Duration(span * float64(time.Microsecond)),
 		dropped:      h.Dropped,
 		peakInflight: peakInflight,
 		runqKnown:    h.RunQueueKnown,

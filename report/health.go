@@ -40,8 +40,8 @@ func (h *Health) RunQueueShare() float64 {
 func healthEvidence(h *Health) []string {
 	var ev []string
 	if h.ReadLagMeanUs > 0 {
-		ev = append(ev, "read.lag "+fmtMicros(float64(h.ReadLagMeanUs))+" per login ("+fmtPercent(h.ReadLagShare)+
-			" of the login time)")
+		ev = append(ev, "read.lag "+fmtMicros(float64(h.ReadLagMeanUs))+" per session ("+fmtPercent(h.ReadLagShare)+
+			" of the session time)")
 	}
 	if h.RunQueueKnown {
 		ev = append(ev, "run-queue wait "+fmtMicros(h.RunQueueSec*1e6)+" ("+

@@ -44,11 +44,11 @@ func TestHealthEvidenceInReports(t *testing.T) {
 		want      []string
 	}{
 		{"text", text.String(), []string{"14.0% of 1 CPUs it may use", "sched lag p50 27.7ms p99 181ms",
-			"read.lag 7.10ms per login (78.0% of the login time)", "run-queue wait 8.10s (82.2% of the time msnbench was ready to run)",
+			"read.lag 7.10ms per session (78.0% of the session time)", "run-queue wait 8.10s (82.2% of the time msnbench was ready to run)",
 			"machine 100.0% busy (other processes 96.0%, steal 0.20%)", "WARNING: other processes kept the machine busy: msnbench waited",
 			"WARNING: other processes kept the machine busy: they used 96%"}},
 		{"html", html.String(), []string{"Other processes kept the machine busy during this run", "run-queue wait",
-			"8.10s, 82.2% of the time msnbench was ready to run", "other processes 96.0%", "7.10ms per login",
+			"8.10s, 82.2% of the time msnbench was ready to run", "other processes 96.0%", "7.10ms per session",
 			"MACHINE BUSY: other processes kept the machine busy", "p50 27.7ms"}},
 		{"json", js.String(), []string{`"runq_wait_s": 8.1`, `"other_cpu": 0.96`, `"machine_busy": true`, `"limited": true`,
 			`"read_lag_share": 0.78`, `"cores": 1`, `"sched_lag_p50_us": 27700`}},

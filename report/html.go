@@ -499,7 +499,7 @@ func htmlHealth(run *Run) []htmlKV {
 		{"peak in flight", strconv.FormatInt(h.PeakInflight, 10)},
 	}
 	if h.ReadLagMeanUs > 0 {
-		kv = append(kv, htmlKV{"replies waiting (read.lag)", fmt.Sprintf("%s per login, %s of the login time",
+		kv = append(kv, htmlKV{"replies waiting (read.lag)", fmt.Sprintf("%s per session, %s of the session time",
 			fmtMicros(float64(h.ReadLagMeanUs)), fmtPercent(h.ReadLagShare))})
 	}
 	if h.RunQueueKnown {

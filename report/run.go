@@ -249,7 +249,8 @@ type Health struct {
 	SchedLagMaxUs int64    `json:"sched_lag_max_us"`
 	// ReadLagMeanUs is the mean read.lag per session (replies waiting in
 	// the kernel for msnbench to read them) and ReadLagShare that mean over
-	// the mean login time.
+	// the mean session time, the span read.lag covers (login in runs
+	// without a session phase).
 	ReadLagMeanUs int64   `json:"read_lag_mean_us,omitempty"`
 	ReadLagShare  float64 `json:"read_lag_share,omitempty"`
 	// RunQueueKnown says RunQueueSec, MachineCPU and Steal were measured
