@@ -129,13 +129,13 @@ func judge(ev evidence) verdict {
 	var lag []string
 	if ev.schedLagP50 > lateSchedLag || ev.schedLagP99 > lateSchedLagP99 {
 		lag = append(lag, fmt.Sprintf("sessions started late (sched.lag p50 %v, p99 %v; login.intended includes "+
-			"the delay, login does not)", ev.schedLagP50, ev.schedLagP99))
+			"the delay, login does not)", roundLag(ev.schedLagP50), roundLag(ev.schedLagP99)))
 	}
 	if share := float64(ev.readLag) / float64(max(ev.span, 1)); ev.span > 0 &&
 		(ev.readLag > waitingMostMin && share > waitingMostShare || ev.readLag > waitingLongMin && share > waitingLongShare) {
 		lag = append(lag, fmt.Sprintf("replies waited %v per session (%.0f%% of the session time) in the kernel for "+
 			"msnbench to read them (read.lag; login includes it, the reply phases do not)",
-			ev.readLag.Round(time.Microsecond), 100*share))
+			roundLag(ev.readLag), 100*share))
 	}
 	if len(lag) == 0 {
 		return v
@@ -161,6 +161,17 @@ func judge(ev evidence) verdict {
 			what, 100*ev.cpuUtil, ev.cores))
 	}
 	return v
+}
+
+// roundLag keeps three or four significant digits of a lag for a sentence.
+func roundLag(d time.Duration) time.Duration {
+	switch {
+	case d >= 100*time.Millisecond:
+		return d.Round(time.Millisecond)
+	case d >= 10*time.Millisecond:
+		return d.Round(10 * time.Microsecond)
+	}
+	return d.Round(time.Microsecond)
 }
 
 // fillHealth sets run.Health from the usage over the run and the run's own
