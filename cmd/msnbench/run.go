@@ -31,6 +31,9 @@ Examples:
   # ramp the concurrency up, hold it, ramp down; fail (exit 1) if the SLO is missed
   msnbench run --stages '30s:0->500,2m:500,30s:500->0' --slo 'login:p99<200ms,errors<0.1%'
 
+  # in CI and on a dashboard: JUnit per threshold, a JSON line per second, Prometheus metrics
+  msnbench run -d 1m --slo 'login:p99<200ms' --junit slo.xml --jsonl live.jsonl --metrics 127.0.0.1:9464
+
   # 5,000 users that stay online for 10 minutes, pinging every 60 s
   msnbench run -c 5000 --hold 10m --ping 60s
 
