@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -61,6 +62,7 @@ type htmlView struct {
 	Cards       []htmlCard
 	Headline    []htmlFigure
 	Traffic     []htmlFigure
+	TimeMarks   string // what the bands and lines on the time plots mark
 	Phases      []htmlPhaseRow
 	PhaseCards  []htmlPhaseCard
 	Errors      []htmlErrorRow
@@ -146,24 +148,29 @@ func buildHTMLView(run *Run) (*htmlView, error) {
 	}
 	v.Cards = htmlCards(run, dists)
 
+	tl := timelineOf(run)
+	v.TimeMarks = tl.legend()
 	var err error
-	if v.Headline, err = htmlHeadline(run, dists, &v.Notes); err != nil {
+	if v.Headline, err = htmlHeadline(run, dists, tl, &v.Notes); err != nil {
 		return nil, err
 	}
-	if v.Traffic, err = htmlTraffic(run); err != nil {
+	if v.Traffic, err = htmlTraffic(run, tl); err != nil {
 		return nil, err
 	}
+	var cards []*PhaseResult
 	for i := range run.Phases {
 		p := &run.Phases[i]
+		if run.Config.Model == "closed" && sameAsActual(run, p.Name) {
+			continue // login.intended is login by definition in the closed model
+		}
 		v.Phases = append(v.Phases, htmlPhaseRowOf(p))
 		if p.Name == Login.String() || sameAsActual(run, p.Name) {
 			continue // the headline figures show it, or it repeats another card
 		}
-		card, err := htmlPhaseCardOf(run, p, dists[p.Name], &v.Notes)
-		if err != nil {
-			return nil, err
-		}
-		v.PhaseCards = append(v.PhaseCards, card)
+		cards = append(cards, p)
+	}
+	if v.PhaseCards, err = htmlPhaseCards(cards, dists, tl, &v.Notes); err != nil {
+		return nil, err
 	}
 	v.Errors = htmlErrors(run)
 	for _, t := range run.ErrorTexts {
@@ -251,9 +258,120 @@ func htmlCards(run *Run, dists map[string]*cdist) []htmlCard {
 	return cards
 }
 
+// timeline is the time axis every time plot of a run shares: [0, End]
+// seconds since the start, with the warm-up and stage marks.
+type timeline struct {
+	End      float64 // the run's length, s
+	Interval float64 // one series interval, s
+	Marks    []vizMark
+	// Short is set when the run was shorter than one interval: there is
+	// nothing to draw over time.
+	Short bool
+}
+
+func timelineOf(run *Run) timeline {
+	tl := timeline{Interval: run.Interval().Seconds(), End: run.Elapsed().Seconds()}
+	if tl.Interval <= 0 {
+		tl.Interval = 1
+	}
+	// Without a start and end (old or hand-made files), the data decide.
+	last := 0.0
+	for _, pt := range run.Series {
+		last = math.Max(last, pt.T+tl.Interval)
+	}
+	for i := range run.Phases {
+		for _, iv := range run.Phases[i].Intervals {
+			last = math.Max(last, iv.Start+tl.Interval)
+		}
+	}
+	if tl.End <= 0 {
+		tl.End = last
+	}
+	tl.Short = tl.End > 0 && tl.End < tl.Interval
+	if w := time.Duration(run.Config.Warmup).Seconds(); w > 0 {
+		tl.Marks = append(tl.Marks, vizMark{From: 0, To: math.Min(w, tl.End), Label: "warm-up"})
+	}
+	at := 0.0
+	stages := stageLengths(run.Config.Stages)
+	for i, d := range stages {
+		if i > 0 && at < tl.End {
+			tl.Marks = append(tl.Marks, vizMark{From: at, To: at, Label: "stage " + strconv.Itoa(i+1)})
+		}
+		at += d
+	}
+	return tl
+}
+
+// legend says what the marks are, for the caption of the time plots.
+func (tl timeline) legend() string {
+	var parts []string
+	for _, m := range tl.Marks {
+		if m.To > m.From {
+			parts = append(parts, fmt.Sprintf("shaded: %s (0–%s s, not measured)", m.Label, tickNum(m.To)))
+			break
+		}
+	}
+	for _, m := range tl.Marks {
+		if m.To <= m.From {
+			parts = append(parts, "dashed lines: where each --stages stage begins")
+			break
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// mid is where an interval starting at t is drawn: its middle, for the
+// last, shorter one the middle of what the run covered of it.
+func (tl timeline) mid(t float64) float64 {
+	end := t + tl.Interval
+	if tl.End > t && tl.End < end {
+		end = tl.End
+	}
+	return (t + end) / 2
+}
+
+// length is how much of the interval starting at t the run covered, s.
+func (tl timeline) length(t float64) float64 {
+	if tl.End > t && tl.End < t+tl.Interval {
+		return tl.End - t
+	}
+	return tl.Interval
+}
+
+// stageLengths returns the lengths in seconds of the stages of a --stages
+// profile ("30s:0->500,2m:500"), or nil when it does not parse: the marks
+// are a reading aid, and the profile was checked when the run started.
+func stageLengths(s string) []float64 {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	var out []float64
+	for _, part := range strings.Split(s, ",") {
+		ds, _, ok := strings.Cut(strings.TrimSpace(part), ":")
+		d, err := time.ParseDuration(strings.TrimSpace(ds))
+		if !ok || err != nil || d <= 0 {
+			return nil
+		}
+		out = append(out, d.Seconds())
+	}
+	return out
+}
+
+const shortRunNote = "run shorter than one interval: nothing to draw over time"
+
+// timeFigure renders a time plot on the run's time axis, or says why not.
+func timeFigure(title string, vp vizPlot, tl timeline, empty string) (htmlFigure, error) {
+	if tl.Short {
+		return htmlFigure{Title: title, Note: shortRunNote}, nil
+	}
+	vp.XMax, vp.Marks = tl.End, tl.Marks
+	return htmlFigureOf(title, vp, empty)
+}
+
 // htmlHeadline draws login (and session, and their intended-start variants
-// when present) on one percentile plot, and login over time.
-func htmlHeadline(run *Run, dists map[string]*cdist, notes *[]string) ([]htmlFigure, error) {
+// when present) on one percentile plot, and login over time, both on one
+// latency scale and range.
+func htmlHeadline(run *Run, dists map[string]*cdist, tl timeline, notes *[]string) ([]htmlFigure, error) {
 	dist := vizPlot{Kind: vizPercentile, W: vizWideW, H: vizWideH}
 	for i, name := range []string{"login", "login.intended", "session", "session.intended"} {
 		d := dists[name]
@@ -263,23 +381,26 @@ func htmlHeadline(run *Run, dists map[string]*cdist, notes *[]string) ([]htmlFig
 		xs, ys := percentileCurve(d)
 		dist.Lines = append(dist.Lines, vizLine{Name: name, Color: vizColor(i / 2 * 2), Dash: i%2 == 1, Width: 2, X: xs, Y: ys})
 	}
-	dist.Scale = scaleFor(dist.Lines)
+	overTime := vizPlot{Kind: vizOverTime, W: vizWideW, H: vizWideH}
+	if p := run.Phase(Login.String()); p != nil {
+		lines, err := intervalLines(p, []float64{50, 90, 99}, tl, notes)
+		if err != nil {
+			return nil, err
+		}
+		overTime.Lines = lines
+	}
+	all := append(append([]vizLine(nil), dist.Lines...), overTime.Lines...)
+	dist.Scale = scaleFor(all)
+	dist.YLo, dist.YHi = latencyRange(all, dist.Scale)
+	overTime.Scale, overTime.YLo, overTime.YHi = dist.Scale, dist.YLo, dist.YHi
+
 	figs := []htmlFigure{}
 	f, err := htmlFigureOf("Login latency by percentile", dist, "no successful logins")
 	if err != nil {
 		return nil, err
 	}
 	figs = append(figs, f)
-
-	overTime := vizPlot{Kind: vizOverTime, W: vizWideW, H: vizWideH, Scale: dist.Scale}
-	if p := run.Phase(Login.String()); p != nil {
-		lines, err := intervalLines(p, []float64{50, 90, 99}, notes)
-		if err != nil {
-			return nil, err
-		}
-		overTime.Lines = lines
-	}
-	f, err = htmlFigureOf("Login latency over time", overTime, "no interval data")
+	f, err = timeFigure("Login latency over time", overTime, tl, "no interval data")
 	if err != nil {
 		return nil, err
 	}
@@ -287,8 +408,9 @@ func htmlHeadline(run *Run, dists map[string]*cdist, notes *[]string) ([]htmlFig
 }
 
 // intervalLines returns one line per percentile of a phase's per-interval
-// histograms. An unreadable interval is left out and noted.
-func intervalLines(p *PhaseResult, pcts []float64, notes *[]string) ([]vizLine, error) {
+// histograms, each point in the middle of its interval. An unreadable
+// interval is left out and noted.
+func intervalLines(p *PhaseResult, pcts []float64, tl timeline, notes *[]string) ([]vizLine, error) {
 	lines := make([]vizLine, len(pcts))
 	for i, q := range pcts {
 		lines[i] = vizLine{Name: "p" + trimPct(q), Color: vizColor(i)}
@@ -305,7 +427,7 @@ func intervalLines(p *PhaseResult, pcts []float64, notes *[]string) ([]vizLine, 
 		}
 		vals := h.ValueAtPercentilesSlice(pcts)
 		for i := range pcts {
-			lines[i].X = append(lines[i].X, iv.Start)
+			lines[i].X = append(lines[i].X, tl.mid(iv.Start))
 			lines[i].Y = append(lines[i].Y, float64(vals[i]))
 		}
 	}
@@ -320,68 +442,90 @@ func intervalLines(p *PhaseResult, pcts []float64, notes *[]string) ([]vizLine, 
 
 // htmlTraffic draws logins/s and failures/s over time, and sessions in
 // flight.
-func htmlTraffic(run *Run) ([]htmlFigure, error) {
+func htmlTraffic(run *Run, tl timeline) ([]htmlFigure, error) {
 	if len(run.Series) == 0 {
 		return nil, nil
-	}
-	sec := run.Interval().Seconds()
-	if sec <= 0 {
-		sec = 1
 	}
 	ok := vizLine{Name: "ok logins/s", Color: vizColor(2), Width: 2}
 	failed := vizLine{Name: "failed/s", Color: vizColor(3), Width: 2}
 	started := vizLine{Name: "started/s", Color: vizColor(7), Dash: true}
-	inflight := vizLine{Name: "in flight", Color: vizColor(0), Width: 2}
+	inflight := vizLine{Name: "in flight (end of interval)", Color: vizColor(0), Width: 2}
 	dropped := vizLine{Name: "dropped starts/s", Color: vizColor(1)}
 	anyDropped := false
 	for _, pt := range run.Series {
-		ok.X, ok.Y = append(ok.X, pt.T), append(ok.Y, float64(pt.OK)/sec)
-		failed.X, failed.Y = append(failed.X, pt.T), append(failed.Y, float64(pt.Failed)/sec)
-		started.X, started.Y = append(started.X, pt.T), append(started.Y, float64(pt.Started)/sec)
-		inflight.X, inflight.Y = append(inflight.X, pt.T), append(inflight.Y, float64(pt.Inflight))
-		dropped.X, dropped.Y = append(dropped.X, pt.T), append(dropped.Y, float64(pt.Dropped)/sec)
+		inflight.X, inflight.Y = append(inflight.X, math.Min(pt.T+tl.Interval, tl.End)), append(inflight.Y, float64(pt.Inflight))
+		sec := tl.length(pt.T)
+		if sec < tl.Interval/5 {
+			continue // the run's last few ms: a rate over them says little
+		}
+		x := tl.mid(pt.T)
+		ok.X, ok.Y = append(ok.X, x), append(ok.Y, float64(pt.OK)/sec)
+		failed.X, failed.Y = append(failed.X, x), append(failed.Y, float64(pt.Failed)/sec)
+		started.X, started.Y = append(started.X, x), append(started.Y, float64(pt.Started)/sec)
+		dropped.X, dropped.Y = append(dropped.X, x), append(dropped.Y, float64(pt.Dropped)/sec)
 		anyDropped = anyDropped || pt.Dropped > 0
 	}
-	rate := vizPlot{Kind: vizCount, W: vizWideW, H: vizWideH, YLabel: "per second", Lines: []vizLine{started, ok, failed}}
+	rate := vizPlot{Kind: vizCount, W: vizWideW, H: vizWideH, YLabel: "sessions per second", Lines: []vizLine{started, ok, failed}}
 	if anyDropped {
 		rate.Lines = append(rate.Lines, dropped)
 	}
-	f1, err := htmlFigureOf("Logins and errors per second", rate, "")
+	f1, err := timeFigure("Logins and errors per second", rate, tl, "")
 	if err != nil {
 		return nil, err
 	}
-	f2, err := htmlFigureOf("Sessions in flight", vizPlot{Kind: vizCount, W: vizWideW, H: vizWideH, YLabel: "sessions", Lines: []vizLine{inflight}}, "")
+	f2, err := timeFigure("Sessions in flight", vizPlot{Kind: vizCount, W: vizWideW, H: vizWideH, YLabel: "sessions in flight (count)", Lines: []vizLine{inflight}}, tl, "")
 	if err != nil {
 		return nil, err
 	}
 	return []htmlFigure{f1, f2}, nil
 }
 
-func htmlPhaseCardOf(run *Run, p *PhaseResult, d *cdist, notes *[]string) (htmlPhaseCard, error) {
-	s := p.Summary
-	card := htmlPhaseCard{
-		Name: p.Name,
-		Summary: fmt.Sprintf("%d values · p50 %s · p99 %s · max %s", s.Count,
-			vizFmtUs(float64(s.P50)), vizFmtUs(float64(s.P99)), vizFmtUs(float64(s.Max))),
+// htmlPhaseCards draws every phase's percentile curve and p50/p99 over
+// time, all on one latency scale and range, so the panels compare at a
+// glance.
+func htmlPhaseCards(phases []*PhaseResult, dists map[string]*cdist, tl timeline, notes *[]string) ([]htmlPhaseCard, error) {
+	type pending struct {
+		card     htmlPhaseCard
+		dist, ot vizPlot
 	}
-	xs, ys := percentileCurve(d)
-	dist := vizPlot{Kind: vizPercentile, W: vizSmallW, H: vizSmallH,
-		Lines: []vizLine{{Name: p.Name, Color: vizColor(0), Width: 1.8, X: xs, Y: ys}}}
-	dist.Scale = scaleFor(dist.Lines) // the time plot beside it uses the same
-	var err error
-	if card.Dist, err = htmlFigureOf("by percentile", dist, "no values"); err != nil {
-		return card, err
+	var ps []pending
+	var all []vizLine
+	for _, p := range phases {
+		s := p.Summary
+		pc := pending{card: htmlPhaseCard{
+			Name: p.Name,
+			Summary: fmt.Sprintf("%d values · p50 %s · p99 %s · max %s", s.Count,
+				vizFmtUs(float64(s.P50)), vizFmtUs(float64(s.P99)), vizFmtUs(float64(s.Max))),
+		}}
+		xs, ys := percentileCurve(dists[p.Name])
+		pc.dist = vizPlot{Kind: vizPercentile, W: vizSmallW, H: vizSmallH,
+			Lines: []vizLine{{Name: p.Name, Color: vizColor(0), Width: 1.8, X: xs, Y: ys}}}
+		lines, err := intervalLines(p, []float64{50, 99}, tl, notes)
+		if err != nil {
+			return nil, err
+		}
+		pc.ot = vizPlot{Kind: vizOverTime, W: vizSmallW, H: vizSmallH, Lines: lines}
+		all = append(append(all, pc.dist.Lines...), lines...)
+		ps = append(ps, pc)
 	}
-	lines, err := intervalLines(p, []float64{50, 99}, notes)
-	if err != nil {
-		return card, err
+	scale := scaleFor(all)
+	lo, hi := latencyRange(all, scale)
+	cards := make([]htmlPhaseCard, 0, len(ps))
+	for _, pc := range ps {
+		var err error
+		card := pc.card
+		pc.dist.Scale, pc.dist.YLo, pc.dist.YHi = scale, lo, hi
+		pc.ot.Scale, pc.ot.YLo, pc.ot.YHi = scale, lo, hi
+		if card.Dist, err = htmlFigureOf("by percentile", pc.dist, "no values"); err != nil {
+			return nil, err
+		}
+		if card.Time, err = timeFigure("p50 and p99 over time", pc.ot, tl, "no interval data"); err != nil {
+			return nil, err
+		}
+		card.Dist.Legend = nil // one line: the card's title names it
+		cards = append(cards, card)
 	}
-	ot := vizPlot{Kind: vizOverTime, W: vizSmallW, H: vizSmallH, Lines: lines, Scale: dist.Scale}
-	if card.Time, err = htmlFigureOf("p50 and p99 over time", ot, "no interval data"); err != nil {
-		return card, err
-	}
-	card.Dist.Legend = nil // one line: the card's title names it
-	return card, nil
+	return cards, nil
 }
 
 // htmlFigureOf renders vp, or returns a figure with the note when it has
@@ -494,10 +638,14 @@ func htmlHealth(run *Run) []htmlKV {
 	kv := []htmlKV{
 		{"CPU", fmt.Sprintf("%.2fs user, %.2fs system, %s of the %s", h.CPUUserSec, h.CPUSysSec, fmtPct(h.CPUUtil), cpusOf(run))},
 		{"GC", fmt.Sprintf("%d cycles, pauses %s total, %s max", h.NumGC,
-			fmtDuration(time.Duration(h.GCPauseTotal)), fmtDuration(time.Duration(h.GCPauseMax)))},
-		{"schedule lag", lag},
-		{"peak in flight", strconv.FormatInt(h.PeakInflight, 10)},
+			fmtPause(time.Duration(h.GCPauseTotal)), fmtPause(time.Duration(h.GCPauseMax)))},
 	}
+	// A closed run has no schedule to lag behind: each worker starts its
+	// next session when the last one ends.
+	if run.Config.Model != "closed" {
+		kv = append(kv, htmlKV{"schedule lag", lag})
+	}
+	kv = append(kv, htmlKV{"peak in flight", strconv.FormatInt(h.PeakInflight, 10)})
 	if h.ReadLagMeanUs > 0 {
 		kv = append(kv, htmlKV{"replies waiting (read.lag)", fmt.Sprintf("%s per session, %s of the session time",
 			fmtMicros(float64(h.ReadLagMeanUs)), fmtPercent(h.ReadLagShare))})
@@ -527,6 +675,14 @@ func htmlHealth(run *Run) []htmlKV {
 		verdict = verdictNone
 	}
 	return append(kv, htmlKV{"generator", verdict})
+}
+
+// fmtPause formats a GC pause like the latencies: "3.27ms", "0s" for none.
+func fmtPause(d time.Duration) string {
+	if d <= 0 {
+		return "0s"
+	}
+	return vizFmtUs(float64(d) / float64(time.Microsecond))
 }
 
 func orDash(s string) string {

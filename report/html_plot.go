@@ -55,11 +55,26 @@ const (
 type vizPlot struct {
 	Kind   vizPlotKind
 	W, H   vg.Length
-	YLabel string // for vizCount; latency plots label themselves
+	YLabel string // for vizCount, with its unit; latency plots label themselves
 	Lines  []vizLine
 	// Scale of a latency axis: 0 decides from the lines (see wantLogY),
 	// scaleLog and scaleLinear force it, so plots shown side by side agree.
 	Scale int
+	// YLo, YHi fix a latency axis's range (µs) so plots shown together
+	// share it (see latencyRange); 0, 0 fits the lines.
+	YLo, YHi float64
+	// XMax fixes the end of a time axis (seconds), so every time plot of a
+	// run covers the same [0, XMax]; 0 fits the lines.
+	XMax float64
+	// Marks shade or mark stretches of a time axis (warm-up, stages).
+	Marks []vizMark
+}
+
+// vizMark is a stretch of a time axis drawn as a pale band (To > From), or
+// one instant drawn as a dashed vertical line (To <= From).
+type vizMark struct {
+	From, To float64
+	Label    string
 }
 
 const (
@@ -88,6 +103,45 @@ func latencyUnit(maxUs float64) (string, float64) {
 	}
 }
 
+// latencyRange is the range a latency axis needs to show lines on the
+// given scale: from 0 (linear) or the decade below the smallest value (log)
+// to a round value above the largest, in µs. Plots shown together take it
+// from all their lines and pass it as YLo, YHi.
+func latencyRange(lines []vizLine, scale int) (lo, hi float64) {
+	if scale == scaleLog {
+		lo, hi = positiveRange(lines)
+		lo = math.Pow(10, math.Floor(math.Log10(lo)))
+		hi = niceLogMax(hi)
+		if hi <= lo {
+			hi = lo * 10
+		}
+		return lo, hi
+	}
+	m := 0.0
+	for _, l := range lines {
+		for _, y := range l.Y {
+			m = math.Max(m, y)
+		}
+	}
+	_, div := latencyUnit(m)
+	return 0, niceMax(m/div) * div
+}
+
+// niceLogMax rounds v up to 1, 2 or 5 × 10^k: the next labelled tick of a
+// log axis.
+func niceLogMax(v float64) float64 {
+	if v <= 1 {
+		return 1
+	}
+	e := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*e >= v*0.999 {
+			return m * e
+		}
+	}
+	return 10 * e
+}
+
 // render draws the plot and returns it as an inline <svg> element.
 func (vp vizPlot) render() (template.HTML, error) {
 	p := plot.New()
@@ -97,12 +151,10 @@ func (vp vizPlot) render() (template.HTML, error) {
 		ax.Tick.Label.Font = font.Font{Typeface: "Liberation", Variant: "Sans", Size: 9}
 		ax.Tick.Color = color.Gray{Y: 120}
 		ax.LineStyle.Color = color.Gray{Y: 120}
-		ax.Tick.Marker = plot.TickerFunc(plainTicks)
 	}
 	grid := plotter.NewGrid()
 	grid.Vertical.Color = color.Gray{Y: 225}
 	grid.Horizontal.Color = color.Gray{Y: 225}
-	p.Add(grid)
 
 	maxY, maxX := 0.0, 0.0
 	for _, l := range vp.Lines {
@@ -111,44 +163,58 @@ func (vp vizPlot) render() (template.HTML, error) {
 			maxX = math.Max(maxX, l.X[i])
 		}
 	}
-	div := 1.0
+	div := 1.0 // data units per axis unit
 	logY := false
 	switch vp.Kind {
 	case vizPercentile, vizOverTime:
-		logY = vp.Scale == scaleLog || (vp.Scale == scaleAuto && wantLogY(vp.Lines))
-		if logY {
-			// Latency over several decades: a log axis keeps the median
-			// and the tail readable at once. Ticks carry their own units.
-			p.Y.Label.Text = "latency"
-			p.Y.Scale = plot.LogScale{}
-			lo, hi := positiveRange(vp.Lines)
-			p.Y.Min, p.Y.Max = math.Pow(10, math.Floor(math.Log10(lo))), niceMax(hi)
-			p.Y.Tick.Marker = plot.TickerFunc(latencyLogTicks)
-		} else {
-			var unit string
-			unit, div = latencyUnit(maxY)
-			p.Y.Label.Text = "latency (" + unit + ")"
+		scale := vp.Scale
+		if scale == scaleAuto {
+			scale = scaleFor(vp.Lines)
 		}
+		logY = scale == scaleLog
+		lo, hi := vp.YLo, vp.YHi
+		if hi <= lo {
+			lo, hi = latencyRange(vp.Lines, scale)
+		}
+		// One unit for the whole axis, named in its label: the one the
+		// top of the axis reads best in.
+		unit, d := latencyUnit(hi * 0.95)
+		div = d
+		if logY {
+			p.Y.Label.Text = "latency (" + unit + ", log scale)"
+			p.Y.Scale = plot.LogScale{}
+			p.Y.Tick.Marker = plot.TickerFunc(logTicks)
+		} else {
+			p.Y.Label.Text = "latency (" + unit + ")"
+			p.Y.Tick.Marker = plot.TickerFunc(niceTicks)
+		}
+		p.Y.Min, p.Y.Max = lo/div, hi/div
 	default:
 		p.Y.Label.Text = vp.YLabel
-	}
-	if !logY {
-		p.Y.Min = 0
-		p.Y.Max = niceMax(maxY / div)
+		p.Y.Min, p.Y.Max = 0, niceMax(maxY)
+		p.Y.Tick.Marker = plot.TickerFunc(niceTicks)
 	}
 
 	switch vp.Kind {
 	case vizPercentile:
-		p.X.Label.Text = "percentile"
+		p.X.Label.Text = "percentile (log scale of 1/(1−p))"
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.TickerFunc(percentileTicks)
 		p.X.Min = 1
 		p.X.Max = math.Max(10, maxX)
 	default:
-		p.X.Label.Text = "seconds since start"
+		p.X.Label.Text = "time since start (s)"
 		p.X.Min = 0
-		p.X.Max = math.Max(1, maxX)
+		p.X.Max = vp.XMax
+		if p.X.Max <= 0 {
+			p.X.Max = math.Max(1, maxX)
+		}
+		p.X.Tick.Marker = plot.TickerFunc(niceTicks)
+		if len(vp.Marks) > 0 {
+			p.Add(timeMarks(vp.Marks))
+		}
 	}
+	p.Add(grid)
 
 	for _, l := range vp.Lines {
 		xys := make(plotter.XYs, 0, len(l.X))
@@ -157,8 +223,8 @@ func (vp vizPlot) render() (template.HTML, error) {
 				continue // not on a log axis
 			}
 			y := l.Y[i] / div
-			if logY && y < 1 {
-				y = 1 // the histograms' resolution; 0 has no place on a log axis
+			if logY && y < p.Y.Min {
+				y = p.Y.Min // 0 has no place on a log axis
 			}
 			xys = append(xys, plotter.XY{X: l.X[i], Y: y})
 		}
@@ -178,6 +244,17 @@ func (vp vizPlot) render() (template.HTML, error) {
 			ln.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 		}
 		p.Add(ln)
+		if len(xys) == 1 {
+			// One point draws no line: show it as a dot.
+			sc, err := plotter.NewScatter(xys)
+			if err != nil {
+				return "", fmt.Errorf("plot %s: %w", l.Name, err)
+			}
+			sc.GlyphStyle.Color = ln.Color
+			sc.GlyphStyle.Shape = draw.CircleGlyph{}
+			sc.GlyphStyle.Radius = vg.Points(2.5)
+			p.Add(sc)
+		}
 	}
 
 	c := vgsvg.New(vp.W, vp.H)
@@ -187,6 +264,30 @@ func (vp vizPlot) render() (template.HTML, error) {
 		return "", err
 	}
 	return inlineSVG(buf.String()), nil
+}
+
+// timeMarks draws vizMarks under the lines of a time plot.
+type timeMarks []vizMark
+
+func (ms timeMarks) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, _ := p.Transforms(&c)
+	top, bottom := c.Max.Y, c.Min.Y
+	clamp := func(x vg.Length) vg.Length { return max(c.Min.X, min(c.Max.X, x)) }
+	txt := draw.TextStyle{Color: color.Gray{Y: 90}, Font: font.From(font.Font{Typeface: "Liberation", Variant: "Sans"}, 8),
+		Handler: p.Title.TextStyle.Handler, XAlign: draw.XLeft, YAlign: draw.YTop}
+	for _, m := range ms {
+		x0 := clamp(trX(m.From))
+		if m.To > m.From {
+			x1 := clamp(trX(m.To))
+			c.FillPolygon(color.RGBA{R: 232, G: 232, B: 236, A: 255}, []vg.Point{{X: x0, Y: bottom}, {X: x1, Y: bottom}, {X: x1, Y: top}, {X: x0, Y: top}})
+		} else {
+			c.StrokeLine2(draw.LineStyle{Color: color.Gray{Y: 150}, Width: vg.Points(0.8), Dashes: []vg.Length{vg.Points(3), vg.Points(3)}},
+				x0, bottom, x0, top)
+		}
+		if m.Label != "" {
+			c.FillText(txt, vg.Point{X: x0 + vg.Points(2), Y: top - vg.Points(1)}, m.Label)
+		}
+	}
 }
 
 // inlineSVG turns a standalone SVG document into an element for an HTML
@@ -208,16 +309,59 @@ func inlineSVG(s string) template.HTML {
 	return template.HTML(s) // generated here; vgsvg escapes every text it draws
 }
 
-// plainTicks are gonum's default ticks labelled without trailing zeros
-// ("25", not "25.00").
-func plainTicks(min, max float64) []plot.Tick {
-	ticks := plot.DefaultTicks{}.Ticks(min, max)
-	for i := range ticks {
-		if ticks[i].Label != "" {
-			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'f', -1, 64)
+// niceTicks labels a linear axis with 5 to 8 round values (1, 2, 2.5 or 5
+// × 10^k apart), without trailing zeros, and puts an unlabelled minor tick
+// between them.
+func niceTicks(min, max float64) []plot.Tick {
+	if !(max > min) {
+		return []plot.Tick{{Value: min, Label: tickNum(min)}}
+	}
+	step := niceStep(max - min)
+	var ticks []plot.Tick
+	first := math.Ceil(min/step-1e-9) * step
+	for i := 0; ; i++ {
+		v := first + float64(i)*step
+		if v > max+step*1e-9 {
+			break
+		}
+		v = math.Round(v/step*1e6) / 1e6 * step // no 0.30000000000000004
+		ticks = append(ticks, plot.Tick{Value: v, Label: tickNum(v)})
+		if mv := v + step/2; mv < max {
+			ticks = append(ticks, plot.Tick{Value: mv})
 		}
 	}
 	return ticks
+}
+
+// niceStep is the round step that cuts span into 5 to 8 parts (4 to 10
+// for spans no such step fits).
+func niceStep(span float64) float64 {
+	e := math.Pow(10, math.Floor(math.Log10(span)))
+	best, bestScore := e, math.Inf(1)
+	for _, k := range []float64{0.1, 1, 10} {
+		for _, m := range []float64{1, 2, 2.5, 5} {
+			step := m * e * k
+			n := span / step
+			score := math.Abs(n - 6)
+			if n >= 5-1e-9 && n <= 8+1e-9 {
+				score -= 10 // in the range: prefer these
+			}
+			if score < bestScore {
+				best, bestScore = step, score
+			}
+		}
+	}
+	return best
+}
+
+func tickNum(v float64) string {
+	if math.Abs(v) < 1e-12 {
+		return "0"
+	}
+	// Six significant digits drop float noise; 'f' keeps small values
+	// out of exponent form ("0.001", not "1e-03").
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 6, 64), 64)
+	return strconv.FormatFloat(r, 'f', -1, 64)
 }
 
 // wantLogY says whether latency lines span so many decades that a linear
@@ -259,10 +403,11 @@ func positiveRange(lines []vizLine) (lo, hi float64) {
 	return lo, hi
 }
 
-// latencyLogTicks labels a log latency axis (values in µs) at 1, 2, 5 ×
-// 10^k, or only at powers of ten when the axis spans more than three
-// decades; the labels carry units ("20µs", "1ms").
-func latencyLogTicks(min, max float64) []plot.Tick {
+// logTicks labels a log axis at 1, 2 and 5 × 10^k; when it spans more than
+// two and a half decades at 1 and 3 × 10^k, and beyond four and a half at
+// powers of ten only, so the labels do not crowd each other. Every 1..9 ×
+// 10^k has a tick.
+func logTicks(min, max float64) []plot.Tick {
 	var ticks []plot.Tick
 	decades := math.Log10(max / min)
 	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
@@ -273,25 +418,16 @@ func latencyLogTicks(min, max float64) []plot.Tick {
 				continue
 			}
 			t := plot.Tick{Value: v}
-			if m == 1 || (decades <= 3 && (m == 2 || m == 5)) {
-				t.Label = tickFmtUs(v)
+			switch {
+			case m == 1,
+				decades <= 2.5 && (m == 2 || m == 5),
+				decades > 2.5 && decades <= 4.5 && m == 3:
+				t.Label = tickNum(v)
 			}
 			ticks = append(ticks, t)
 		}
 	}
 	return ticks
-}
-
-// tickFmtUs formats a round latency for a tick: "20µs", "1ms", "500ms".
-func tickFmtUs(us float64) string {
-	unit, div := "µs", 1.0
-	switch {
-	case us >= 1e6:
-		unit, div = "s", 1e6
-	case us >= 1000:
-		unit, div = "ms", 1e3
-	}
-	return strconv.FormatFloat(us/div, 'g', 3, 64) + unit
 }
 
 // percentileTicks labels a 1/(1-p) axis: 1 → 0%, 10 → 90%, 100 → 99%, ...

@@ -1,0 +1,224 @@
+package report
+
+import (
+	"bytes"
+	"html"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// svgAxes reads the axis texts of one plot as vgsvg draws them: the x
+// label, the x tick labels, the y label, the y tick labels, in that order;
+// texts drawn later (the marks' labels) are in rest.
+type svgAxes struct {
+	XLabel, YLabel string
+	XTicks, YTicks []string
+	Rest           []string
+}
+
+var (
+	svgRe  = regexp.MustCompile(`(?s)<svg.*?</svg>`)
+	textRe = regexp.MustCompile(`(?s)<text[^>]*>([^<]*)</text>`)
+)
+
+func plotsOf(page string) []svgAxes {
+	var out []svgAxes
+	for _, svg := range svgRe.FindAllString(page, -1) {
+		var texts []string
+		for _, m := range textRe.FindAllStringSubmatch(svg, -1) {
+			texts = append(texts, html.UnescapeString(m[1]))
+		}
+		var a svgAxes
+		stage := 0
+		for _, t := range texts {
+			isTick := strings.HasSuffix(t, "%")
+			if _, err := strconv.ParseFloat(t, 64); err == nil {
+				isTick = true
+			}
+			switch {
+			case stage == 0:
+				a.XLabel, stage = t, 1
+			case stage == 1 && isTick:
+				a.XTicks = append(a.XTicks, t)
+			case stage == 1:
+				a.YLabel, stage = t, 2
+			case stage == 2 && isTick:
+				a.YTicks = append(a.YTicks, t)
+			default:
+				a.Rest, stage = append(a.Rest, t), 3
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func renderHTML(t *testing.T, run *Run) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, run); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+// TestHTMLAxes: every axis names its unit, every linear axis has 5 to 8
+// labelled ticks, the phase panels share one latency scale and range, and
+// every time plot covers the run's [0, elapsed].
+func TestHTMLAxes(t *testing.T) {
+	run := synthRun(t, synthSpec{Seed: 5, Seconds: 8, Rate: 100, Steps: true, FailRate: 0.02})
+	// A stalled run: the latency intervals stop at 5 s, the series goes on
+	// to the end (8 s).
+	for i := range run.Phases {
+		p := &run.Phases[i]
+		p.Intervals = slices.DeleteFunc(p.Intervals, func(iv Interval) bool { return iv.Start >= 5 })
+	}
+	page := renderHTML(t, run)
+	plots := plotsOf(page)
+	if len(plots) == 0 {
+		t.Fatal("no plots")
+	}
+	unit := regexp.MustCompile(`\((µs|ms|s)(, log scale)?\)$|\(s\)$|per second$|\(count\)$|^percentile`)
+	var timeTicks []string
+	for i, a := range plots {
+		for _, l := range []string{a.XLabel, a.YLabel} {
+			if !unit.MatchString(l) {
+				t.Errorf("plot %d: axis label %q names no unit", i, l)
+			}
+		}
+		if !strings.Contains(a.YLabel, "log scale") && (len(a.YTicks) < 5 || len(a.YTicks) > 9) {
+			t.Errorf("plot %d (%s): %d y ticks %v, want 5 to 8 (9 with 0)", i, a.YLabel, len(a.YTicks), a.YTicks)
+		}
+		if strings.HasPrefix(a.XLabel, "time") {
+			if timeTicks == nil {
+				timeTicks = a.XTicks
+			} else if !slices.Equal(a.XTicks, timeTicks) {
+				t.Errorf("plot %d: time axis %v, another has %v: not one time axis", i, a.XTicks, timeTicks)
+			}
+		}
+	}
+	if len(timeTicks) == 0 || timeTicks[len(timeTicks)-1] != "8" {
+		t.Errorf("time axis %v, want it to end at the run's 8 s", timeTicks)
+	}
+	// The phase panels (after the 4 headline and traffic plots): one y
+	// axis for all.
+	phases := plots[4:]
+	for _, a := range phases[1:] {
+		if a.YLabel != phases[0].YLabel || !slices.Equal(a.YTicks, phases[0].YTicks) {
+			t.Errorf("phase panel y axis %q %v, another has %q %v", a.YLabel, a.YTicks, phases[0].YLabel, phases[0].YTicks)
+			break
+		}
+	}
+}
+
+func TestNiceTicks(t *testing.T) {
+	for _, tc := range []struct {
+		min, max float64
+		want     string
+	}{
+		{0, 200, "0 25 50 75 100 125 150 175 200"},
+		{0, 6.036, "0 1 2 3 4 5 6"},
+		{0, 1, "0 0.2 0.4 0.6 0.8 1"},
+		{0, 2500, "0 500 1000 1500 2000 2500"},
+		{0, 0.3, "0 0.05 0.1 0.15 0.2 0.25 0.3"},
+	} {
+		var labels []string
+		for _, tk := range niceTicks(tc.min, tc.max) {
+			if tk.Label != "" {
+				labels = append(labels, tk.Label)
+			}
+		}
+		if got := strings.Join(labels, " "); got != tc.want {
+			t.Errorf("niceTicks(%v, %v) = %q, want %q", tc.min, tc.max, got, tc.want)
+		}
+	}
+}
+
+func TestLogTicks(t *testing.T) {
+	for _, tc := range []struct {
+		min, max float64
+		want     string
+	}{
+		{1, 100, "1 2 5 10 20 50 100"},
+		{0.1, 200, "0.1 0.3 1 3 10 30 100"},
+		{0.001, 200, "0.001 0.01 0.1 1 10 100"},
+	} {
+		var labels []string
+		for _, tk := range logTicks(tc.min, tc.max) {
+			if tk.Label != "" {
+				labels = append(labels, tk.Label)
+			}
+		}
+		if got := strings.Join(labels, " "); got != tc.want {
+			t.Errorf("logTicks(%v, %v) = %q, want %q", tc.min, tc.max, got, tc.want)
+		}
+	}
+}
+
+// TestHTMLTimeMarks: the warm-up is a shaded band and every stage after the
+// first begins at a dashed line, on every time plot, and the page says so.
+func TestHTMLTimeMarks(t *testing.T) {
+	run := synthRun(t, synthSpec{Seed: 6, Seconds: 6, Rate: 50})
+	run.Config.Warmup = Duration(2 * time.Second)
+	run.Config.Stages = "2s:0->20,2s:20,2s:20->5"
+	page := renderHTML(t, run)
+	for _, a := range plotsOf(page) {
+		if !strings.HasPrefix(a.XLabel, "time") {
+			continue
+		}
+		if got := strings.Join(a.Rest, " "); got != "warm-up stage 2 stage 3" {
+			t.Errorf("%s plot: marks %q, want warm-up, stage 2, stage 3", a.YLabel, got)
+		}
+	}
+	if !strings.Contains(page, "shaded: warm-up (0–2 s, not measured)") || !strings.Contains(page, "dashed lines: where each --stages stage begins") {
+		t.Error("page does not explain the marks")
+	}
+	if strings.Contains(renderHTML(t, synthRun(t, synthSpec{Seed: 6, Seconds: 3})), "shaded: warm-up") {
+		t.Error("warm-up explained on a run without one")
+	}
+}
+
+// TestHTMLShortRun: a run shorter than one interval says so instead of
+// drawing empty time plots.
+func TestHTMLShortRun(t *testing.T) {
+	run := synthRun(t, synthSpec{Seed: 7, Seconds: 1, Rate: 50})
+	run.End = run.Start.Add(87 * time.Millisecond)
+	page := renderHTML(t, run)
+	if got := strings.Count(page, shortRunNote); got != 3+len(run.Phases)-1 {
+		t.Errorf("%d notes %q, want one per time plot (%d)", got, shortRunNote, 3+len(run.Phases)-1)
+	}
+	for _, a := range plotsOf(page) {
+		if strings.HasPrefix(a.XLabel, "time") {
+			t.Error("a time plot on a run shorter than one interval")
+		}
+	}
+}
+
+// TestHTMLHealthClosed: GC pauses read like the latencies; a closed run
+// has no schedule lag and no login.intended row.
+func TestHTMLHealthClosed(t *testing.T) {
+	run := synthRun(t, synthSpec{Seed: 8, Seconds: 2, NoIntervals: true})
+	run.Health.GCPauseTotal = Duration(3274321 * time.Nanosecond)
+	run.Health.GCPauseMax = Duration(812 * time.Microsecond)
+	in := *run.Phase("login")
+	in.Name = "login.intended"
+	run.Phases = append(run.Phases, in)
+
+	run.Config.Model = "open"
+	page := renderHTML(t, run)
+	if !strings.Contains(page, "pauses 3.27ms total, 812µs max") {
+		t.Error("GC pauses not formatted like latencies")
+	}
+	if !strings.Contains(page, "schedule lag") || !strings.Contains(page, ">login.intended<") {
+		t.Error("open run lacks schedule lag or login.intended")
+	}
+	run.Config.Model = "closed"
+	page = renderHTML(t, run)
+	if strings.Contains(page, "schedule lag") || strings.Contains(page, "login.intended") {
+		t.Error("closed run shows schedule lag or login.intended")
+	}
+}
