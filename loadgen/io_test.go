@@ -80,11 +80,12 @@ func TestIOEngines(t *testing.T) {
 			t.Run("hold", func(t *testing.T) {
 				cfg := base()
 				cfg.Concurrency, cfg.Logins = 4, 4
-				// About 30 pings a session are due; 4 each are wanted. The
-				// next PNG is due a ping interval after the last one went
-				// out, so a stalled session pings less: at 50 ms (6 due,
-				// 4 wanted) one stall of 100 ms on a busy machine failed it.
-				cfg.Hold, cfg.Ping = 300*time.Millisecond, 10*time.Millisecond
+				// 4 pings a session are wanted. A PNG goes out a ping
+				// interval after the last one, once its QNG is in, so on a
+				// machine where a ping's round trip took 50-190 ms (go test
+				// -race beside busy loops) 300 ms of hold gave 3 or 4: the
+				// hold is 1 s, the interval 10 ms.
+				cfg.Hold, cfg.Ping = time.Second, 10*time.Millisecond
 				run := runEngine(t, context.Background(), cfg)
 				checkCounts(t, run)
 				if run.Counts.OK != 4 || run.Counts.HoldLost != 0 {

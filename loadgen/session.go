@@ -150,16 +150,6 @@ func (s *session) wake() {
 	s.mu.Unlock()
 }
 
-// deadline arms the per-phase timeout. Checking canceled after setting it
-// closes the race with abort: either abort's past deadline comes after
-// ours, or we see the flag and set it ourselves.
-func (s *session) deadline(c net.Conn) {
-	_ = c.SetDeadline(time.Now().Add(s.p.timeout))
-	if s.canceled.Load() {
-		_ = c.SetDeadline(aLongTimeAgo)
-	}
-}
-
 func (s *session) closeConn(c net.Conn) {
 	s.setConn(nil)
 	_ = c.Close()
@@ -253,8 +243,11 @@ func (s *session) nextTrID() uint32 {
 func (s *session) send(c net.Conn) error {
 	now := time.Now()
 	_ = c.SetDeadline(now.Add(s.p.timeout))
+	// Checking canceled after setting the deadline closes the race with
+	// abort: either abort's past deadline comes after ours, or we see the
+	// flag and set it ourselves.
 	if s.canceled.Load() {
-		_ = c.SetDeadline(aLongTimeAgo) // as in deadline
+		_ = c.SetDeadline(aLongTimeAgo)
 	}
 	s.sentAt = int64(now.Sub(s.p.start))
 	_, err := c.Write(s.wbuf)
