@@ -20,7 +20,10 @@ mkdir -p "$logdir"
 cores=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 
 busy=()
+gotest=
 cleanup() {
+  # go test runs in a process group of its own (setsid): stop it with its test binaries.
+  if [ -n "$gotest" ]; then kill -TERM -- "-$gotest" 2>/dev/null || true; wait "$gotest" 2>/dev/null || true; fi
   for p in "${busy[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${busy[@]}"; do wait "$p" 2>/dev/null || true; done
 }
@@ -38,7 +41,13 @@ declare -A failed_tests=()
 for i in $(seq "$runs"); do
   log="$logdir/run-$i.log"
   start=$(date +%s)
-  if go test -race -count=1 $pkgs >"$log" 2>&1; then
+  # In the background and waited for, so a signal to this script is handled at once.
+  setsid go test -race -count=1 $pkgs >"$log" 2>&1 &
+  gotest=$!
+  wait "$gotest"
+  rc=$?
+  gotest=
+  if [ "$rc" -eq 0 ]; then
     echo "run $i: ok ($(( $(date +%s) - start ))s)"
     rm -f "$log"
   else
