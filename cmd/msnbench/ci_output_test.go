@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"encoding/xml"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +14,8 @@ import (
 	"time"
 
 	"github.com/msnbench/msnbench/report"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // junitDoc is the part of a JUnit file the CI-output tests look at.
@@ -182,5 +188,49 @@ func TestRunMetricsFlag(t *testing.T) {
 	}
 	if code, _, errs := runCmd(t, "-n", "1", "--metrics", "127.0.0.1:99999"); code != exitUsage || !strings.Contains(errs, "--metrics") {
 		t.Errorf("bad --metrics address: exit %d, %s", code, errs)
+	}
+}
+
+// TestServeMetrics: serve --metrics serves the server's counters, which
+// Prometheus' own parser reads.
+func TestServeMetrics(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	exit := make(chan int, 1)
+	go func() {
+		exit <- runServe(ctx, []string{"--ns", "127.0.0.1:0", "--sb", "off", "--accounts", "3", "--password", "pw",
+			"--stats-every", "0", "--metrics", "127.0.0.1:0"}, io.Discard, pw)
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	url := ""
+	for url == "" && sc.Scan() {
+		if u, ok := strings.CutPrefix(sc.Text(), "metrics: "); ok {
+			url = u
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if url == "" {
+		t.Fatal("serve printed no metrics address")
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"msnbench_server_logins_ok_total", "msnbench_server_conns_open", "process_cpu_seconds_total"} {
+		if fams[name] == nil {
+			t.Errorf("no %s", name)
+		}
+	}
+	cancel()
+	if code := <-exit; code != exitOK {
+		t.Errorf("serve exit %d", code)
 	}
 }

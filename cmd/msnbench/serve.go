@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/msnbench/msnbench/internal/metrics"
 	"github.com/msnbench/msnbench/msnp"
 	"github.com/msnbench/msnbench/server"
 )
@@ -88,6 +89,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	stallFor := fs.Duration("stall-for", 5*time.Second, "length of a stall")
 	stallEvery := fs.Duration("stall-every", 0, "repeat the stall this often (0: once)")
 	every := fs.Duration("stats-every", 5*time.Second, "print a line of counters this often (0: only at the end)")
+	metricsAddr := fs.String("metrics", "", "serve the counters for Prometheus at http://`addr`/metrics, e.g. 127.0.0.1:9465")
 	if code, ok := parseFlags(fs, args, stderr); !ok {
 		return code
 	}
@@ -146,6 +148,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprintf(stderr, "warning: the %s listener %s is not on loopback: anyone who can reach this "+
 				"machine can log in with the test accounts' password\n", l.flag, l.addr)
 		}
+	}
+
+	if *metricsAddr != "" {
+		ms, err := metrics.Serve(*metricsAddr, metrics.NewServerCollector(srv.Stats))
+		if err != nil {
+			srv.Close()
+			fmt.Fprintf(stderr, "msnbench serve: %v\n", err)
+			return exitUsage
+		}
+		defer ms.Close()
+		if !metrics.IsLoopback(*metricsAddr) {
+			fmt.Fprintf(stderr, "warning: --metrics %s is reachable from other machines\n", *metricsAddr)
+		}
+		fmt.Fprintf(stderr, "metrics: http://%s/metrics\n", ms.Addr())
 	}
 
 	var tick, stall <-chan time.Time

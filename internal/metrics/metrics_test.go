@@ -8,6 +8,8 @@ import (
 
 	"github.com/msnbench/msnbench/loadgen"
 	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/server"
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -16,6 +18,11 @@ import (
 // scrape serves c on loopback, fetches /metrics once and parses it with
 // the Prometheus text parser.
 func scrape(t *testing.T, c *RunCollector) map[string]*dto.MetricFamily {
+	t.Helper()
+	return scrapeWith(t, c)
+}
+
+func scrapeWith(t *testing.T, c prometheus.Collector) map[string]*dto.MetricFamily {
 	t.Helper()
 	s, err := Serve("127.0.0.1:0", c)
 	if err != nil {
@@ -121,6 +128,33 @@ func TestIsLoopback(t *testing.T) {
 	} {
 		if got := IsLoopback(addr); got != want {
 			t.Errorf("IsLoopback(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}
+
+func TestServerCollectorExposition(t *testing.T) {
+	st := server.Stats{LoginsOK: 42, AuthFailures: 3, ConnsOpen: 5, Online: 4, DelayLateNanos: 7}
+	fams := scrapeWith(t, NewServerCollector(func() server.Stats { return st }))
+	for _, tt := range []struct {
+		name string
+		typ  dto.MetricType
+		want float64
+	}{
+		{"msnbench_server_logins_ok_total", dto.MetricType_COUNTER, 42},
+		{"msnbench_server_auth_failures_total", dto.MetricType_COUNTER, 3},
+		{"msnbench_server_delay_late_ns_total", dto.MetricType_COUNTER, 7},
+		{"msnbench_server_conns_open", dto.MetricType_GAUGE, 5},
+		{"msnbench_server_online", dto.MetricType_GAUGE, 4},
+		{"msnbench_server_conns_refused_total", dto.MetricType_COUNTER, 0},
+	} {
+		f := fams[tt.name]
+		if f == nil {
+			t.Errorf("no %s", tt.name)
+			continue
+		}
+		m := f.Metric[0]
+		if got := m.GetCounter().GetValue() + m.GetGauge().GetValue(); f.GetType() != tt.typ || got != tt.want {
+			t.Errorf("%s: %v %v, want %v %v", tt.name, f.GetType(), got, tt.typ, tt.want)
 		}
 	}
 }
