@@ -17,14 +17,14 @@ Examples:
   # did build 42 get slower than build 41? One run per side: the change is shown, but only as indicative
   msnbench compare build41.json build42.json
 
-  # several runs per side: the spread between runs sets the intervals, and exit 1 means a regression
-  msnbench compare --a base1.json base2.json base3.json --b new1.json new2.json new3.json
+  # several runs per side, best taken alternately (A B B A ...): the spread between runs sets the intervals
+  msnbench compare --paired --a base1.json base2.json base3.json --b new1.json new2.json new3.json
 
   # a stricter gate and reports for people
   msnbench compare --threshold 2% --html cmp.html --json cmp.json --a a1.json a2.json a3.json --b b1.json b2.json b3.json
 
-  # run the comparison live: alternate 30 s rounds at 200 logins/s against two servers
-  MSNBENCH_PASSWORD=secret msnbench compare --run --target old:1863 --target new:1863 --rounds 6 -d 30s --rate 200
+  # run the comparison live: alternate 3 s rounds at 200 logins/s until the verdict is clear, at most 2 minutes
+  MSNBENCH_PASSWORD=secret msnbench compare --run --target old:1863 --target new:1863 -d 3s --rate 200 --precision 5% --max-time 2m
 
 For every phase (login first) and percentile (p50, p90, p99, p99.9) compare
 prints B/A - 1 and a confidence interval. Its width comes from the spread
