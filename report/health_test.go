@@ -122,3 +122,23 @@ func TestCompareWarnsMachineBusy(t *testing.T) {
 		t.Errorf("latency %v (%s), want inconclusive", c.Latency, c.LatencyWhy)
 	}
 }
+
+// TestMergeKeepsVerdicts: a merged run is limited when any part was, and
+// keeps the evidence: run-queue waits add up, machine shares take the
+// largest, read.lag comes from the merged histograms.
+func TestMergeKeepsVerdicts(t *testing.T) {
+	parts, _ := rpShardRuns(t, 2)
+	parts[1].Health.MachineBusy, parts[1].Health.Limited = true, true
+	parts[1].Health.RunQueueSec, parts[1].Health.OtherCPU = 2, 0.9
+	got, err := Merge(parts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := got.Health
+	if !h.MachineBusy || !h.Limited || h.Saturated || !h.RunQueueKnown || h.RunQueueSec != 2.125 || h.OtherCPU != 0.9 || h.Cores != 2 {
+		t.Errorf("merged health %+v", h)
+	}
+	if rl := got.Phase(ReadLag.String()); rl != nil && h.ReadLagMeanUs != int64(rl.Summary.Mean) {
+		t.Errorf("read.lag mean %d, merged phase %v", h.ReadLagMeanUs, rl.Summary.Mean)
+	}
+}
