@@ -1,7 +1,6 @@
 package loadgen
 
 import (
-	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -205,5 +204,3 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
-
-var errTest = errors.New("test")

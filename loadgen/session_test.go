@@ -227,8 +227,7 @@ func TestSessionVariations(t *testing.T) {
 func TestSessionReferrals(t *testing.T) {
 	t.Run("XFR to 0 restarts on the same server", func(t *testing.T) {
 		var conns atomic.Int32
-		var srv *fakeServer
-		srv = newFake(t, fakeOpts{override: func(st *fakeConn, cmd *msnp.Command) (bool, bool) {
+		srv := newFake(t, fakeOpts{override: func(st *fakeConn, cmd *msnp.Command) (bool, bool) {
 			if st.n == 1 {
 				conns.Add(1)
 			}
