@@ -38,6 +38,7 @@ type compareView struct {
 	Design, Latency                string
 	Variance                       []string
 	Regressed, Indicative          bool
+	PerRun                         bool // some side has several runs: thin lines per run
 	Forest                         template.HTML
 	Warnings                       []string
 	Sides                          []compareSideRow
@@ -77,6 +78,7 @@ func buildCompareView(c *Comparison) (*compareView, error) {
 		Forest:     forestPlot(c),
 		Warnings:   c.Warnings,
 		Indicative: c.Latency != LatencyBinding && c.Latency != "",
+		PerRun:     c.A.Runs > 1 || c.B.Runs > 1,
 		ColorA:     compareColorA,
 		ColorB:     compareColorB,
 		Footer:     fmt.Sprintf("seed %d · %s", c.Seed, strings.Join(pctlNames(c.Percentiles), ", ")),

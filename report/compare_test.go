@@ -572,6 +572,9 @@ func TestWriteCompareHTML(t *testing.T) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
+	if strings.Contains(page, "Thin pale lines") || !strings.Contains(page, "One line per side") {
+		t.Error("one run per side: the caption explains lines that are not there")
+	}
 	// Both distributions are drawn: two polylines in the colours of A and B.
 	for _, col := range []string{compareColorA, compareColorB} {
 		if !strings.Contains(strings.ToLower(page), "stroke:"+col) {
@@ -607,6 +610,10 @@ func TestWriteCompareHTMLRuns(t *testing.T) {
 	// 2 phases × 3+3 runs, each a pale line.
 	if got := strings.Count(buf.String(), "stroke-opacity:0.349"); got != 12 {
 		t.Errorf("%d pale run lines, want 12", got)
+	}
+	// The page says what the pale lines are, and the legend shows one.
+	if !strings.Contains(buf.String(), "Thin pale lines: each run of that side on its own") || !strings.Contains(buf.String(), "one run</span>") {
+		t.Error("the per-run lines are not explained")
 	}
 }
 

@@ -53,28 +53,31 @@ func WriteHTML(w io.Writer, run *Run) error {
 
 // htmlView is everything the report template shows, already formatted.
 type htmlView struct {
-	Title       string
-	Subtitle    string
-	Saturated   bool
-	Limited     bool // Saturated or MachineBusy
-	Warnings    []string
-	Notes       []string // data the page could not show, and why
-	Cards       []htmlCard
-	Headline    []htmlFigure
-	Traffic     []htmlFigure
-	TimeMarks   string // what the bands and lines on the time plots mark
-	Phases      []htmlPhaseRow
-	PhaseCards  []htmlPhaseCard
-	Errors      []htmlErrorRow
-	ErrorTexts  []htmlErrorText
-	Cuts        []htmlErrorRow // sessions cut by the end of the run, by phase
-	Unlisted    int64          // failures of class other beyond the listed texts
-	Hints       []string       // what the figures suggest to check (Hints)
-	Interrupted bool
-	Config      []htmlKV
-	Machine     []htmlKV
-	Health      []htmlKV
-	Footer      string
+	Title      string
+	Subtitle   string
+	Saturated  bool
+	Limited    bool // Saturated or MachineBusy
+	Warnings   []string
+	Notes      []string // data the page could not show, and why
+	Cards      []htmlCard
+	Headline   []htmlFigure
+	Traffic    []htmlFigure
+	TimeMarks  string // what the bands and lines on the time plots mark
+	Phases     []htmlPhaseRow
+	PhaseCards []htmlPhaseCard
+	Errors     []htmlErrorRow
+	// ErrorsOverTime is failures per second by class, when the run had
+	// failures.
+	ErrorsOverTime []htmlFigure
+	ErrorTexts     []htmlErrorText
+	Cuts           []htmlErrorRow // sessions cut by the end of the run, by phase
+	Unlisted       int64          // failures of class other beyond the listed texts
+	Hints          []string       // what the figures suggest to check (Hints)
+	Interrupted    bool
+	Config         []htmlKV
+	Machine        []htmlKV
+	Health         []htmlKV
+	Footer         string
 }
 
 type htmlCard struct {
@@ -155,6 +158,9 @@ func buildHTMLView(run *Run) (*htmlView, error) {
 		return nil, err
 	}
 	if v.Traffic, err = htmlTraffic(run, tl); err != nil {
+		return nil, err
+	}
+	if v.ErrorsOverTime, err = htmlErrorsOverTime(run, tl); err != nil {
 		return nil, err
 	}
 	var cards []*PhaseResult
@@ -330,6 +336,17 @@ func (tl timeline) mid(t float64) float64 {
 	return (t + end) / 2
 }
 
+// inWarmup says whether the interval starting at t lies wholly in the
+// warm-up, whose sessions are not measured.
+func (tl timeline) inWarmup(t float64) bool {
+	for _, m := range tl.Marks {
+		if m.Label == "warm-up" && t+tl.length(t) <= m.To+1e-9 {
+			return true
+		}
+	}
+	return false
+}
+
 // length is how much of the interval starting at t the run covered, s.
 func (tl timeline) length(t float64) float64 {
 	if tl.End > t && tl.End < t+tl.Interval {
@@ -459,11 +476,14 @@ func htmlTraffic(run *Run, tl timeline) ([]htmlFigure, error) {
 			continue // the run's last few ms: a rate over them says little
 		}
 		x := tl.mid(pt.T)
-		ok.X, ok.Y = append(ok.X, x), append(ok.Y, float64(pt.OK)/sec)
-		failed.X, failed.Y = append(failed.X, x), append(failed.Y, float64(pt.Failed)/sec)
 		started.X, started.Y = append(started.X, x), append(started.Y, float64(pt.Started)/sec)
 		dropped.X, dropped.Y = append(dropped.X, x), append(dropped.Y, float64(pt.Dropped)/sec)
 		anyDropped = anyDropped || pt.Dropped > 0
+		if tl.inWarmup(pt.T) {
+			continue // its sessions are counted apart: no ok or failed to draw
+		}
+		ok.X, ok.Y = append(ok.X, x), append(ok.Y, float64(pt.OK)/sec)
+		failed.X, failed.Y = append(failed.X, x), append(failed.Y, float64(pt.Failed)/sec)
 	}
 	rate := vizPlot{Kind: vizCount, W: vizWideW, H: vizWideH, YLabel: "sessions per second", Lines: []vizLine{started, ok, failed}}
 	if anyDropped {
@@ -478,6 +498,62 @@ func htmlTraffic(run *Run, tl timeline) ([]htmlFigure, error) {
 		return nil, err
 	}
 	return []htmlFigure{f1, f2}, nil
+}
+
+// htmlErrorsOverTime draws failures per second by error class, or all
+// failures as one line for runs written before the series split them.
+func htmlErrorsOverTime(run *Run, tl timeline) ([]htmlFigure, error) {
+	totals := map[string]int64{}
+	var failed int64
+	for _, pt := range run.Series {
+		failed += pt.Failed
+		for c, n := range pt.FailedByClass {
+			totals[c] += n
+		}
+	}
+	if failed == 0 {
+		return nil, nil
+	}
+	classes := make([]string, 0, len(totals))
+	for c := range totals {
+		classes = append(classes, c)
+	}
+	sort.Slice(classes, func(i, j int) bool {
+		if totals[classes[i]] != totals[classes[j]] {
+			return totals[classes[i]] > totals[classes[j]]
+		}
+		return classes[i] < classes[j]
+	})
+	title := "Failures per second by class"
+	if len(classes) == 0 {
+		classes, title = []string{""}, "Failures per second (this run file does not split them by class)"
+	}
+	lines := make([]vizLine, len(classes))
+	for i, c := range classes {
+		lines[i] = vizLine{Name: c + "/s", Color: vizColor(3 + i), Width: 2}
+		if c == "" {
+			lines[i].Name = "failed/s"
+		}
+	}
+	for _, pt := range run.Series {
+		sec := tl.length(pt.T)
+		if sec < tl.Interval/5 || tl.inWarmup(pt.T) {
+			continue // as in htmlTraffic
+		}
+		x := tl.mid(pt.T)
+		for i, c := range classes {
+			n := pt.FailedByClass[c]
+			if c == "" {
+				n = pt.Failed
+			}
+			lines[i].X, lines[i].Y = append(lines[i].X, x), append(lines[i].Y, float64(n)/sec)
+		}
+	}
+	f, err := timeFigure(title, vizPlot{Kind: vizCount, W: vizWideW, H: vizWideH, YLabel: "failed sessions per second", Lines: lines}, tl, "")
+	if err != nil {
+		return nil, err
+	}
+	return []htmlFigure{f}, nil
 }
 
 // htmlPhaseCards draws every phase's percentile curve and p50/p99 over

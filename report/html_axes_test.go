@@ -106,7 +106,12 @@ func TestHTMLAxes(t *testing.T) {
 	}
 	// The phase panels (after the 4 headline and traffic plots): one y
 	// axis for all.
-	phases := plots[4:]
+	var phases []svgAxes
+	for _, a := range plots[4:] {
+		if strings.HasPrefix(a.YLabel, "latency") {
+			phases = append(phases, a)
+		}
+	}
 	for _, a := range phases[1:] {
 		if a.YLabel != phases[0].YLabel || !slices.Equal(a.YTicks, phases[0].YTicks) {
 			t.Errorf("phase panel y axis %q %v, another has %q %v", a.YLabel, a.YTicks, phases[0].YLabel, phases[0].YTicks)
@@ -220,5 +225,35 @@ func TestHTMLHealthClosed(t *testing.T) {
 	page = renderHTML(t, run)
 	if strings.Contains(page, "schedule lag") || strings.Contains(page, "login.intended") {
 		t.Error("closed run shows schedule lag or login.intended")
+	}
+}
+
+// TestHTMLErrorsOverTime: a run with failures plots them per second by
+// class; one whose series does not split them plots them all as one line;
+// one without failures has no such plot.
+func TestHTMLErrorsOverTime(t *testing.T) {
+	run := synthRun(t, synthSpec{Seed: 9, Seconds: 4, Rate: 100, FailRate: 0.05, NoIntervals: true})
+	for i := range run.Series {
+		if run.Series[i].Failed > 1 {
+			run.Series[i].FailedByClass["timeout"] = 1
+			run.Series[i].FailedByClass["server"]--
+		}
+	}
+	page := renderHTML(t, run)
+	errs := page[strings.Index(page, `<h2 id="errors">`):]
+	if !strings.Contains(errs, "Failures per second by class") || !strings.Contains(errs, ">server/s<") || !strings.Contains(errs, ">timeout/s<") {
+		t.Error("no plot of failures by class in the errors section")
+	}
+	if i, j := strings.Index(errs, ">server/s<"), strings.Index(errs, ">timeout/s<"); i > j {
+		t.Error("classes not ordered by count")
+	}
+	for i := range run.Series {
+		run.Series[i].FailedByClass = nil
+	}
+	if page := renderHTML(t, run); !strings.Contains(page, "does not split them by class") || !strings.Contains(page, ">failed/s<") {
+		t.Error("no plot of all failures for a series without classes")
+	}
+	if page := renderHTML(t, synthRun(t, synthSpec{Seed: 9, Seconds: 2, NoIntervals: true})); strings.Contains(page, "Failures per second") {
+		t.Error("a failures plot on a run without failures")
 	}
 }

@@ -134,6 +134,10 @@ func synthRun(t testing.TB, spec synthSpec) *Run {
 				session += v
 			}
 			if failed {
+				if pt.FailedByClass == nil {
+					pt.FailedByClass = map[string]int64{}
+				}
+				pt.FailedByClass["server"]++
 				pt.Failed++
 				run.Counts.Failed++
 				failedBy["ns.usr.s"]++

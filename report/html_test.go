@@ -47,8 +47,9 @@ func TestWriteHTML(t *testing.T) {
 	if strings.Contains(page, "saturated during this run") {
 		t.Error("saturation banner on a healthy run")
 	}
-	// 2 headline + 2 traffic + 2 per phase other than login.
-	if got, want := strings.Count(page, "<svg"), 4+2*(len(run.Phases)-1); got != want {
+	// 2 headline + 2 traffic + 2 per phase other than login + failures by
+	// class over time.
+	if got, want := strings.Count(page, "<svg"), 4+2*(len(run.Phases)-1)+1; got != want {
 		t.Errorf("%d plots, want %d", got, want)
 	}
 	if strings.Contains(page, `class="empty"`) {

@@ -84,11 +84,21 @@ func (r *recorderImpl) intervalStats(k int64, pt *Point, warm int64) *IntervalSt
 		}
 		st.Phases = append(st.Phases, intervalPhase(Phase(p), h))
 	}
-	if pt.Failed == 0 {
-		return st
+	for c, n := range pt.FailedByClass {
+		st.FailedByClass[c] = n
 	}
-	// Failures of this interval by class: the shards' error tables are
-	// totals, so take the difference from the last interval that had some.
+	if pt.Failed > 0 {
+		st.Errors = errorList(r.lastErrs)
+	}
+	return st
+}
+
+// errorsOfInterval splits the failures of the interval just closed by
+// phase, class and code into r.lastErrs, and returns them by class: the
+// shards' error tables are totals, so it takes the difference from the last
+// interval that had some. It runs on the Tick goroutine, once per interval
+// with failures.
+func (r *recorderImpl) errorsOfInterval() map[string]int64 {
 	if r.prevErrs == nil {
 		r.prevErrs = map[errKey]int64{}
 	}
@@ -101,15 +111,18 @@ func (r *recorderImpl) intervalStats(k int64, pt *Point, warm int64) *IntervalSt
 		s.mu.Unlock()
 	}
 	diff := map[errKey]int64{}
+	var byClass map[string]int64
 	for key, n := range now {
 		if d := n - r.prevErrs[key]; d > 0 && key.class != msnp.ClassCanceled {
-			st.FailedByClass[key.class.String()] += d
+			if byClass == nil {
+				byClass = map[string]int64{}
+			}
+			byClass[key.class.String()] += d
 			diff[key] = d
 		}
 	}
-	st.Errors = errorList(diff)
-	r.prevErrs = now
-	return st
+	r.prevErrs, r.lastErrs = now, diff
+	return byClass
 }
 
 // addTotals fills st.Total from the whole-run histograms, after Tick has

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,12 @@ func TestOnIntervalSums(t *testing.T) {
 	for cl, n := range wantClass {
 		if byClass[cl] != n {
 			t.Errorf("failed_by_class %s sums to %d, the run has %d", cl, byClass[cl], n)
+		}
+	}
+	// The run's series splits its failures by class as the intervals did.
+	for i, pt := range run.Series {
+		if sumValues(pt.FailedByClass) != pt.Failed || !reflect.DeepEqual(pt.FailedByClass, got[i].FailedByClass) && pt.Failed > 0 {
+			t.Errorf("series point %d: failed %d, by class %v; interval %v", i, pt.Failed, pt.FailedByClass, got[i].FailedByClass)
 		}
 	}
 	for _, p := range run.Phases {

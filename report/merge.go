@@ -539,6 +539,12 @@ func mergeSeries(runs []*Run, offsets []time.Duration, iv time.Duration) []Point
 			s.Cut += pt.Cut
 			s.Inflight += pt.Inflight
 			s.Dropped += pt.Dropped
+			for c, n := range pt.FailedByClass {
+				if s.FailedByClass == nil {
+					s.FailedByClass = map[string]int64{}
+				}
+				s.FailedByClass[c] += n
+			}
 		}
 	}
 	out := make([]Point, 0, len(sum))

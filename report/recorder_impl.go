@@ -84,6 +84,7 @@ type recorderImpl struct {
 	origin     time.Time
 	closeAt    int64
 	prevErrs   map[errKey]int64
+	lastErrs   map[errKey]int64 // the failures of the interval last closed
 
 	// Published by Tick for Live.
 	now      atomic.Int64
@@ -248,6 +249,9 @@ func (r *recorderImpl) closeInterval(k int64) {
 	}
 	r.inflight += pt.Started - pt.OK - pt.Failed - pt.Cut - warm
 	pt.Inflight = r.inflight
+	if pt.Failed > 0 {
+		pt.FailedByClass = r.errorsOfInterval()
+	}
 	r.series = append(r.series, pt)
 	var st *IntervalStats
 	if r.onInterval != nil {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -81,7 +82,7 @@ func TestRecorderIntervals(t *testing.T) {
 		t.Fatalf("series %+v, want %+v", run.Series, want)
 	}
 	for i := range want {
-		if run.Series[i] != want[i] {
+		if !reflect.DeepEqual(run.Series[i], want[i]) {
 			t.Errorf("point %d = %+v, want %+v", i, run.Series[i], want[i])
 		}
 	}

@@ -217,6 +217,9 @@ type Point struct {
 	Cut      int64   `json:"cut,omitempty"` // sessions cut by the end of the run
 	Inflight int64   `json:"inflight"`
 	Dropped  int64   `json:"dropped,omitempty"`
+	// FailedByClass splits Failed by error class ("timeout", "auth-fail",
+	// ...). Runs written before it existed have none.
+	FailedByClass map[string]int64 `json:"failed_by_class,omitempty"`
 }
 
 // Health is how the load generator itself fared, with the evidence for a
