@@ -143,6 +143,22 @@ func TestNiceTicks(t *testing.T) {
 	}
 }
 
+// TestLatencyRangeLogTop: the top of a log latency axis is a labelled
+// tick.
+func TestLatencyRangeLogTop(t *testing.T) {
+	for _, hi := range []float64{40, 130, 280, 301, 870, 1500, 37_800, 127_000, 2_500_000} {
+		line := vizLine{X: []float64{1, 2}, Y: []float64{5, hi}}
+		lo, top := latencyRange([]vizLine{line}, scaleLog)
+		if top < hi {
+			t.Errorf("max %v: axis ends at %v, below it", hi, top)
+		}
+		ticks := logTicks(lo, top)
+		if last := ticks[len(ticks)-1]; last.Value != top || last.Label == "" {
+			t.Errorf("max %v: axis [%v, %v] ends at tick %+v, want a labelled one", hi, lo, top, last)
+		}
+	}
+}
+
 func TestLogTicks(t *testing.T) {
 	for _, tc := range []struct {
 		min, max float64
@@ -151,6 +167,7 @@ func TestLogTicks(t *testing.T) {
 		{1, 100, "1 2 5 10 20 50 100"},
 		{0.1, 200, "0.1 0.3 1 3 10 30 100"},
 		{0.001, 200, "0.001 0.01 0.1 1 10 100"},
+		{0.001, 300, "0.001 0.01 0.1 1 10 100 300"},
 	} {
 		var labels []string
 		for _, tk := range logTicks(tc.min, tc.max) {

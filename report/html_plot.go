@@ -111,7 +111,7 @@ func latencyRange(lines []vizLine, scale int) (lo, hi float64) {
 	if scale == scaleLog {
 		lo, hi = positiveRange(lines)
 		lo = math.Pow(10, math.Floor(math.Log10(lo)))
-		hi = niceLogMax(hi)
+		hi = niceLogMax(lo, hi)
 		if hi <= lo {
 			hi = lo * 10
 		}
@@ -127,16 +127,21 @@ func latencyRange(lines []vizLine, scale int) (lo, hi float64) {
 	return 0, niceMax(m/div) * div
 }
 
-// niceLogMax rounds v up to 1, 2 or 5 × 10^k: the next labelled tick of a
-// log axis.
-func niceLogMax(v float64) float64 {
-	if v <= 1 {
-		return 1
+// niceLogMax rounds v up to the next value logTicks labels on an axis
+// from lo (1, 2, 3 or 5 × 10^k, or 10^k, depending on the decades it
+// spans), so the top of the axis is always labelled.
+func niceLogMax(lo, v float64) float64 {
+	if v <= lo {
+		return lo
 	}
 	e := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if m*e >= v*0.999 {
-			return m * e
+	for _, m := range []float64{1, 2, 3, 5, 10} {
+		top := m * e
+		if top < v*0.999 {
+			continue
+		}
+		if ticks := logTicks(lo, top); len(ticks) > 0 && ticks[len(ticks)-1].Label != "" {
+			return top
 		}
 	}
 	return 10 * e
@@ -406,7 +411,7 @@ func positiveRange(lines []vizLine) (lo, hi float64) {
 // logTicks labels a log axis at 1, 2 and 5 × 10^k; when it spans more than
 // two and a half decades at 1 and 3 × 10^k, and beyond four and a half at
 // powers of ten only, so the labels do not crowd each other. Every 1..9 ×
-// 10^k has a tick.
+// 10^k has a tick, and the top one a label when it has room.
 func logTicks(min, max float64) []plot.Tick {
 	var ticks []plot.Tick
 	decades := math.Log10(max / min)
@@ -425,6 +430,18 @@ func logTicks(min, max float64) []plot.Tick {
 				t.Label = tickNum(v)
 			}
 			ticks = append(ticks, t)
+		}
+	}
+	// The top of the axis is labelled too when that leaves its label room
+	// (half a decade above the last one).
+	if n := len(ticks); n > 0 && ticks[n-1].Label == "" {
+		for i := n - 2; i >= 0; i-- {
+			if ticks[i].Label != "" {
+				if math.Log10(ticks[n-1].Value/ticks[i].Value) >= 0.45 {
+					ticks[n-1].Label = tickNum(ticks[n-1].Value)
+				}
+				break
+			}
 		}
 	}
 	return ticks
