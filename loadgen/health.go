@@ -174,8 +174,6 @@ func roundLag(d time.Duration) time.Duration {
 	return d.Round(time.Microsecond)
 }
 
-// fillHealth sets run.Health from the usage over the run and the run's own
-// sched.lag and read.lag distributions, and gives the verdicts (judge).
 // holdKey says how a held session ended before its hold time.
 type holdKey struct {
 	phase  report.Phase
@@ -184,6 +182,8 @@ type holdKey struct {
 	detail msnp.Detail // e.g. the reason of an OUT
 }
 
+// fillHealth sets run.Health from the usage over the run and the run's own
+// sched.lag and read.lag distributions, and gives the verdicts (judge).
 func fillHealth(run *report.Run, a, b usage, peakInflight int64, shared bool, holdFailed map[holdKey]int64) {
 	h := &run.Health
 	h.CPUUserSec = (b.user - a.user).Seconds()
@@ -205,31 +205,17 @@ func fillHealth(run *report.Run, a, b usage, peakInflight int64, shared bool, ho
 		maxPause = max(maxPause, ms.PauseNs[(ms.NumGC-1-i+256)%256])
 	}
 	h.GCPauseMax = report.Duration(maxPause)
-	// read.lag covers a session up to its last step: the same span as the
-	// session phase (the login ends at the reply's arrival, before its
-	// wait), so that is what it is a share of; login for runs without it.
-	var readLag, login, session float64 // means, µs
-	for _, ph := range run.Phases {
-		switch ph.Name {
-		case report.SchedLag.String():
-			h.SchedLagP50Us = ph.Summary.P50
-			h.SchedLagP99Us = ph.Summary.P99
-			h.SchedLagMaxUs = ph.Summary.Max
-		case report.ReadLag.String():
-			readLag = ph.Summary.Mean
-		case report.Login.String():
-			login = ph.Summary.Mean
-		case report.Session.String():
-			session = ph.Summary.Mean
-		}
+	if lag := run.Phase(report.SchedLag.String()); lag != nil {
+		h.SchedLagP50Us = lag.Summary.P50
+		h.SchedLagP99Us = lag.Summary.P99
+		h.SchedLagMaxUs = lag.Summary.Max
 	}
-	span := session
-	if span <= 0 {
-		span = login
-	}
-	h.ReadLagMeanUs = int64(readLag)
-	if span > 0 {
-		h.ReadLagShare = readLag / span
+	// The same rule as a merged run's (report.Run.ReadLag).
+	h.ReadLagMeanUs, h.ReadLagShare = run.ReadLag()
+	readLag := time.Duration(h.ReadLagMeanUs) * time.Microsecond
+	var span time.Duration // the mean time read.lag is a share of
+	if h.ReadLagShare > 0 {
+		span = time.Duration(float64(readLag) / h.ReadLagShare)
 	}
 	cpu := b.user - a.user + b.sys - a.sys
 	if a.runqOK && b.runqOK {
@@ -253,8 +239,8 @@ func fillHealth(run *report.Run, a, b usage, peakInflight int64, shared bool, ho
 		cores:        h.Cores,
 		schedLagP50:  time.Duration(h.SchedLagP50Us) * time.Microsecond,
 		schedLagP99:  time.Duration(h.SchedLagP99Us) * time.Microsecond,
-		readLag:      time.Duration(readLag * float64(time.Microsecond)),
-		span:         time.Duration(span * float64(time.Microsecond)),
+		readLag:      readLag,
+		span:         span,
 		dropped:      h.Dropped,
 		peakInflight: peakInflight,
 		runqKnown:    h.RunQueueKnown,

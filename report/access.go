@@ -18,6 +18,26 @@ func (r *Run) Phase(name string) *PhaseResult {
 	return nil
 }
 
+// ReadLag returns the mean read.lag per session in µs (replies waiting in
+// the kernel for msnbench to read them) and its share of the span it
+// covers: a session up to its last step, the span of the session phase (the
+// login ends at its last reply's arrival, before that reply's wait), or the
+// login in runs without a session phase. Both are 0 without read.lag.
+func (r *Run) ReadLag() (meanUs int64, share float64) {
+	rl := r.Phase(ReadLag.String())
+	if rl == nil {
+		return 0, 0
+	}
+	span := r.Phase(Session.String())
+	if span == nil || span.Summary.Mean <= 0 {
+		span = r.Phase(Login.String())
+	}
+	if span != nil && span.Summary.Mean > 0 {
+		share = rl.Summary.Mean / span.Summary.Mean
+	}
+	return int64(rl.Summary.Mean), share
+}
+
 // Interval returns the length of one series interval.
 func (r *Run) Interval() time.Duration { return time.Duration(r.Config.Interval) }
 

@@ -2,8 +2,10 @@ package report
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 // limitedRun is a run whose generator other processes kept waiting.
@@ -140,5 +142,65 @@ func TestMergeKeepsVerdicts(t *testing.T) {
 	}
 	if rl := got.Phase(ReadLag.String()); rl != nil && h.ReadLagMeanUs != int64(rl.Summary.Mean) {
 		t.Errorf("read.lag mean %d, merged phase %v", h.ReadLagMeanUs, rl.Summary.Mean)
+	}
+}
+
+// TestReadLagShare: read.lag is a share of the session phase (the span it
+// covers), of login only in runs without one; a merged run uses the same
+// rule as a recorded one (it used login, and disagreed with the recorder).
+func TestReadLagShare(t *testing.T) {
+	phase := func(name string, mean float64) PhaseResult {
+		return PhaseResult{Name: name, Summary: Summary{Count: 10, Mean: mean}}
+	}
+	for _, tc := range []struct {
+		name      string
+		phases    []PhaseResult
+		mean      int64
+		wantShare float64
+	}{
+		{"session", []PhaseResult{phase("login", 2000), phase("session", 4000), phase("read.lag", 1000)}, 1000, 0.25},
+		{"login only", []PhaseResult{phase("login", 2000), phase("read.lag", 1000)}, 1000, 0.5},
+		{"no read.lag", []PhaseResult{phase("login", 2000)}, 0, 0},
+	} {
+		r := &Run{Phases: tc.phases}
+		if mean, share := r.ReadLag(); mean != tc.mean || share != tc.wantShare {
+			t.Errorf("%s: ReadLag() = %d, %v; want %d, %v", tc.name, mean, share, tc.mean, tc.wantShare)
+		}
+	}
+
+	// Two shards whose sessions have a read.lag of 1 ms each.
+	samples := rpSamples(7, 400, time.Second, true)
+	end := int64(0)
+	for i := range samples {
+		samples[i].Set(ReadLag, int64(time.Millisecond))
+		end = max(end, samples[i].End)
+	}
+	end += int64(time.Millisecond)
+	var parts []*Run
+	for i := 0; i < 2; i++ {
+		rec := NewRecorder(2, time.Second)
+		var mine []Sample
+		for j := i; j < len(samples); j += 2 {
+			mine = append(mine, samples[j])
+		}
+		rpFeed(rec, mine, 2, time.Second)
+		run := rpMeta(true)
+		run.End = rpStart.Add(time.Duration(end))
+		run.Shard = Shard{Index: i, Count: 2, Group: "g1", At: rpStart}
+		rec.Finish(run, end)
+		parts = append(parts, run)
+	}
+	got, err := Merge(parts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	session := got.Phase(Session.String())
+	if got.Phase(ReadLag.String()) == nil || session == nil {
+		t.Fatal("the merged run has no read.lag or session phase")
+	}
+	want := 1000 / session.Summary.Mean
+	if got.Health.ReadLagMeanUs != 1000 || math.Abs(got.Health.ReadLagShare-want) > 1e-9 {
+		t.Errorf("merged health: read.lag %d µs, share %v; want 1000 µs, %v (of the session's mean %v µs)",
+			got.Health.ReadLagMeanUs, got.Health.ReadLagShare, want, session.Summary.Mean)
 	}
 }

@@ -155,10 +155,7 @@ func (o MergeOptions) Merge(runs ...*Run) (*Run, error) {
 		out.Health.SchedLagP99Us = lag.Summary.P99
 		out.Health.SchedLagMaxUs = max(out.Health.SchedLagMaxUs, lag.Summary.Max)
 	}
-	if rl, login := out.Phase(ReadLag.String()), out.Phase(Login.String()); rl != nil && login != nil && login.Summary.Mean > 0 {
-		out.Health.ReadLagMeanUs = int64(rl.Summary.Mean)
-		out.Health.ReadLagShare = rl.Summary.Mean / login.Summary.Mean
-	}
+	out.Health.ReadLagMeanUs, out.Health.ReadLagShare = out.ReadLag() // exact from the merged histograms
 	for _, f := range forced {
 		out.Health.Warnings = append(out.Health.Warnings, ForcedPrefix+f)
 	}
