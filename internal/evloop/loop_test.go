@@ -535,7 +535,7 @@ func TestSpin(t *testing.T) {
 // TestStampReads: with SetStampReads, Arrival is when the reply reached
 // the socket, not when the task read it. The checks are causal, not timed:
 // the server notes the wall clock just before and after each write, and
-// the task reads well after.
+// the task reads once that write is done, and well after.
 func TestStampReads(t *testing.T) {
 	type window struct{ before, after int64 }
 	writes := make(chan window, 512)
@@ -557,6 +557,7 @@ func TestStampReads(t *testing.T) {
 	l.SetStampReads(true)
 	const rounds = 3
 	var stamps, readAt [rounds]int64
+	var wrote [rounds]window
 	rerr := withConn(l, addr, func(tk *Task, c *Conn) error {
 		buf := make([]byte, 64)
 		exchange := func() error {
@@ -586,7 +587,11 @@ func TestStampReads(t *testing.T) {
 			if _, err := c.Write([]byte("go\n")); err != nil {
 				return err
 			}
-			tk.Sleep(20 * time.Millisecond) // read well after the arrival
+			// Read well after the arrival: once the server has written
+			// its reply (on a loaded machine that can take longer than
+			// any fixed sleep), and 20 ms more.
+			wrote[r] = <-writes
+			tk.Sleep(20 * time.Millisecond)
 			readAt[r] = time.Now().UnixNano()
 			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 			if _, err := c.Read(buf); err != nil {
@@ -603,7 +608,7 @@ func TestStampReads(t *testing.T) {
 	// Wall-clock readings on two threads: allow for the clock's read skew.
 	const skew = int64(time.Millisecond)
 	for r := range rounds {
-		w := <-writes
+		w := wrote[r]
 		if stamps[r] < w.before-skew || stamps[r] > w.after+skew || stamps[r] >= readAt[r] {
 			t.Errorf("round %d: arrival %d, want within the server's write [%d, %d] and before the read at %d",
 				r, stamps[r], w.before, w.after, readAt[r])
