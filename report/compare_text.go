@@ -234,11 +234,7 @@ func fmtChange(f float64) string {
 }
 
 func fmtPct(f float64) string {
-	s := fmt.Sprintf("%.2f", 100*f)
-	if strings.HasSuffix(s, ".00") {
-		s = strings.TrimSuffix(s, ".00")
-	}
-	return s + "%"
+	return strings.TrimSuffix(fmt.Sprintf("%.2f", 100*f), ".00") + "%"
 }
 
 // fmtPP formats a difference of fractions in percentage points.

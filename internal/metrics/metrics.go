@@ -22,9 +22,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// quantiles are the latency summaries' quantiles, from the HdrHistograms.
-var quantiles = []float64{0.5, 0.9, 0.99, 0.999}
-
 // RunCollector is a prometheus.Collector for one run.
 type RunCollector struct {
 	live func() loadgen.Live
