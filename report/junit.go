@@ -19,6 +19,7 @@ type (
 		Tests    int          `xml:"tests,attr"`
 		Failures int          `xml:"failures,attr"`
 		Errors   int          `xml:"errors,attr"`
+		Skipped  int          `xml:"skipped,attr,omitempty"`
 		Time     string       `xml:"time,attr"`
 		Suites   []JUnitSuite `xml:"testsuite"`
 	}
@@ -40,13 +41,18 @@ type (
 		Name  string `xml:"name,attr"`
 		Value string `xml:"value,attr"`
 	}
-	// JUnitCase is one clause.
+	// JUnitCase is one clause, or one verdict of a comparison.
 	JUnitCase struct {
 		Name      string        `xml:"name,attr"`
 		ClassName string        `xml:"classname,attr"`
 		Time      string        `xml:"time,attr"`
 		Failure   *JUnitFailure `xml:"failure,omitempty"`
+		Skipped   *JUnitSkipped `xml:"skipped,omitempty"`
 		SystemOut string        `xml:"system-out,omitempty"`
+	}
+	// JUnitSkipped marks a case that was not judged, and says why.
+	JUnitSkipped struct {
+		Message string `xml:"message,attr"`
 	}
 	// JUnitFailure says why a clause failed.
 	JUnitFailure struct {

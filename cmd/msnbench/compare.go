@@ -23,6 +23,9 @@ Examples:
   # a stricter gate and reports for people
   msnbench compare --threshold 2% --html cmp.html --json cmp.json --a a1.json a2.json a3.json --b b1.json b2.json b3.json
 
+  # in CI: a JUnit file with one test case per phase (a regression fails, an indicative change is skipped)
+  msnbench compare --junit compare.xml --a a1.json a2.json a3.json --b b1.json b2.json b3.json
+
   # run the comparison live: alternate 3 s rounds at 200 logins/s until the verdict is clear, at most 2 minutes
   MSNBENCH_PASSWORD=secret msnbench compare --run --target old:1863 --target new:1863 -d 3s --rate 200 --precision 5% --max-time 2m
 
@@ -54,6 +57,7 @@ type compareFlags struct {
 	percentiles   string
 	phases        string
 	html, json    string
+	junit         string
 	quiet         bool
 	independent   bool
 	allowLimited  bool
@@ -62,8 +66,8 @@ type compareFlags struct {
 }
 
 // register adds the flags to fs. In the --run form the run command already
-// defines --html, --quiet and --seed: there --html and --quiet are read
-// from the run flags and mean the same. The bootstrap seed is
+// defines --html, --junit, --quiet and --seed: there --html, --junit and
+// --quiet are read from the run flags and mean the same. The bootstrap seed is
 // --bootstrap-seed in both forms, since --seed seeds the arrivals.
 func (cf *compareFlags) register(fs *flag.FlagSet, live bool) {
 	cf.threshold = percentFlag{v: report.DefaultThreshold}
@@ -82,6 +86,9 @@ func (cf *compareFlags) register(fs *flag.FlagSet, live bool) {
 	fs.StringVar(&cf.percentiles, "percentiles", "50,90,99,99.9", "percentiles to compare")
 	fs.StringVar(&cf.phases, "phases", "", "compare only these phases, e.g. login,ns.usr.s (default: every phase)")
 	fs.StringVar(&cf.json, "json", "", "write the comparison as JSON to `file`")
+	if !live {
+		fs.StringVar(&cf.junit, "junit", "", "write the verdicts as JUnit XML to `file`: one test case per phase and one for the failure rate")
+	}
 	fs.StringVar(&cf.format, "format", "text", "standard output `format`: text, or markdown (for a pull-request comment)")
 	fs.BoolVar(&cf.independent, "assume-independent", false, "treat the logins of a run as independent: with one run per side, latency changes count for the exit code (they are indicative otherwise)")
 	fs.BoolVar(&cf.paired, "paired", false, "run i of A and run i of B were taken side by side (A B B A ...): compare them as pairs")
@@ -256,7 +263,7 @@ func finishCompareDesign(a, b []*report.Run, opt report.CompareOptions, cf *comp
 			write = report.WriteCompareMarkdown
 		}
 		tableOut := stdout
-		if isStdout(cf.json) || isStdout(cf.html) {
+		if isStdout(cf.json) || isStdout(cf.html) || isStdout(cf.junit) {
 			tableOut = stderr // --json -: standard output carries the JSON alone
 		}
 		if err := write(tableOut, c); err != nil {
@@ -267,7 +274,7 @@ func finishCompareDesign(a, b []*report.Run, opt report.CompareOptions, cf *comp
 	for _, o := range []struct {
 		path  string
 		write func(io.Writer, *report.Comparison) error
-	}{{cf.json, report.WriteCompareJSON}, {cf.html, report.WriteCompareHTML}} {
+	}{{cf.json, report.WriteCompareJSON}, {cf.html, report.WriteCompareHTML}, {cf.junit, report.WriteCompareJUnit}} {
 		if o.path == "" {
 			continue
 		}

@@ -24,6 +24,9 @@ Examples:
   # a fixed design: 6 rounds of 20 s at 300 logins/s each, alternating between the old and the new server
   MSNBENCH_PASSWORD=secret msnbench compare --run --target old:1863 --target new:1863 --rounds 6 -d 20s --rate 300
 
+  # in CI: 6 rounds per side, a JUnit file with one test case per phase verdict, exit 1 on a regression
+  MSNBENCH_PASSWORD=secret msnbench compare --run --target old:1863 --target new:1863 --rounds 6 -d 20s --rate 300 --junit compare.xml
+
   # open model, keep every round's run for later (a-1.json, b-1.json, ...)
   msnbench compare --run --target 10.0.0.5:1863 --target 10.0.0.6:1863 --rate 300 -d 30s --save-dir rounds/
 
@@ -76,6 +79,7 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.Lookup("target").Usage = "server `host:port`: give it twice, A (baseline) then B"
 	fs.Lookup("html").Usage = "write the comparison as HTML to `file`"
 	fs.Lookup("quiet").Usage = "no progress and no text table"
+	fs.Lookup("junit").Usage = "write the verdicts as JUnit XML to `file`: one test case per phase and one for the failure rate"
 	var cf compareFlags
 	cf.register(fs, true)
 	live := fs.Bool("run", true, "run the comparison live (this form)")
@@ -112,7 +116,7 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := rf.resolve(set); err != nil {
 		return usageErr("%v", err)
 	}
-	cf.html, cf.quiet = rf.html, rf.quiet
+	cf.html, cf.quiet, cf.junit = rf.html, rf.quiet, rf.junit
 	if *saveDir != "" {
 		if err := os.MkdirAll(*saveDir, 0o755); err != nil {
 			return usageErr("--save-dir: %v", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"flag"
 	"io"
 	"math"
@@ -252,12 +253,17 @@ func TestCompareLive(t *testing.T) {
 		// A busy machine may mark a round as limited by the generator; this
 		// test is about the rounds and the exit code, not that warning.
 		"--allow-limited",
-		"--json", js, "--save-dir", filepath.Join(dir, "rounds")}, &out, &errb)
+		"--json", js, "--junit", filepath.Join(dir, "cmp.xml"), "--save-dir", filepath.Join(dir, "rounds")}, &out, &errb)
 	if code != exitFail {
 		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitFail, out.String(), errb.String())
 	}
 	if !strings.Contains(out.String(), "REGRESSION: slower: login") {
 		t.Errorf("stdout:\n%s", out.String())
+	}
+	// --junit in this form too: login's case fails.
+	if d := readJUnit(t, filepath.Join(dir, "cmp.xml")); d.Failures != 1 || len(d.Suites[0].Cases) != 2 ||
+		d.Suites[0].Cases[0].Name != "login" || d.Suites[0].Cases[0].Failure == nil {
+		t.Errorf("junit %+v", d)
 	}
 	for _, f := range []string{"a-1.json", "b-1.json", "a-3.json", "b-3.json"} {
 		if _, err := os.Stat(filepath.Join(dir, "rounds", f)); err != nil {
@@ -399,4 +405,80 @@ func TestComparePairedFlag(t *testing.T) {
 	if code == exitUsage || !strings.Contains(stdout, "pairs 3") {
 		t.Errorf("--paired: exit %d\n%s%s", code, stdout, stderr)
 	}
+}
+
+// TestCompareJUnitFile: compare a.json b.json --junit x.xml writes one test
+// case per phase and one for the failure rate; a slowdown of one run per
+// side is a skipped case that says "indicative" (exit 0), the same slowdown
+// with --assume-independent a <failure> (exit 1); with --junit - the XML
+// alone goes to standard output.
+func TestCompareJUnitFile(t *testing.T) {
+	dir := t.TempDir()
+	a := writeSynthRun(t, dir, "a", 1, 3000, 2000, 900)
+	slow := writeSynthRun(t, dir, "slow", 3, 3000, 4000, 2900)
+	x := filepath.Join(dir, "x.xml")
+	type doc struct {
+		Failures int `xml:"failures,attr"`
+		Skipped  int `xml:"skipped,attr"`
+		Cases    []struct {
+			Name    string `xml:"name,attr"`
+			Failure *struct {
+				Type string `xml:"type,attr"`
+			} `xml:"failure"`
+			Skipped *struct {
+				Message string `xml:"message,attr"`
+			} `xml:"skipped"`
+		} `xml:"testsuite>testcase"`
+	}
+	decode := func(b []byte) doc {
+		t.Helper()
+		var d doc
+		if err := xml.Unmarshal(b, &d); err != nil {
+			t.Fatalf("%v\n%s", err, b)
+		}
+		if len(d.Cases) != 3 || d.Cases[0].Name != "login" || d.Cases[1].Name != "ns.usr.s" || d.Cases[2].Name != "failures" {
+			t.Fatalf("cases %+v, want login, ns.usr.s, failures", d.Cases)
+		}
+		return d
+	}
+	read := func() doc {
+		t.Helper()
+		b, err := os.ReadFile(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return decode(b)
+	}
+
+	code, stdout, stderr := compareCmd(t, a, slow, "--junit", x)
+	if code != exitOK || !strings.Contains(stdout, "indicative") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	d := read()
+	if d.Failures != 0 || d.Skipped != 2 {
+		t.Errorf("one run per side: %d failures, %d skipped, want 0 and 2: %+v", d.Failures, d.Skipped, d.Cases)
+	}
+	for _, k := range d.Cases[:2] {
+		if k.Skipped == nil || !strings.HasPrefix(k.Skipped.Message, "indicative, not judged: slower") {
+			t.Errorf("%s: skipped %+v, want indicative", k.Name, k.Skipped)
+		}
+	}
+	if k := d.Cases[2]; k.Failure != nil || k.Skipped != nil {
+		t.Errorf("failures case %+v, want a pass", k)
+	}
+
+	code, stdout, stderr = compareCmd(t, "--assume-independent", "--junit", x, a, slow)
+	if code != exitFail {
+		t.Fatalf("--assume-independent: exit %d\n%s%s", code, stdout, stderr)
+	}
+	d = read()
+	if d.Failures != 2 || d.Skipped != 0 || d.Cases[0].Failure == nil || d.Cases[0].Failure.Type != "slower" {
+		t.Errorf("--assume-independent: %d failures, %d skipped, want 2 and 0: %+v", d.Failures, d.Skipped, d.Cases)
+	}
+
+	code, stdout, stderr = compareCmd(t, "--junit", "-", a, slow)
+	if code != exitOK || !strings.HasPrefix(stdout, "<?xml") || !strings.Contains(stderr, "no regression") {
+		t.Fatalf("--junit -: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	decode([]byte(stdout))
 }
