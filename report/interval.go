@@ -44,6 +44,55 @@ type IntervalStats struct {
 type PhaseTotal struct {
 	Phase string
 	Summary
+	// Buckets[i] is how many of the Count values are at or below
+	// LatencyBounds[i] (cumulative, as a Prometheus histogram's le buckets).
+	Buckets []int64
+}
+
+// LatencyBounds are the upper bounds, in µs, of PhaseTotal.Buckets: 1-2-5
+// steps from 50 µs to 50 s.
+var LatencyBounds = []int64{50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4,
+	1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7, 2e7, 5e7}
+
+// boundCuts[i] is the lowest value of the HdrHistogram bucket that holds
+// LatencyBounds[i]+1: a bucket whose lowest value is below it holds only
+// values at or below the bound, so its highest equivalent value (what
+// HdrHistogram reports as a percentile's value) is too, and a bound brackets
+// the percentiles the way Summary reports them.
+var boundCuts = func() []int64 {
+	h := newPackedHist()
+	cuts := make([]int64, len(LatencyBounds))
+	for i, b := range LatencyBounds {
+		h.Reset()
+		if err := h.RecordValue(b + 1); err != nil {
+			panic(err) // every bound is within HistMax
+		}
+		h.ForEachBucket(func(v, _ int64) bool { cuts[i] = v; return false })
+	}
+	return cuts
+}()
+
+// TotalOf is phase's PhaseTotal from h, its whole-run histogram. It walks
+// h's populated buckets once; it runs once per interval, not per session.
+func TotalOf(phase string, h *hdrhistogram.PackedHistogram) PhaseTotal {
+	t := PhaseTotal{Phase: phase, Summary: SummaryOf(h), Buckets: make([]int64, len(boundCuts))}
+	var c int64
+	i := 0
+	h.ForEachBucket(func(v, n int64) bool {
+		for i < len(boundCuts) && v >= boundCuts[i] {
+			t.Buckets[i] = c
+			i++
+		}
+		if i == len(boundCuts) {
+			return false
+		}
+		c += n
+		return true
+	})
+	for ; i < len(boundCuts); i++ {
+		t.Buckets[i] = c
+	}
+	return t
 }
 
 // IntervalPhase is one phase's latency over one interval, in µs.
@@ -130,7 +179,7 @@ func (r *recorderImpl) errorsOfInterval() map[string]int64 {
 func (r *recorderImpl) addTotals(st *IntervalStats) {
 	for p, h := range r.cum {
 		if h != nil && h.TotalCount() > 0 {
-			st.Total = append(st.Total, PhaseTotal{Phase: Phase(p).String(), Summary: SummaryOf(h)})
+			st.Total = append(st.Total, TotalOf(Phase(p).String(), h))
 		}
 	}
 }

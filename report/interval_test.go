@@ -122,3 +122,50 @@ func sumValues(m map[string]int64) int64 {
 	}
 	return n
 }
+
+// TestTotalOfBuckets: PhaseTotal.Buckets, from the packed histogram's
+// buckets, are the counts of values whose highest equivalent value is at or
+// below each bound, as the dense histogram's Distribution gives them, and
+// cumulative, ending at the count.
+func TestTotalOfBuckets(t *testing.T) {
+	h, dense := newPackedHist(), NewHist()
+	// Values around every bound (below, at, just above, a HDR bucket above)
+	// and a spread across the range, some above the last bound.
+	var vals []int64
+	for _, b := range LatencyBounds {
+		vals = append(vals, b-1, b, b+1, b+b/500+1)
+	}
+	for v := int64(1); v < 2*HistMax/3; v = v*3/2 + 7 {
+		vals = append(vals, v)
+	}
+	for i, v := range vals {
+		n := int64(i%3 + 1)
+		if err := h.RecordValues(v, n); err != nil {
+			t.Fatal(err)
+		}
+		if err := dense.RecordValues(v, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tot := TotalOf("login", h)
+	if tot.Phase != "login" || tot.Count != h.TotalCount() || len(tot.Buckets) != len(LatencyBounds) {
+		t.Fatalf("TotalOf: phase %q count %d, %d buckets", tot.Phase, tot.Count, len(tot.Buckets))
+	}
+	for i, b := range LatencyBounds {
+		var want int64
+		for _, bar := range dense.Distribution() {
+			if bar.To <= b {
+				want += bar.Count
+			}
+		}
+		if tot.Buckets[i] != want {
+			t.Errorf("le %dµs: %d, want %d", b, tot.Buckets[i], want)
+		}
+		if i > 0 && tot.Buckets[i] < tot.Buckets[i-1] {
+			t.Errorf("le %dµs: %d below the bucket before (%d)", b, tot.Buckets[i], tot.Buckets[i-1])
+		}
+	}
+	if last := tot.Buckets[len(tot.Buckets)-1]; last >= tot.Count || last == 0 {
+		t.Errorf("last bucket %d of %d: the test wants values above it", last, tot.Count)
+	}
+}

@@ -34,6 +34,7 @@ type RunCollector struct {
 
 	descInfo, descSessions, descStarted, descDropped, descWarm *prometheus.Desc
 	descFails, descInflight, descHeld, descRate, descLatency   *prometheus.Desc
+	descHist                                                   *prometheus.Desc
 }
 
 // NewRunCollector returns a collector that reads live (normally
@@ -55,6 +56,7 @@ func NewRunCollector(live func() loadgen.Live, target, model, version string) *R
 		descHeld:     d("sessions_held", "Sessions logged in and being held (--hold)."),
 		descRate:     d("logins_per_second", "Successful logins per second over the last closed interval."),
 		descLatency:  d("phase_latency_seconds", "Latency of each phase over the measured run so far (closed intervals), quantiles from its HdrHistogram.", "phase"),
+		descHist:     d("phase_latency_hist_seconds", "Latency of each phase over the measured run so far (closed intervals), counts at fixed bounds from its HdrHistogram; sums across generators.", "phase"),
 	}
 }
 
@@ -74,7 +76,7 @@ func (c *RunCollector) Interval(st *report.IntervalStats) {
 // Describe implements prometheus.Collector.
 func (c *RunCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.descInfo, c.descSessions, c.descStarted, c.descDropped, c.descWarm,
-		c.descFails, c.descInflight, c.descHeld, c.descRate, c.descLatency} {
+		c.descFails, c.descInflight, c.descHeld, c.descRate, c.descLatency, c.descHist} {
 		ch <- d
 	}
 }
@@ -102,7 +104,15 @@ func (c *RunCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, t := range c.totals {
 		s := &t.Summary
 		q := map[float64]float64{0.5: us(s.P50), 0.9: us(s.P90), 0.99: us(s.P99), 0.999: us(s.P999)}
-		ch <- prometheus.MustNewConstSummary(c.descLatency, uint64(s.Count), s.Mean*float64(s.Count)/1e6, q, t.Phase)
+		sum := s.Mean * float64(s.Count) / 1e6
+		ch <- prometheus.MustNewConstSummary(c.descLatency, uint64(s.Count), sum, q, t.Phase)
+		if len(t.Buckets) == len(report.LatencyBounds) {
+			b := make(map[float64]uint64, len(t.Buckets))
+			for i, n := range t.Buckets {
+				b[us(report.LatencyBounds[i])] = uint64(n)
+			}
+			ch <- prometheus.MustNewConstHistogram(c.descHist, uint64(s.Count), sum, b, t.Phase)
+		}
 	}
 }
 

@@ -2,10 +2,12 @@ package metrics
 
 import (
 	"io"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/msnbench/msnbench/loadgen"
 	"github.com/msnbench/msnbench/report"
 	"github.com/msnbench/msnbench/server"
@@ -156,5 +158,84 @@ func TestServerCollectorExposition(t *testing.T) {
 		if got := m.GetCounter().GetValue() + m.GetGauge().GetValue(); f.GetType() != tt.typ || got != tt.want {
 			t.Errorf("%s: %v %v, want %v %v", tt.name, f.GetType(), got, tt.typ, tt.want)
 		}
+	}
+}
+
+// TestPhaseLatencyHistogram: each phase's latency is also a histogram (which
+// Prometheus can sum across generators, unlike the summary), built from the
+// phase's HdrHistogram: cumulative buckets, +Inf equal to the count, the
+// same count and sum as the summary, and the bucket that reaches half the
+// count brackets the HdrHistogram's p50.
+func TestPhaseLatencyHistogram(t *testing.T) {
+	h := hdrhistogram.NewPacked(report.HistMin, report.HistMax, report.HistDigits)
+	// A log-normal-ish spread around 3 ms, a few outliers past the last bound.
+	for v, n := int64(40), int64(1); v < 3_000_000; v = v*11/10 + 1 {
+		if err := h.RecordValues(v, n); err != nil {
+			t.Fatal(err)
+		}
+		if v < 3000 {
+			n++
+		} else if n > 1 {
+			n--
+		}
+	}
+	if err := h.RecordValues(90_000_000, 3); err != nil { // 90 s, past 50 s
+		t.Fatal(err)
+	}
+	tot := report.TotalOf("login", h)
+	c := NewRunCollector(func() loadgen.Live { return loadgen.Live{} }, "127.0.0.1:1863", "closed", "test")
+	c.Interval(&report.IntervalStats{Total: []report.PhaseTotal{tot, report.TotalOf("ns.usr.s", h)}})
+
+	fams := scrape(t, c)
+	f := fams["msnbench_phase_latency_hist_seconds"]
+	if f == nil || f.GetType() != dto.MetricType_HISTOGRAM || len(f.Metric) != 2 {
+		t.Fatalf("msnbench_phase_latency_hist_seconds: %v", f)
+	}
+	if typ := fams["msnbench_phase_latency_seconds"].GetType(); typ != dto.MetricType_SUMMARY {
+		t.Errorf("msnbench_phase_latency_seconds is a %v, want the summary it was", typ)
+	}
+	hist := value(t, fams, "msnbench_phase_latency_hist_seconds", map[string]string{"phase": "login"}).GetHistogram()
+	sum := value(t, fams, "msnbench_phase_latency_seconds", map[string]string{"phase": "login"}).GetSummary()
+	if hist.GetSampleCount() != uint64(h.TotalCount()) || hist.GetSampleCount() != sum.GetSampleCount() ||
+		hist.GetSampleSum() != sum.GetSampleSum() {
+		t.Errorf("histogram count %d sum %v, summary %d %v, HdrHistogram count %d", hist.GetSampleCount(),
+			hist.GetSampleSum(), sum.GetSampleCount(), sum.GetSampleSum(), h.TotalCount())
+	}
+	bs := hist.GetBucket() // the parser gives the +Inf bucket too
+	if len(bs) != len(report.LatencyBounds)+1 {
+		t.Fatalf("%d buckets, want %d and +Inf", len(bs), len(report.LatencyBounds))
+	}
+	inf := bs[len(bs)-1]
+	if !math.IsInf(inf.GetUpperBound(), 1) || inf.GetCumulativeCount() != hist.GetSampleCount() {
+		t.Errorf("last bucket le %v count %d, want +Inf and the count %d", inf.GetUpperBound(), inf.GetCumulativeCount(), hist.GetSampleCount())
+	}
+	bs = bs[:len(bs)-1]
+	p50 := float64(h.ValueAtPercentile(50)) / 1e6
+	half := (h.TotalCount() + 1) / 2 // the rank of the p50
+	bracketed := false
+	var prev uint64
+	prevLE := 0.0
+	for i, b := range bs {
+		if le := float64(report.LatencyBounds[i]) / 1e6; b.GetUpperBound() != le {
+			t.Errorf("bucket %d: le %v, want %v", i, b.GetUpperBound(), le)
+		}
+		n := b.GetCumulativeCount()
+		if n < prev {
+			t.Errorf("le %v: %d, below the bucket before (%d): not cumulative", b.GetUpperBound(), n, prev)
+		}
+		if n >= uint64(half) && prev < uint64(half) {
+			bracketed = true
+			if !(prevLE < p50 && p50 <= b.GetUpperBound()) {
+				t.Errorf("half the count is reached in (%v, %v], the HdrHistogram p50 is %v", prevLE, b.GetUpperBound(), p50)
+			}
+		}
+		prev, prevLE = n, b.GetUpperBound()
+	}
+	if !bracketed {
+		t.Errorf("no bucket reaches half the count %d", half)
+	}
+	// The values past the last bound are only in +Inf.
+	if last := bs[len(bs)-1].GetCumulativeCount(); last != hist.GetSampleCount()-3 {
+		t.Errorf("le 50s: %d, want the count %d less the 3 values at 90 s", last, hist.GetSampleCount())
 	}
 }
