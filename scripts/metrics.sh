@@ -52,7 +52,7 @@ while kill -0 "$run_pid" 2>/dev/null; do
   v=$(q 'histogram_quantile(0.99, sum by (le) (msnbench_phase_latency_hist_seconds_bucket{phase="login"}))' || true)
   [ -n "$v" ] && [ "$v" != NaN ] && hp99=$v
   v=$(q 'up{job="msnbench"}' || true)
-  [ -n "$v" ] && up=$v
+  [ "$v" = 1 ] && up=1 # once scraped; the scrape after the run's end finds it gone (up 0)
   sleep 1
 done
 wait "$run_pid" || { cat "$work/run.log"; echo "metrics.sh: msnbench run failed" >&2; exit 1; }
@@ -60,7 +60,7 @@ run_pid=
 ok=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["counts"]["ok"])' "$work/run.json")
 echo "run: $ok ok logins; Prometheus: last stored msnbench_sessions_total{outcome=\"ok\"} $last, login p99 ${p99:-?}s" \
   "(summary), ${hp99:-?}s (histogram_quantile over the buckets)"
-[ "$up" = 1 ] && [ -n "$p99" ] && [ -n "$hp99" ] && [ -n "$last" ] || { tail -20 "$work/prometheus.log"; echo "metrics.sh: Prometheus stored no msnbench series" >&2; exit 1; }
+[ "$up" = 1 ] && [ -n "$p99" ] && [ -n "$hp99" ] && [ -n "$last" ] || { tail -20 "$work/prometheus.log"; echo "metrics.sh: Prometheus stored no msnbench series (up=${up:-none} p99=${p99:-none} hist p99=${hp99:-none} ok=${last:-none})" >&2; exit 1; }
 # histogram_quantile interpolates within a bucket: it lands within one 1-2-5 step (x2.5) of the summary's p99
 # (both are of the run so far, as of the same closed interval, give or take a scrape).
 python3 -c 'import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); sys.exit(0 if b/2.5 <= a <= b*2.5 else 1)' "$hp99" "$p99" ||
