@@ -39,42 +39,8 @@ func FuzzConn(f *testing.F) {
 	f.Add([]byte(strings.Repeat("A", 1000)))
 	f.Add([]byte("\r\n\r\n\t \r\nVER\r\nVER 99999999999 MSNP7\r\n"))
 	f.Add([]byte{0, 1, 2, 0xff, '\n'})
-	// One server for the whole fuzz process: a listener per input would
-	// exhaust loopback ports on a machine that also runs load tests, and
-	// what is fuzzed is the connection, which is new for every input.
-	s, err := New(fuzzConfig())
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() {
-		closed := make(chan struct{})
-		go func() { s.Close(); close(closed) }()
-		select {
-		case <-closed:
-		case <-time.After(10 * time.Second):
-			panic("server Close hung after fuzzing")
-		}
-	})
-	f.Fuzz(func(t *testing.T, in []byte) {
-		cli, srv := net.Pipe()
-		if !s.start(srv, roleNS) {
-			t.Fatal("server closed")
-		}
-		go func() {
-			cli.Write(in)
-		}()
-		done := make(chan error, 1)
-		go func() {
-			_, err := io.Copy(io.Discard, cli)
-			done <- err
-		}()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("connection still open 10s after the input ended")
-		}
-		cli.Close()
-	})
+	s := fuzzServer(f, fuzzConfig())
+	f.Fuzz(func(t *testing.T, in []byte) { fuzzFeed(t, s, roleNS, in) })
 }
 
 // FuzzSBConn is FuzzConn for a switchboard connection. Before every input
@@ -90,6 +56,24 @@ func FuzzSBConn(f *testing.F) {
 	f.Add([]byte("CAL 1 user1@example.com\r\n"))
 	cfg := fuzzConfig()
 	cfg.SBAddr = "127.0.0.1:0"
+	s := fuzzServer(f, cfg)
+	other := newConn(s, &loopConn{in: []byte("x")}, roleSB)
+	other.acct = 2
+	f.Fuzz(func(t *testing.T, in []byte) {
+		sess := &sbSession{id: 7, members: []*conn{other}}
+		s.sbs.mu.Lock()
+		s.sbs.cookies["1.1.1"] = sbCookie{acct: 0, expires: s.cfg.Now().Add(time.Hour)}
+		s.sbs.cookies["2.2.2"] = sbCookie{acct: 1, sess: sess, expires: s.cfg.Now().Add(time.Hour)}
+		s.sbs.mu.Unlock()
+		fuzzFeed(t, s, roleSB, in)
+	})
+}
+
+// fuzzServer starts the one server of a fuzz process (a listener per input
+// would exhaust loopback ports on a machine that also runs load tests; what
+// is fuzzed is the connection, new for every input) and requires that Close
+// returns once fuzzing is over.
+func fuzzServer(f *testing.F, cfg Config) *Server {
 	s, err := New(cfg)
 	if err != nil {
 		f.Fatal(err)
@@ -103,31 +87,28 @@ func FuzzSBConn(f *testing.F) {
 			panic("server Close hung after fuzzing")
 		}
 	})
-	other := newConn(s, &loopConn{in: []byte("x")}, roleSB)
-	other.acct = 2
-	f.Fuzz(func(t *testing.T, in []byte) {
-		sess := &sbSession{id: 7, members: []*conn{other}}
-		s.sbs.mu.Lock()
-		s.sbs.cookies["1.1.1"] = sbCookie{acct: 0, expires: s.cfg.Now().Add(time.Hour)}
-		s.sbs.cookies["2.2.2"] = sbCookie{acct: 1, sess: sess, expires: s.cfg.Now().Add(time.Hour)}
-		s.sbs.mu.Unlock()
-		cli, srv := net.Pipe()
-		if !s.start(srv, roleSB) {
-			t.Fatal("server closed")
-		}
-		go func() {
-			cli.Write(in)
-		}()
-		done := make(chan error, 1)
-		go func() {
-			_, err := io.Copy(io.Discard, cli)
-			done <- err
-		}()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("connection still open 10s after the input ended")
-		}
-		cli.Close()
-	})
+	return s
+}
+
+// fuzzFeed writes in to a new connection of role over net.Pipe and requires
+// that the server ends the connection once the input has run out.
+func fuzzFeed(t *testing.T, s *Server, r role, in []byte) {
+	cli, srv := net.Pipe()
+	if !s.start(srv, r) {
+		t.Fatal("server closed")
+	}
+	go func() {
+		cli.Write(in)
+	}()
+	done := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.Discard, cli)
+		done <- err
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("connection still open 10s after the input ended")
+	}
+	cli.Close()
 }
