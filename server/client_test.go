@@ -104,6 +104,26 @@ func (c *tclient) expectPrefix(prefix string) *msnp.Command {
 
 // expectClosed reads until the server closes the connection and fails if
 // any command arrives first.
+// toggleStatus sends CHG i: NLN for even i, BSY for odd (so every change
+// fans out presence), and reads up to its echo, skipping the lines before it.
+func (c *tclient) toggleStatus(i int) {
+	c.t.Helper()
+	st := "NLN"
+	if i%2 == 1 {
+		st = "BSY"
+	}
+	c.send("CHG " + strconv.Itoa(10+i) + " " + st)
+	for {
+		cmd, err := c.next()
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if cmd.Is("CHG") {
+			return
+		}
+	}
+}
+
 func (c *tclient) expectClosed() {
 	c.t.Helper()
 	cmd, err := c.next()

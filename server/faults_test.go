@@ -194,23 +194,7 @@ func TestDelayedRepliesStayWhole(t *testing.T) {
 	// -race on a loaded machine the 20 answers were once all read before
 	// the contact had logged in). The other 99 changes race the answers.
 	b := login(t, s.Addr(), "user1@example.com", "pw", "MSNP7 CVR0").c
-	chg := func(i int) {
-		st := "NLN"
-		if i%2 == 1 {
-			st = "BSY"
-		}
-		b.send("CHG " + strconv.Itoa(10+i) + " " + st)
-		for {
-			cmd, err := b.next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if cmd.Is("CHG") {
-				return
-			}
-		}
-	}
-	chg(0)
+	b.toggleStatus(0)
 	const syns = 20
 	for i := 0; i < syns; i++ {
 		a.send("SYN 9 0")
@@ -244,7 +228,7 @@ func TestDelayedRepliesStayWhole(t *testing.T) {
 		done <- result{presence, nil}
 	}()
 	for i := 1; i < 100; i++ {
-		chg(i)
+		b.toggleStatus(i)
 	}
 	r := <-done
 	if r.err != nil {

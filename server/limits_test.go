@@ -3,7 +3,6 @@ package server
 import (
 	"fmt"
 	"net"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -189,20 +188,7 @@ func TestSlowReaderDoesNotStallWatchers(t *testing.T) {
 	// loaded machine the server may get there only after many changes.
 	dropped := false
 	for i := 0; i < 2000 && !dropped; i++ {
-		st := "NLN"
-		if i%2 == 1 {
-			st = "BSY"
-		}
-		b.send("CHG " + strconv.Itoa(10+i) + " " + st)
-		for {
-			cmd, err := b.next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if cmd.Is("CHG") {
-				break
-			}
-		}
+		b.toggleStatus(i)
 		dropped = s.Stats().ConnsOpen == 1
 		if !dropped && i >= 10 {
 			time.Sleep(10 * time.Millisecond) // give the server's reader time to fill the buffers
