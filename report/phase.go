@@ -10,7 +10,11 @@ type Phase uint8
 // SchedLag and ReadLag are the generator's own: how late a session started
 // (open model), and, per session, how long its timed replies waited in the
 // kernel before the generator read them (with kernel timestamps), which
-// the reply phases leave out.
+// the reply phases leave out. Presence (a contact's CHG written → the
+// matching NLN at this process's other session), the sb.* phases (opening a
+// switchboard conversation) and msg.ack / msg.deliver (one message: write →
+// ACK at the sender, write → arrival at the receiver) happen while a
+// session is held and repeat, like Ping and Qry (MSNP.md §4.3, §4.4, §4.9).
 const (
 	DSConnect Phase = iota
 	DSVer
@@ -29,6 +33,16 @@ const (
 	SessionIntended
 	Ping
 	Qry
+	Presence
+	SBXfr
+	SBConnect
+	SBUsr
+	SBCal
+	SBRing
+	SBAns
+	SBJoi
+	MsgAck
+	MsgDeliver
 	SchedLag
 	ReadLag
 	NumPhases
@@ -36,7 +50,8 @@ const (
 
 var phaseNames = [NumPhases]string{
 	"ds.connect", "ds.ver", "ds.inf", "ds.usr", "ns.connect", "ns.ver", "ns.inf", "ns.usr.i", "ns.usr.s",
-	"ns.syn", "ns.chg", "login", "session", "login.intended", "session.intended", "ping", "qry", "sched.lag",
+	"ns.syn", "ns.chg", "login", "session", "login.intended", "session.intended", "ping", "qry", "presence",
+	"sb.xfr", "sb.connect", "sb.usr", "sb.cal", "sb.ring", "sb.ans", "sb.joi", "msg.ack", "msg.deliver", "sched.lag",
 	"read.lag",
 }
 
