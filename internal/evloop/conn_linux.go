@@ -34,6 +34,10 @@ type Conn struct {
 
 	rdl, wdl int64 // deadlines on the loop clock; never if none
 
+	// streak counts the reads in a row that found data without waiting;
+	// late, those of them made after the read deadline had passed.
+	streak, late int
+
 	waiter  *Task // the task waiting on this connection
 	waitDir uint8
 
@@ -190,10 +194,21 @@ func (c *Conn) await(t *Task, dir uint8) {
 	}
 	c.waiter, c.waitDir = t, dir
 	t.conn = c
+	c.streak = 0
 	t.wait(when)
 	c.waiter, c.waitDir = nil, 0
 	t.conn = nil
 }
+
+// lateReads is how many reads a connection may still make once its read
+// deadline has passed, with data waiting at each: enough for any reply that
+// arrived in time (64 × the 8 KiB a session reads at once), and a bound for
+// a peer that floods. readStreak is how many reads in a row a task makes
+// before it lets the loop do its other work.
+const (
+	lateReads  = 64
+	readStreak = 64
+)
 
 // Read reads what is there, waiting for it if nothing is.
 func (c *Conn) Read(p []byte) (int, error) {
@@ -208,6 +223,26 @@ func (c *Conn) Read(p []byte) (int, error) {
 			return 0, errReadTimeout
 		}
 		if c.readable {
+			// A peer that never stops sending cannot keep the loop's
+			// thread: every readStreak reads that found data without
+			// waiting, the task lets the loop poll, fire its timers, run
+			// what was posted and its other tasks.
+			if c.streak++; c.streak >= readStreak {
+				c.streak = 0
+				c.l.yieldTurn()
+				continue // Abort may have come meanwhile
+			}
+			// A reply that is already there when the deadline passes is
+			// not thrown away for being late (the loop may simply have
+			// been busy), but neither can such a peer keep a read going
+			// past its deadline: after lateReads reads, it times out like
+			// any other.
+			if c.rdl != never && c.l.Now() >= c.rdl {
+				if c.late >= lateReads {
+					return 0, errReadTimeout
+				}
+				c.late++
+			}
 			var r uintptr
 			var errno unix.Errno
 			if c.l.stamp {
@@ -354,14 +389,14 @@ func (c *Conn) CloseAfterPeer(d time.Duration) {
 // SetDeadline sets both deadlines. A deadline in the past ends a wait now.
 func (c *Conn) SetDeadline(t time.Time) error {
 	w := c.l.When(t)
-	c.rdl, c.wdl = w, w
+	c.rdl, c.wdl, c.late = w, w, 0
 	c.retime()
 	return nil
 }
 
 // SetReadDeadline sets the read deadline.
 func (c *Conn) SetReadDeadline(t time.Time) error {
-	c.rdl = c.l.When(t)
+	c.rdl, c.late = c.l.When(t), 0
 	c.retime()
 	return nil
 }

@@ -52,6 +52,7 @@ type Loop struct {
 	gen   uint32  // generation of the last connection added
 
 	runq   []*Task
+	later  []*Task // tasks that gave up their turn: they run after the next poll
 	timers timerHeap
 	cur    *Task // the task running now, nil between tasks
 	live   int   // tasks started and not finished
@@ -283,12 +284,28 @@ func (l *Loop) runReady() {
 	l.runq = l.runq[:0]
 }
 
+// yieldTurn suspends the running task until the loop has polled once
+// (without sleeping), fired the timers that are due and run what was
+// posted: a task with endless work does not starve the others.
+func (l *Loop) yieldTurn() {
+	t := l.cur
+	if t == nil {
+		panic("evloop: blocking call outside a task")
+	}
+	t.queued = true // it will run again: Ready meanwhile has nothing to do
+	l.later = append(l.later, t)
+	t.yield(struct{}{})
+}
+
 // poll waits for events (or the next deadline) and makes the tasks they
 // concern ready.
 func (l *Loop) poll() error {
 	timeout := int64(-1)
 	if len(l.timers) > 0 {
 		timeout = max(l.timers[0].when-l.Now(), 0)
+	}
+	if len(l.later) > 0 {
+		timeout = 0
 	}
 	n, err := l.spinWait(timeout)
 	if err != nil {
@@ -324,6 +341,12 @@ func (l *Loop) poll() error {
 	if wake {
 		l.runPosted()
 	}
+	for i, t := range l.later {
+		l.later[i] = nil
+		t.queued = false
+		l.Ready(t)
+	}
+	l.later = l.later[:0]
 	return nil
 }
 

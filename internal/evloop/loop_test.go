@@ -714,3 +714,101 @@ func TestRunWaitsForLinger(t *testing.T) {
 		})
 	}
 }
+
+// flood writes to the client as fast as it reads, so that a read with a
+// small buffer always finds more waiting behind it.
+func flood(c net.Conn) {
+	buf := bytes.Repeat([]byte("NLN NLN bob@example.com Bob\r\n"), 2048)
+	for {
+		if _, err := c.Write(buf); err != nil {
+			return
+		}
+	}
+}
+
+// floodReads bounds every flooded read loop below: far more reads than
+// the loop needs to notice its deadline or its other work, far fewer than
+// a hang.
+const floodReads = 5_000_000
+
+// TestFloodReadDeadline: a connection that never runs dry still times out
+// at its read deadline. (The loop used to look at the deadline only when
+// there was nothing to read, so a flooding server kept the read going for
+// ever, and with it the loop's thread.)
+func TestFloodReadDeadline(t *testing.T) {
+	addr := server(t, flood)
+	l := newLoop(t)
+	reads := 0
+	rerr := withConn(l, addr, func(tk *Task, c *Conn) error {
+		_ = c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		p := make([]byte, 16)
+		for ; reads < floodReads; reads++ {
+			if _, err := c.Read(p); err != nil {
+				return err
+			}
+		}
+		return errors.New("never timed out")
+	})
+	run(t, l)
+	if !errors.Is(*rerr, os.ErrDeadlineExceeded) {
+		t.Fatalf("after %d reads: got %v, want a timeout", reads, *rerr)
+	}
+}
+
+// TestFloodYields: a task reading a connection that never runs dry lets
+// the loop's other tasks and posted functions run (Abort, the way a run is
+// canceled, among them).
+func TestFloodYields(t *testing.T) {
+	addr := server(t, flood)
+	l := newLoop(t)
+	stop := false
+	reading := make(chan struct{})
+	rerr := withConn(l, addr, func(tk *Task, c *Conn) error {
+		p := make([]byte, 16)
+		if _, err := c.Read(p); err != nil {
+			return err
+		}
+		close(reading)
+		for range floodReads {
+			if stop {
+				return nil
+			}
+			if _, err := c.Read(p); err != nil {
+				return err
+			}
+		}
+		return errors.New("the other task never ran")
+	})
+	l.Go(func(tk *Task) {
+		tk.Sleep(time.Millisecond)
+		stop = true
+	})
+	run(t, l)
+	if *rerr != nil {
+		t.Fatal(*rerr)
+	}
+
+	l = newLoop(t)
+	reading = make(chan struct{})
+	rerr = withConn(l, addr, func(tk *Task, c *Conn) error {
+		p := make([]byte, 16)
+		if _, err := c.Read(p); err != nil {
+			return err
+		}
+		close(reading)
+		for range floodReads {
+			if _, err := c.Read(p); err != nil {
+				return err
+			}
+		}
+		return errors.New("the posted Abort never ran")
+	})
+	go func() {
+		<-reading
+		l.Post(l.Abort)
+	}()
+	run(t, l)
+	if !errors.Is(*rerr, os.ErrDeadlineExceeded) {
+		t.Fatalf("got %v, want a timeout from Abort", *rerr)
+	}
+}
