@@ -168,6 +168,13 @@ type Config struct {
 	// DefaultPing.
 	Hold time.Duration
 	Ping time.Duration
+	// StatusEvery, with Hold, makes each held session change its status
+	// every StatusEvery (jittered: uniform in [½, 1½) of it), cycling
+	// NLN → BSY → AWY → BRB → PHN → LUN → IDL → NLN, and times the
+	// presence phase at its contacts held by this run (presence.go). It
+	// needs the chg step; without the syn step no contact lists are known,
+	// so nothing is expected or timed.
+	StatusEvery time.Duration
 	// Dialects is the VER list in order of preference, e.g.
 	// "MSNP7 MSNP6 MSNP5 MSNP4 CVR0" (commas or spaces).
 	Dialects string
@@ -329,6 +336,18 @@ func (c *Config) Validate() error {
 	case models > 1:
 		bad("choose one load model: concurrency, rate or stages")
 	}
+	if c.StatusEvery != 0 {
+		switch {
+		case c.StatusEvery < 0:
+			bad("--status-every must not be negative")
+		case c.Hold <= 0:
+			bad("--status-every changes the status of held sessions: it needs --hold")
+		case !hasStep(c.Steps, StepChg):
+			bad("--status-every needs the chg step (a session changes its status once it is online)")
+		case c.AllowSharedAccounts:
+			bad("--status-every needs each account held by one session at a time (not --allow-shared-accounts)")
+		}
+	}
 	if c.Logins < 0 || c.Duration < 0 || c.Warmup < 0 || c.Hold < 0 || c.Ping < 0 || c.Timeout < 0 {
 		bad("counts and durations must not be negative")
 	}
@@ -471,6 +490,15 @@ func (c *Config) PeakInflight() int {
 		return int(maxLevel(c.Stages) + 0.5)
 	}
 	return c.Concurrency
+}
+
+func hasStep(steps []Step, st Step) bool {
+	for _, x := range steps {
+		if x == st {
+			return true
+		}
+	}
+	return false
 }
 
 func validStatus(s string) bool {

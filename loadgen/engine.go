@@ -102,6 +102,11 @@ func New(cfg Config) (*Engine, error) {
 		ping:    cfg.Ping,
 		stamps:  cfg.Timestamps == TimestampsKernel,
 		role:    parseRole(cfg.TargetRole),
+
+		statusEvery: cfg.StatusEvery,
+		online:      hasStep(steps, StepChg),
+		warmup:      int64(cfg.Warmup),
+		seed:        cfg.Seed,
 	}
 	acc, err := newAccounts(&cfg)
 	if err != nil {
@@ -109,6 +114,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.p.accts = acc
 	e.p.texts = &e.texts
+	if cfg.StatusEvery > 0 {
+		e.p.roster = newRoster(acc)
+	}
 
 	shards := max(cfg.ShardCount, 1)
 	lo, hi := shardRange(cfg.Concurrency, cfg.ShardIndex, shards)
@@ -500,6 +508,7 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 	run.Health.BackoffTotal = report.Duration(e.backoffNs.Load())
 	run.Health.Backoffs = e.backoffs.Load()
 	run.Health.Warnings = append(run.Health.Warnings, e.Notes()...)
+	e.presenceReport(run)
 	e.state.Store(stateDone)
 	return run, nil
 }
@@ -861,6 +870,7 @@ func (e *Engine) reportConfig() report.Config {
 	}
 	if c.Hold > 0 {
 		rc.Ping = report.Duration(c.Ping)
+		rc.StatusEvery = report.Duration(c.StatusEvery)
 	}
 	return rc
 }

@@ -35,6 +35,7 @@ type holdState struct {
 	qryTrID  uint32    // a QRY waits for its acknowledgement (0: none)
 	qryDue   time.Time
 	failed   report.Phase // the phase a timer failure belongs to
+	ps       presenceState
 }
 
 // errHoldDone ends a hold normally: its time is up or the run is ending.
@@ -123,7 +124,13 @@ func (s *session) holdTick() error {
 	// after the end (a starved goroutine): the keep-alive a real client
 	// owed is still measured.
 	pingOwed := !h.pinging && !h.nextPing.After(h.end)
-	if ended && !h.pinging && h.qryTrID == 0 && !pingOwed {
+	// Status changes (--status-every) are written, and their notifications
+	// waited for, like PNGs.
+	presenceWake, presenceDone, err := s.presenceTick(now, ended)
+	if err != nil {
+		return err
+	}
+	if ended && !h.pinging && h.qryTrID == 0 && !pingOwed && presenceDone {
 		return errHoldDone
 	}
 	// When both are overdue (a goroutine that woke late), blame the one
@@ -176,6 +183,9 @@ func (s *session) holdTick() error {
 	if h.qryTrID != 0 {
 		wake = minTime(wake, h.qryDue)
 	}
+	if !presenceWake.IsZero() {
+		wake = minTime(wake, presenceWake)
+	}
 	_ = c.SetReadDeadline(wake)
 	// Checked after arming, so a wake from the engine in between is not
 	// lost: either its past deadline came after ours, or we see the flag.
@@ -199,6 +209,8 @@ func (s *session) holdAndLogout(c net.Conn) (report.Phase, error) {
 		// due after it is never owed).
 		h.nextPing = h.end.Add(1)
 	}
+	s.presenceStart(now)
+	defer s.presenceEnd()
 	s.holding.Store(true)
 	s.src.inHold = true
 	if s.rd.Buffered() == 0 {
@@ -231,6 +243,8 @@ func (s *session) holdAndLogout(c net.Conn) (report.Phase, error) {
 		case cmd.Is("QRY") && cmd.HasTrID && cmd.TrID == h.qryTrID:
 			h.qryTrID = 0
 			s.recordValue(report.Qry, s.replyAt(s.chlAt)-s.chlAt)
+		case s.heldCommand(cmd):
+			// presence (and the status change's echo): see presence.go
 		default:
 			// CHL is stashed and answered by holdTick; OUT and an
 			// asynchronous XFR end the session.
@@ -251,8 +265,12 @@ func (s *session) holdAndLogout(c net.Conn) (report.Phase, error) {
 	s.closeConn(c)
 	if h.failed == 0 { // a read error: blame what was outstanding
 		h.failed = report.Ping
-		if h.qryTrID != 0 {
+		var se *msnp.ServerError
+		switch {
+		case h.qryTrID != 0:
 			h.failed = report.Qry
+		case h.ps.chgTrID != 0 && errors.As(err, &se) && se.HasTrID && se.TrID == h.ps.chgTrID:
+			h.failed = report.Presence // the server refused a status change
 		}
 	}
 	return h.failed, err

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"strconv"
@@ -42,6 +43,16 @@ type params struct {
 	// closer closes connections after OUT (Go's net package; nil with the
 	// event loops, outside a run, and in probes: logout then waits itself).
 	closer *closer
+
+	// roster is what held sessions know of each other (roster.go); nil
+	// when nothing needs it. statusEvery is Config.StatusEvery; online
+	// says held sessions are online (the chg step is taken); warmup is
+	// Config.Warmup in ns; seed draws the sessions' jitter.
+	roster      *roster
+	statusEvery time.Duration
+	online      bool
+	warmup      int64
+	seed        uint64
 }
 
 func (p *params) now() int64 { return int64(time.Since(p.start)) }
@@ -70,6 +81,10 @@ type session struct {
 	lagN   int32
 
 	hs holdState
+
+	acct int32    // the account of the session in progress
+	rst  uint64   // its roster state while held (roster.enter)
+	rng  rand.PCG // jitter of its status changes
 
 	// firstReply is what the first server answered this session's USR I
 	// with: roleDS for a referral, roleNS for a challenge, roleAuto for
@@ -107,8 +122,12 @@ type session struct {
 
 const writeBufSize = 512
 
+// sessionSeq tells sessions' random streams apart.
+var sessionSeq atomic.Uint64
+
 func newSession(p *params, shard int) *session {
 	s := &session{p: p, shard: shard, wbuf: make([]byte, 0, writeBufSize)}
+	s.rng.Seed(p.seed, uint64(shard)<<32|uint64(sessionSeq.Add(1)))
 	s.src.s = s
 	s.rd = msnp.NewReader(&s.src, msnp.FromServer, msnp.DefaultBufSize)
 	return s
@@ -170,6 +189,7 @@ func (s *session) run(acct int32, intended int64) (held net.Conn) {
 		sm.Intended = sm.Start // a worker that starts early is not "negative lag"
 	}
 	s.trid = 0
+	s.acct = acct
 	s.chlPending = false
 	s.done, s.lagSum, s.lagN = 0, 0, 0
 
@@ -599,6 +619,10 @@ func (s *session) syn(c net.Conn) error {
 	if err := s.send(c); err != nil {
 		return err
 	}
+	r := s.p.roster
+	if r != nil {
+		r.synStart(s.acct)
+	}
 	first := true
 	for {
 		cmd, err := s.await(trid)
@@ -615,10 +639,16 @@ func (s *session) syn(c net.Conn) error {
 			}
 			continue
 		}
+		if r != nil {
+			r.synLine(s.acct, cmd) // the lists, for presence and chat
+		}
 		if cmd.Is("LST") && bytesEq(cmd.Arg(0), "RL") && cmd.NArgs >= 4 {
 			i, ok1 := msnp.ParseUint32(cmd.Arg(2))
 			n, ok2 := msnp.ParseUint32(cmd.Arg(3))
 			if ok1 && ok2 && i == n {
+				if r != nil {
+					r.synDone(s.acct)
+				}
 				return nil
 			}
 		}

@@ -49,7 +49,11 @@ type Run struct {
 	// HoldErrors counts held sessions that ended before their hold time, by
 	// the phase (ping, qry) × class × code that ended them. Their logins
 	// succeeded, so they are in Counts.OK and not in Errors.
-	HoldErrors []ErrorCount  `json:"hold_errors,omitempty"`
+	HoldErrors []ErrorCount `json:"hold_errors,omitempty"`
+	// Deliveries counts, per phase (presence), the notifications one
+	// session of the run expected another of it to receive, and how many
+	// never came within the timeout.
+	Deliveries []Delivery    `json:"deliveries,omitempty"`
 	Phases     []PhaseResult `json:"phases"` // only phases with at least one value, in Phase order
 	Series     []Point       `json:"series"` // one point per interval
 	Health     Health        `json:"health"`
@@ -97,6 +101,7 @@ type Config struct {
 	Status       string   `json:"status,omitempty"`
 	Hold         Duration `json:"hold,omitempty"`
 	Ping         Duration `json:"ping,omitempty"`
+	StatusEvery  Duration `json:"status_every,omitempty"` // held sessions change their status this often
 	Dialects     string   `json:"dialects"`
 	Accounts     int      `json:"accounts,omitempty"`
 	UserPattern  string   `json:"user_pattern,omitempty"`
@@ -285,3 +290,29 @@ type Health struct {
 // Duration is a time.Duration that reads and writes JSON as a Go duration
 // string ("1.5s").
 type Duration time.Duration
+
+// Delivery counts what was expected to arrive at sessions of the run for
+// one phase (presence: a contact's status change), measured after the
+// warm-up. Expected counts notifications whose receiver was held until
+// their time was up or that arrived; Lost those of them that did not
+// arrive within the timeout; Duplicate the ones that arrived twice (not
+// in Expected again).
+type Delivery struct {
+	Phase     string `json:"phase"`
+	Expected  int64  `json:"expected"`
+	Lost      int64  `json:"lost"`
+	Duplicate int64  `json:"duplicate,omitempty"`
+}
+
+// LostShare is Lost as a share of Expected (0 when nothing was expected).
+func (d *Delivery) LostShare() float64 { return ratio(d.Lost, d.Expected) }
+
+// Delivery returns the delivery counts of phase, or nil.
+func (r *Run) Delivery(phase string) *Delivery {
+	for i := range r.Deliveries {
+		if r.Deliveries[i].Phase == phase {
+			return &r.Deliveries[i]
+		}
+	}
+	return nil
+}

@@ -111,6 +111,7 @@ func newRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.StringVar(&c.Status, "status", loadgen.DefaultStatus, "status for CHG")
 	fs.DurationVar(&c.Hold, "hold", 0, "keep each session logged in this long (PNG, CHL/QRY), then OUT")
 	fs.DurationVar(&c.Ping, "ping", loadgen.DefaultPing, "PNG interval while holding; 0: no PNG at all (some servers close on PNG)")
+	fs.DurationVar(&c.StatusEvery, "status-every", 0, "with --hold: each held session changes its status this often (jittered), NLN→BSY→AWY→…→NLN; its contacts held by this run time the presence phase and count lost notifications (needs the syn and chg steps; the built-in server then has 10 contacts per account unless --server-contacts says otherwise)")
 	fs.StringVar(&c.Dialects, "dialects", loadgen.DefaultDialects, "VER list in order of preference")
 	fs.StringVar(&c.UserPattern, "user-pattern", server.DefaultUserPattern, "generated account names (one %d)")
 	fs.IntVar(&c.Accounts, "accounts", 0, "number of generated accounts (default: as many as sessions in flight; msnbench serve has "+strconv.Itoa(server.DefaultAccounts)+" by default)")
@@ -146,7 +147,7 @@ func newRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.StringVar(&f.memProfile, "memprofile", "", "write an allocation profile taken at the end of the run to `file`")
 	fs.DurationVar(&f.serverDelay, "server-delay", 0, "built-in server only: delay before every reply")
 	fs.BoolVar(&f.serverCHL, "server-chl", false, "built-in server only: send CHL after CHG (MSNP6+)")
-	fs.IntVar(&f.serverContacts, "server-contacts", 0, "built-in server only: contacts per account")
+	fs.IntVar(&f.serverContacts, "server-contacts", 0, "built-in server only: contacts per account (default 10 with --status-every)")
 	return f
 }
 
@@ -325,6 +326,10 @@ func (f *runFlags) resolve(set map[string]bool) error {
 	if c.Steps, err = loadgen.ParseSteps(f.steps); err != nil {
 		return err
 	}
+	if c.StatusEvery > 0 && !set["server-contacts"] {
+		// Status changes of users without contacts notify nobody.
+		f.serverContacts = defaultStatusContacts
+	}
 	if f.usersFile != "" {
 		if set["user-pattern"] || set["accounts"] {
 			return errors.New("--users replaces --user-pattern and --accounts; give one or the other")
@@ -469,6 +474,10 @@ func parseShard(s, env string) (int, int, error) {
 	}
 	return i, n, nil
 }
+
+// defaultStatusContacts is the built-in server's contacts per account with
+// --status-every and no --server-contacts.
+const defaultStatusContacts = 10
 
 // startEmbedded starts the reference server on loopback with a dispatch
 // tier and enough accounts, and points cfg at it.

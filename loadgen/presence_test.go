@@ -1,0 +1,292 @@
+package loadgen
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/msnbench/msnbench/msnp"
+	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/server"
+)
+
+// presenceVariants are the I/O engines the presence tests run on.
+func presenceVariants() []string {
+	v := []string{"net"}
+	if loopsSupported {
+		v = append(v, "loop:3")
+	}
+	return v
+}
+
+// startPresence runs cfg until the roster's counters satisfy cond, then
+// ends the holds as the end of a run does and returns the report.
+func startPresence(t *testing.T, cfg Config, what string, cond func(r *roster) bool) *report.Run {
+	t.Helper()
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		run *report.Run
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		run, err := e.Run(context.Background())
+		ch <- result{run, err}
+	}()
+	waitFor(t, what, func() bool { return cond(e.p.roster) })
+	e.endHolds()
+	res := <-ch
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	return res.run
+}
+
+// TestPresenceE2E: held sessions that are contacts of each other (the
+// reference server's --contacts) change their status; every notification
+// a contact of this process must see is timed, none is lost, and each
+// delivery is one presence value.
+func TestPresenceE2E(t *testing.T) {
+	for _, v := range presenceVariants() {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			srv, target := refServer(t, true, func(c *server.Config) { c.Contacts = 4 })
+			cfg := baseConfig(target)
+			testIO(&cfg, v)
+			cfg.Concurrency, cfg.Logins = 8, 8
+			cfg.Hold, cfg.Ping = time.Hour, 0
+			cfg.StatusEvery = 20 * time.Millisecond
+			run := startPresence(t, cfg, "40 notifications delivered", func(r *roster) bool {
+				return r.expected.Load()-r.lost.Load() >= 40
+			})
+			checkCounts(t, run)
+			if run.Counts.OK != 8 || len(run.HoldErrors) != 0 {
+				t.Fatalf("counts %+v hold errors %+v", run.Counts, run.HoldErrors)
+			}
+			d := run.Delivery("presence")
+			if d == nil || d.Expected < 40 || d.Lost != 0 || d.Duplicate != 0 {
+				t.Fatalf("deliveries %+v", run.Deliveries)
+			}
+			p := phase(run, "presence")
+			if p == nil || p.Summary.Count != d.Expected {
+				t.Fatalf("presence %+v, want one value per delivered notification (%d)", p, d.Expected)
+			}
+			if run.Config.StatusEvery != report.Duration(cfg.StatusEvery) {
+				t.Errorf("config status_every %v", run.Config.StatusEvery)
+			}
+			if st := srv.Stats(); st.Presence == 0 {
+				t.Errorf("server pushed no presence: %+v", st)
+			}
+		})
+	}
+}
+
+// TestPresenceLost: a server whose NLNs never arrive (a proxy drops them)
+// gets every expected notification counted as lost once its time is up,
+// and no presence value.
+func TestPresenceLost(t *testing.T) {
+	for _, v := range presenceVariants() {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			_, target := refServer(t, false, func(c *server.Config) { c.Contacts = 4 })
+			proxy := dropProxy(t, target, []byte("NLN "))
+			cfg := baseConfig(proxy)
+			testIO(&cfg, v)
+			cfg.TargetRole = RoleNS
+			cfg.Concurrency, cfg.Logins = 6, 6
+			cfg.Hold, cfg.Ping = time.Hour, 0
+			cfg.Timeout = time.Second
+			cfg.StatusEvery = 50 * time.Millisecond
+			run := startPresence(t, cfg, "10 notifications lost", func(r *roster) bool {
+				return r.lost.Load() >= 10
+			})
+			checkCounts(t, run)
+			if run.Counts.OK != 6 || len(run.HoldErrors) != 0 {
+				t.Fatalf("counts %+v hold errors %+v", run.Counts, run.HoldErrors)
+			}
+			d := run.Delivery("presence")
+			if d == nil || d.Lost < 10 || d.Expected != d.Lost {
+				t.Fatalf("deliveries %+v, want all lost", run.Deliveries)
+			}
+			if p := phase(run, "presence"); p != nil {
+				t.Fatalf("presence %+v, want none", p)
+			}
+		})
+	}
+}
+
+// TestPresenceNoSyn: without the syn step nothing is expected, and the
+// report says so.
+func TestPresenceNoSyn(t *testing.T) {
+	srv, target := refServer(t, true, func(c *server.Config) { c.Contacts = 4 })
+	cfg := baseConfig(target)
+	cfg.Steps = []Step{StepChg}
+	cfg.Concurrency, cfg.Logins = 4, 4
+	cfg.Hold, cfg.Ping = time.Hour, 0
+	cfg.StatusEvery = 10 * time.Millisecond
+	// 4 initial CHGs, then at least 3 status changes each on average.
+	run := startPresence(t, cfg, "status changes", func(*roster) bool { return srv.Stats().StatusChanges >= 16 })
+	if d := run.Delivery("presence"); d == nil || d.Expected != 0 || d.Lost != 0 {
+		t.Fatalf("deliveries %+v", run.Deliveries)
+	}
+	found := false
+	for _, w := range run.Health.Warnings {
+		found = found || bytes.Contains([]byte(w), []byte("without the syn step"))
+	}
+	if !found {
+		t.Errorf("no warning about the missing syn step: %q", run.Health.Warnings)
+	}
+}
+
+func TestPresenceConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mod  func(*Config)
+	}{
+		{"no hold", func(c *Config) { c.Hold = 0 }},
+		{"no chg", func(c *Config) { c.Steps = []Step{StepSyn} }},
+		{"shared accounts", func(c *Config) { c.AllowSharedAccounts = true }},
+		{"negative", func(c *Config) { c.StatusEvery = -time.Second }},
+	} {
+		cfg := baseConfig("127.0.0.1:1")
+		cfg.Concurrency, cfg.Logins, cfg.Hold, cfg.StatusEvery = 1, 1, time.Second, time.Second
+		tc.mod(&cfg)
+		if err := cfg.Validate(); err == nil {
+			t.Errorf("%s: accepted", tc.name)
+		}
+	}
+}
+
+// dropProxy forwards connections to target and drops every line from the
+// server that starts with prefix.
+func dropProxy(t *testing.T, target string, prefix []byte) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c, s)
+			mu.Unlock()
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				_, _ = io.Copy(s, c)
+				s.Close()
+			}()
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				br := bufio.NewReader(s)
+				for {
+					line, err := br.ReadBytes('\n')
+					if len(line) > 0 && !bytes.HasPrefix(line, prefix) {
+						if _, werr := c.Write(line); werr != nil {
+							return
+						}
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestPresenceAllocs: the per-notification path (a contact's NLN matched
+// and recorded, the writer's change begun and resolved) allocates nothing.
+func TestPresenceAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation test")
+	}
+	cfg := baseConfig("127.0.0.1:1")
+	cfg.Concurrency, cfg.Logins, cfg.Hold, cfg.StatusEvery = 2, 2, time.Hour, time.Second
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.p.start = time.Now()
+	e.p.rec = report.NewRecorder(1, time.Hour)
+	r := e.p.roster
+	a, b := e.newSession(0), e.newSession(0)
+	a.acct, b.acct = 0, 1
+	// Their lists, as SYN gives them: each on the other's FL and RL.
+	for _, x := range []struct {
+		s     *session
+		other string
+	}{{a, "user1@example.com"}, {b, "user0@example.com"}} {
+		r.synStart(x.s.acct)
+		for _, l := range []string{"FL", "AL", "RL"} {
+			r.synLine(x.s.acct, parseLine(t, "LST 5 "+l+" 1 1 1 "+x.other+" "+x.other))
+		}
+		r.synDone(x.s.acct)
+	}
+	a.rst = r.enter(a.acct, a, true)
+	b.rst = r.enter(b.acct, b, true)
+	nln := [...]*msnp.Command{parseLine(t, "NLN BSY user0@example.com user0"),
+		parseLine(t, "NLN AWY user0@example.com user0")}
+	i := 0
+	step := func() {
+		at := e.p.now()
+		st := 1 + i%2
+		r.begin(a.acct, st, at, at+int64(time.Hour), true)
+		b.onNLN(nln[i%2])
+		b.onNLN(nln[i%2]) // a duplicate
+		r.resolve(a.acct, at, true)
+		i++
+	}
+	for range 200 {
+		step()
+	}
+	if allocs := testing.AllocsPerRun(100, step); allocs != 0 {
+		t.Fatalf("%v allocations per notification, want 0", allocs)
+	}
+	if got := r.expected.Load(); got != int64(i) || r.lost.Load() != 0 || r.dup.Load() != int64(i) {
+		t.Fatalf("expected %d lost %d dup %d after %d changes", got, r.lost.Load(), r.dup.Load(), i)
+	}
+}
+
+func parseLine(t testing.TB, line string) *msnp.Command {
+	t.Helper()
+	rd := msnp.NewReader(bytes.NewReader([]byte(line+"\r\n")), msnp.FromServer, 0)
+	cmd, err := rd.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
