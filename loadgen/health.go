@@ -119,8 +119,8 @@ func judge(ev evidence) verdict {
 	}
 	if ev.cpuUtil > saturatedCPU {
 		v.saturated = true
-		v.warnings = append(v.warnings, fmt.Sprintf("%s used %.0f%% of the %d CPUs it may use: the load generator "+
-			"was the bottleneck, not necessarily the server", who, 100*ev.cpuUtil, ev.cores))
+		v.warnings = append(v.warnings, fmt.Sprintf("%s used %.0f%% of the %d CPUs it may use", who, 100*ev.cpuUtil,
+			ev.cores))
 	}
 	if ev.dropped > 0 {
 		v.saturated = true
@@ -148,19 +148,18 @@ func judge(ev evidence) verdict {
 	switch {
 	case busy:
 		v.machineBusy = true
-		v.warnings = append(v.warnings, fmt.Sprintf("other processes kept the machine busy: they used %.0f%% of "+
-			"its CPU time (steal %.1f%%) and %s's threads waited %v for a CPU (%.0f%% of the time they were ready "+
-			"to run; it used %.0f%% of %d CPUs); %s", 100*ev.others, 100*ev.steal, who,
+		v.warnings = append(v.warnings, fmt.Sprintf("other processes used %.0f%% of the machine's CPU time "+
+			"(steal %.1f%%) and %s's threads waited %v for a CPU (%.0f%% of the time they were ready to run; it "+
+			"used %.0f%% of %d CPUs), so: %s", 100*ev.others, 100*ev.steal, who,
 			ev.runq.Round(time.Millisecond), 100*ev.runqShare, 100*ev.cpuUtil, ev.cores, what))
 	case ev.runqKnown:
 		v.saturated = true
-		v.warnings = append(v.warnings, fmt.Sprintf("%s itself was the bottleneck: %s, while its threads "+
-			"seldom waited for a CPU (%.0f%% of the time they were ready to run) and it used %.0f%% of %d CPUs",
-			who, what, 100*ev.runqShare, 100*ev.cpuUtil, ev.cores))
+		v.warnings = append(v.warnings, fmt.Sprintf("%s, while %s's threads seldom waited for a CPU (%.0f%% of "+
+			"the time they were ready to run) and it used %.0f%% of %d CPUs", what, who, 100*ev.runqShare, 100*ev.cpuUtil, ev.cores))
 	default:
 		v.saturated = true
-		v.warnings = append(v.warnings, fmt.Sprintf("the load generator may have limited this result: %s "+
-			"(it used %.0f%% of %d CPUs; whether other processes were the cause is not measured on this OS)",
+		v.warnings = append(v.warnings, fmt.Sprintf("%s (it used %.0f%% of %d CPUs; whether other processes "+
+			"were the cause is not measured on this OS)",
 			what, 100*ev.cpuUtil, ev.cores))
 	}
 	return v

@@ -17,7 +17,7 @@ func limitedRun(t *testing.T) *Run {
 	h.ReadLagMeanUs, h.ReadLagShare = 7100, 0.78
 	h.RunQueueKnown, h.RunQueueSec, h.MachineCPU, h.OtherCPU, h.Steal = true, 8.1, 1, 0.96, 0.002
 	h.MachineBusy, h.Limited = true, true
-	h.Warnings = []string{"other processes kept the machine busy: they used 96% of its CPU time"}
+	h.Warnings = []string{"other processes used 96% of the machine's CPU time"}
 	return run
 }
 
@@ -48,14 +48,14 @@ func TestHealthEvidenceInReports(t *testing.T) {
 		{"text", text.String(), []string{"14.0% of 1 CPUs it may use", "sched lag p50 27.7ms p99 181ms",
 			"read.lag 7.10ms per session (78.0% of the session time)", "run-queue wait 8.10s (82.2% of the time msnbench was ready to run)",
 			"machine 100.0% busy (other processes 96.0%, steal 0.20%)", "WARNING: other processes kept the machine busy: msnbench waited",
-			"WARNING: other processes kept the machine busy: they used 96%"}},
+			"WARNING: other processes used 96%"}},
 		{"html", html.String(), []string{"Other processes kept the machine busy during this run", "run-queue wait",
 			"8.10s, 82.2% of the time msnbench was ready to run", "other processes 96.0%", "7.10ms per session",
 			"MACHINE BUSY: other processes kept the machine busy", "p50 27.7ms"}},
 		{"json", js.String(), []string{`"runq_wait_s": 8.1`, `"other_cpu": 0.96`, `"machine_busy": true`, `"limited": true`,
 			`"read_lag_share": 0.78`, `"cores": 1`, `"sched_lag_p50_us": 27700`}},
 		{"markdown", md.String(), []string{"other processes kept the machine busy: msnbench waited",
-			"run-queue wait 8.10s (82.2% of the time msnbench was ready to run)", "they used 96%"}},
+			"run-queue wait 8.10s (82.2% of the time msnbench was ready to run)", "other processes used 96%"}},
 		{"junit", junit.String(), []string{"WARNING: other processes kept the machine busy: msnbench waited",
 			"run-queue wait 8.10s"}},
 	} {
