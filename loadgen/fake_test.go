@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msnbench/msnbench/internal/testwait"
 	"github.com/msnbench/msnbench/msnp"
 )
 
@@ -196,11 +197,7 @@ func fakePair(t testing.TB, ns fakeOpts) (ds, nss *fakeServer) {
 // no event to wait on.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !testwait.Until(t, 3*time.Minute, what, func() (bool, string) { return cond(), "" }) {
+		t.FailNow()
 	}
 }

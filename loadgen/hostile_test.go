@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/msnbench/msnbench/internal/hostile"
+	"github.com/msnbench/msnbench/internal/testwait"
 	"github.com/msnbench/msnbench/loadgen"
 	"github.com/msnbench/msnbench/msnp"
 	"github.com/msnbench/msnbench/report"
@@ -297,18 +298,7 @@ func phaseNames(run *report.Run) []string {
 // a guard, the condition decides.
 func settle(t *testing.T, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(settleBound)
-	for {
-		ok, msg := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("%s: %s", what, msg)
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.Until(t, settleBound, what, cond)
 }
 
 // countFDs counts this process's open file descriptors, or -1 where

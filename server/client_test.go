@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msnbench/msnbench/internal/testwait"
 	"github.com/msnbench/msnbench/msnp"
 )
 
@@ -229,11 +230,7 @@ func newServer(t testing.TB, cfg Config) *Server {
 // waitFor polls cond until it holds, failing after testTimeout.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
+	if !testwait.Until(t, testTimeout, what, func() (bool, string) { return cond(), "" }) {
+		t.FailNow()
 	}
 }

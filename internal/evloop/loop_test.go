@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -15,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/msnbench/msnbench/internal/testwait"
 )
 
 // server runs handle for each accepted connection on a loopback listener.
@@ -441,13 +444,10 @@ func TestNoGoroutineLeak(t *testing.T) {
 		l.Go(func(tk *Task) { tk.Sleep(time.Millisecond) })
 	}
 	run(t, l)
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Fatalf("%d goroutines after, %d before", n, before)
-	}
+	testwait.Until(t, 20*time.Second, "the loop's coroutines to end", func() (bool, string) {
+		n := runtime.NumGoroutine()
+		return n <= before, fmt.Sprintf("%d goroutines after, %d before", n, before)
+	})
 }
 
 // TestCloseAfterPeer: the loop closes a connection handed back to it when

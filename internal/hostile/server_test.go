@@ -2,6 +2,7 @@ package hostile
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msnbench/msnbench/internal/testwait"
 	"github.com/msnbench/msnbench/msnp"
 )
 
@@ -315,11 +317,10 @@ func TestCloseReleases(t *testing.T) {
 		if _, err := c.Write([]byte("VER 1 MSNP7\r\n")); err != nil {
 			t.Fatal(err)
 		}
-		for deadline := time.Now().Add(hang); s.Stats().Fired == 0 && sc.Action != None; {
-			if time.Now().After(deadline) {
-				t.Fatal("misbehaviour never started")
-			}
-			time.Sleep(time.Millisecond)
+		if !testwait.Until(t, hang, "the misbehaviour to start", func() (bool, string) {
+			return s.Stats().Fired != 0 || sc.Action == None, ""
+		}) {
+			t.FailNow()
 		}
 		s.Close()
 		if st := s.Stats(); st.Open != 0 {
@@ -327,13 +328,10 @@ func TestCloseReleases(t *testing.T) {
 		}
 		c.Close()
 	}
-	deadline := time.Now().Add(hang)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines after Close, %d before", runtime.NumGoroutine(), before)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testwait.Until(t, hang, "the server's goroutines to end", func() (bool, string) {
+		n := runtime.NumGoroutine()
+		return n <= before, fmt.Sprintf("%d goroutines after Close, %d before", n, before)
+	})
 }
 
 func TestNewRejects(t *testing.T) {
