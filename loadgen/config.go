@@ -175,6 +175,11 @@ type Config struct {
 	// needs the chg step; without the syn step no contact lists are known,
 	// so nothing is expected or timed.
 	StatusEvery time.Duration
+	// ChatEvery makes each held user send a message every ChatEvery
+	// (jittered ±10%) to another user held by this process, chosen from
+	// Seed, over a switchboard it opens with the first message and reuses
+	// (MSNP.md §4.9); 0: no chat. Needs Hold.
+	ChatEvery time.Duration
 	// Dialects is the VER list in order of preference, e.g.
 	// "MSNP7 MSNP6 MSNP5 MSNP4 CVR0" (commas or spaces).
 	Dialects string
@@ -348,8 +353,19 @@ func (c *Config) Validate() error {
 			bad("--status-every needs each account held by one session at a time (not --allow-shared-accounts)")
 		}
 	}
-	if c.Logins < 0 || c.Duration < 0 || c.Warmup < 0 || c.Hold < 0 || c.Ping < 0 || c.Timeout < 0 {
+	if c.Logins < 0 || c.Duration < 0 || c.Warmup < 0 || c.Hold < 0 || c.Ping < 0 || c.Timeout < 0 ||
+		c.ChatEvery < 0 {
 		bad("counts and durations must not be negative")
+	}
+	if c.ChatEvery > 0 {
+		switch {
+		case c.Hold <= 0:
+			bad("--chat-every makes held users chat: it needs --hold")
+		case !hasStep(c.Steps, StepChg):
+			bad("--chat-every needs the chg step (a user must be online to be called)")
+		case c.AllowSharedAccounts:
+			bad("--chat-every needs each account held by one session at a time (not --allow-shared-accounts)")
+		}
 	}
 	if len(c.Stages) == 0 && c.Logins == 0 && c.Duration == 0 {
 		bad("no stop condition: set a number of logins, a duration or stages")

@@ -114,8 +114,11 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.p.accts = acc
 	e.p.texts = &e.texts
-	if cfg.StatusEvery > 0 {
+	if cfg.StatusEvery > 0 || cfg.ChatEvery > 0 {
 		e.p.roster = newRoster(acc)
+	}
+	if cfg.ChatEvery > 0 {
+		e.p.chat = newChatHub(cfg.ChatEvery, cfg.Seed, e.p.roster)
 	}
 
 	shards := max(cfg.ShardCount, 1)
@@ -315,6 +318,7 @@ func (e *Engine) endHolds() {
 	}
 	e.mu.Unlock()
 	e.loops.each((*session).wake, false)
+	e.p.chat.each((*session).wake)
 }
 
 func (e *Engine) abortAll() {
@@ -324,6 +328,7 @@ func (e *Engine) abortAll() {
 	}
 	e.mu.Unlock()
 	e.loops.each((*session).abort, true)
+	e.p.chat.each((*session).abort)
 	if cl := e.p.closer; cl != nil {
 		cl.closeAll()
 	}
@@ -477,6 +482,9 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 	default:
 		e.runClosed()
 	}
+	if e.p.chat != nil {
+		e.p.chat.wg.Wait() // the switchboard connections on goroutines
+	}
 	if e.p.closer != nil {
 		// Let the servers close the last sessions' connections (the grace
 		// period, or the interrupt, ends the wait).
@@ -502,6 +510,9 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 	rec.Finish(run, end)
 	run.Interrupted = e.interrupted.Load()
 	run.ErrorTexts = e.texts.texts()
+	if e.p.chat != nil {
+		e.p.chat.report(run)
+	}
 	e.holdMu.Lock()
 	fillHealth(run, u0, u1, e.peak.Load(), c.SharedProcess, e.holdFailed)
 	e.holdMu.Unlock()
@@ -871,6 +882,7 @@ func (e *Engine) reportConfig() report.Config {
 	if c.Hold > 0 {
 		rc.Ping = report.Duration(c.Ping)
 		rc.StatusEvery = report.Duration(c.StatusEvery)
+		rc.ChatEvery = report.Duration(c.ChatEvery)
 	}
 	return rc
 }

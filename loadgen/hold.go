@@ -36,6 +36,19 @@ type holdState struct {
 	qryDue   time.Time
 	failed   report.Phase // the phase a timer failure belongs to
 	ps       presenceState
+
+	// chat (--chat-every, sb.go)
+	nextChat time.Time  // when the next switchboard may be asked for
+	xfrTrID  uint32     // an XFR SB waits for its reply (0: none)
+	xfrAt    int64      // when it was written (ns since run start)
+	xfrDue   time.Time  // when it is late
+	xfrPeer  int32      // whom it is for
+	chats    uint64     // switchboards asked for in this hold
+	noSB     bool       // the server has no switchboard for us: stop asking
+	out      *session   // the switchboard this user calls from, if any
+	ins      []*session // switchboards this user was called into
+	rnd      uint64     // jitter state
+	contacts []int32    // scratch for choosing a partner
 }
 
 // errHoldDone ends a hold normally: its time is up or the run is ending.
@@ -110,6 +123,9 @@ func (r *connReader) Read(p []byte) (int, error) {
 // for the next thing that will be. It returns errHoldDone when the hold is
 // over, or the error that ends it early (with hs.failed set).
 func (s *session) holdTick() error {
+	if s.sb != nil {
+		return s.sbTick()
+	}
 	p := s.p
 	h := &s.hs
 	c := s.src.c
@@ -117,6 +133,12 @@ func (s *session) holdTick() error {
 		return errHoldDone
 	}
 	now := time.Now()
+	if h.xfrTrID != 0 && !now.Before(h.xfrDue) {
+		// No reply to XFR SB (a server that ignores what it does not
+		// know): the switchboard failed, the session goes on without.
+		h.xfrTrID, h.noSB = 0, true
+		p.chat.fail(report.SBXfr, os.ErrDeadlineExceeded)
+	}
 	// At the end of the hold, a PNG or QRY still outstanding is waited for
 	// (up to its timeout), so its measurement is not thrown away.
 	ended := !now.Before(h.end)
@@ -170,12 +192,24 @@ func (s *session) holdTick() error {
 		h.pinging, h.pingAt, h.pingDue = true, pingAt, now.Add(p.timeout)
 		h.nextPing = now.Add(p.ping)
 	}
+	if !ended && p.chat != nil && !h.noSB {
+		if err := s.chatTick(c, now); err != nil {
+			h.failed = report.SBXfr
+			return err
+		}
+	}
 	wake := now.Add(p.timeout)
 	if !ended {
 		wake = h.end
 		if !h.pinging {
 			wake = minTime(wake, h.nextPing)
 		}
+		if p.chat != nil && !h.noSB && h.xfrTrID == 0 {
+			wake = minTime(wake, h.nextChat)
+		}
+	}
+	if h.xfrTrID != 0 {
+		wake = minTime(wake, h.xfrDue)
 	}
 	if h.pinging {
 		wake = minTime(wake, h.pingDue)
@@ -211,6 +245,13 @@ func (s *session) holdAndLogout(c net.Conn) (report.Phase, error) {
 	}
 	s.presenceStart(now)
 	defer s.presenceEnd()
+	if p.chat != nil {
+		h.rnd = splitmix(p.chat.seed ^ uint64(s.acct))
+		h.nextChat = now.Add(jitter(p.chat.every, &h.rnd))
+		h.xfrPeer = -1
+		p.chat.holdEnd[s.acct].Store(max(1, int64(h.end.Sub(p.start))))
+		defer s.endChats()
+	}
 	s.holding.Store(true)
 	s.src.inHold = true
 	if s.rd.Buffered() == 0 {
@@ -232,6 +273,18 @@ func (s *session) holdAndLogout(c net.Conn) (report.Phase, error) {
 	for err == nil {
 		var cmd *msnp.Command
 		if cmd, err = s.rd.Next(); err != nil {
+			var se *msnp.ServerError
+			if h.xfrTrID != 0 && errors.As(err, &se) && se.HasTrID && se.TrID == h.xfrTrID {
+				// 913 (hidden), 502 (no switchboard), 200 (XFR SB
+				// unknown): the session is kept, without chat.
+				h.xfrTrID, h.noSB = 0, true
+				p.chat.fail(report.SBXfr, err)
+				err = s.holdTick()
+				continue
+			}
+			if h.xfrTrID != 0 {
+				h.failed = report.SBXfr // the server closed on XFR SB
+			}
 			break
 		}
 		switch {

@@ -82,6 +82,7 @@ func (lc *loopCtx) session(shard int) *session {
 	e := lc.g.e
 	s := newSession(&e.p, shard)
 	s.dial = lc.dial
+	s.spawn = func(f func()) { lc.l.Go(func(*evloop.Task) { f() }) }
 	if e.sessionsCanceled.Load() {
 		s.canceled.Store(true)
 	}

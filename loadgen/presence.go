@@ -125,11 +125,15 @@ func (s *session) writeChange(now time.Time) error {
 
 // heldCommand handles what the notification server sends a held session
 // on its own: presence of its contacts (NLN, ILN, FLN) and the echo of its
-// own status change. It returns false for anything else, which the caller
-// passes on to async. A switchboard invitation (RNG, MSNP.md §4.9) is to be
-// dispatched here too.
+// own status change; with chat, the reply to its XFR SB and the
+// invitations to switchboards (RNG, MSNP.md §4.9; chat.go). It returns
+// false for anything else, which the caller passes on to async.
 func (s *session) heldCommand(cmd *msnp.Command) bool {
 	switch {
+	case s.p.chat != nil && cmd.Is("RNG"):
+		s.onRNG(cmd)
+	case s.p.chat != nil && cmd.Is("XFR") && s.hs.xfrTrID != 0 && cmd.HasTrID && cmd.TrID == s.hs.xfrTrID:
+		s.xfrReply(cmd)
 	case cmd.Is("NLN"):
 		s.onNLN(cmd)
 	case cmd.Is("ILN"), cmd.Is("FLN"):

@@ -53,6 +53,8 @@ type params struct {
 	online      bool
 	warmup      int64
 	seed        uint64
+	// chat is what held sessions share to chat (--chat-every); nil: no chat.
+	chat *chatHub
 }
 
 func (p *params) now() int64 { return int64(time.Since(p.start)) }
@@ -118,6 +120,11 @@ type session struct {
 	// dial is this session's way to connect: the event loop's that runs
 	// it, or nil for the run's (p.dial, Go's net package).
 	dial func(addr string) (net.Conn, error)
+	// spawn runs f as a task of the event loop that runs this session; nil:
+	// Go's net package (a goroutine).
+	spawn func(f func())
+
+	sb *sbState // set: this is a switchboard connection of a held user (sb.go)
 }
 
 const writeBufSize = 512
@@ -188,8 +195,8 @@ func (s *session) run(acct int32, intended int64) (held net.Conn) {
 	if intended > sm.Start {
 		sm.Intended = sm.Start // a worker that starts early is not "negative lag"
 	}
-	s.trid = 0
 	s.acct = acct
+	s.trid = 0
 	s.chlPending = false
 	s.done, s.lagSum, s.lagN = 0, 0, 0
 

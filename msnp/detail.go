@@ -30,6 +30,8 @@ const (
 	DetailUnexpected              // a reply of the wrong type
 	DetailTooManyReferrals        // an XFR NS chain too long
 	DetailBadReferral             // an XFR NS to an address that cannot be dialled
+	DetailNoSwitchboard           // XFR SB answered without a switchboard
+	DetailMisrouted               // a switchboard message for another user
 	NumDetails
 )
 
@@ -50,6 +52,8 @@ var detailText = [NumDetails]string{
 	"a reply of the wrong type for the request",
 	"more than 3 XFR NS referrals",
 	"an XFR NS to an address that cannot be dialled",
+	"no switchboard: the server answered XFR SB without one",
+	"a switchboard message relayed to the wrong user",
 }
 
 // String returns the detail in words ("" for DetailNone).

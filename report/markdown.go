@@ -100,6 +100,11 @@ func writeMarkdown(w io.Writer, run *Run, slo SLOReport) error {
 	writeMarkdownErrors(ew, "Errors by phase / class / code", run.Errors, n.Attempted)
 	writeMarkdownErrors(ew, "Held sessions ended early (their logins are in ok)", run.HoldErrors, n.OK)
 	writeMarkdownErrors(ew, "Sessions cut by the end of the run (not failures)", run.Cuts, n.Attempted+n.Cut)
+	if c := run.Chat; c != nil {
+		ew.printf("**Chat**: %s\n\n", mdText(c.Line()))
+	}
+	writeMarkdownErrors(ew, "Chat failures (the held sessions went on; share of messages sent)", run.ChatErrors,
+		chatSent(run))
 
 	if warnings := runWarnings(run); len(warnings) > 0 {
 		ew.printf("**Warnings**\n\n")

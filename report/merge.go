@@ -110,6 +110,12 @@ func (o MergeOptions) Merge(runs ...*Run) (*Run, error) {
 		out.Counts.Warmup += r.Counts.Warmup
 		out.Interrupted = out.Interrupted || r.Interrupted
 		out.Counts.Cut += r.Counts.Cut
+		if c := r.Chat; c != nil {
+			if out.Chat == nil {
+				out.Chat = &Chat{}
+			}
+			out.Chat.add(c)
+		}
 	}
 	if parts != nil {
 		out.Shard.Index = 0
@@ -119,6 +125,10 @@ func (o MergeOptions) Merge(runs ...*Run) (*Run, error) {
 	out.HoldErrors = mergeErrors(runs, func(r *Run) []ErrorCount { return r.HoldErrors })
 	if len(out.HoldErrors) == 0 {
 		out.HoldErrors = nil
+	}
+	out.ChatErrors = mergeErrors(runs, func(r *Run) []ErrorCount { return r.ChatErrors })
+	if len(out.ChatErrors) == 0 {
+		out.ChatErrors = nil
 	}
 	out.ErrorTexts = mergeErrorTexts(runs)
 	out.Cuts = mergeErrors(runs, func(r *Run) []ErrorCount { return r.Cuts })

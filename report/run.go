@@ -53,7 +53,15 @@ type Run struct {
 	// Deliveries counts, per phase (presence), the notifications one
 	// session of the run expected another of it to receive, and how many
 	// never came within the timeout.
-	Deliveries []Delivery    `json:"deliveries,omitempty"`
+	Deliveries []Delivery `json:"deliveries,omitempty"`
+	// Chat counts the messages held users sent each other (--chat-every);
+	// nil when they did not chat.
+	Chat *Chat `json:"chat,omitempty"`
+	// ChatErrors counts failures of the switchboard and message phases
+	// (sb.*, msg.*) by phase × class × code × detail. The held sessions
+	// they happened in went on: they are neither in Errors nor in
+	// HoldErrors.
+	ChatErrors []ErrorCount  `json:"chat_errors,omitempty"`
 	Phases     []PhaseResult `json:"phases"` // only phases with at least one value, in Phase order
 	Series     []Point       `json:"series"` // one point per interval
 	Health     Health        `json:"health"`
@@ -102,6 +110,7 @@ type Config struct {
 	Hold         Duration `json:"hold,omitempty"`
 	Ping         Duration `json:"ping,omitempty"`
 	StatusEvery  Duration `json:"status_every,omitempty"` // held sessions change their status this often
+	ChatEvery    Duration `json:"chat_every,omitempty"`
 	Dialects     string   `json:"dialects"`
 	Accounts     int      `json:"accounts,omitempty"`
 	UserPattern  string   `json:"user_pattern,omitempty"`
@@ -155,6 +164,24 @@ type Counts struct {
 	// time (kicked, ping or QRY failed, closed by the server): the sum of
 	// Run.HoldErrors.
 	HoldLost int64 `json:"hold_lost,omitempty"`
+}
+
+// Chat counts the messages of a run whose held users chatted (MSNP.md §4.9).
+// A message is sent as MSG A; the server acknowledges it (ACK) once it has
+// relayed it, or refuses it (NAK, e.g. the receiver had just left).
+// Delivered, Lost, Duplicated and Reordered count only messages whose
+// receiver was held by the same process (the only ones whose arrival it
+// sees): Lost are those acknowledged that did not arrive within the
+// timeout; Reordered arrived after a later one of the same conversation.
+type Chat struct {
+	Switchboards int64 `json:"switchboards"` // conversations opened (CAL sent)
+	Sent         int64 `json:"sent"`
+	Acked        int64 `json:"acked"`
+	Naked        int64 `json:"naked,omitempty"`
+	Delivered    int64 `json:"delivered"`
+	Lost         int64 `json:"lost"`
+	Duplicated   int64 `json:"duplicated"`
+	Reordered    int64 `json:"reordered"`
 }
 
 // ErrorCount is the number of failed sessions for one phase × class × code

@@ -255,6 +255,11 @@ func writeTextErrors(ew *errWriter, run *Run) {
 		run.HoldErrors, run.Counts.OK)
 	writeTextErrorTable(ew, "sessions cut by the end of the run, by the phase they were in (not failures; share of "+
 		"sessions started)", run.Cuts, run.Counts.Attempted+run.Counts.Cut)
+	if c := run.Chat; c != nil {
+		ew.printf("%s\n\n", c.Line())
+	}
+	writeTextErrorTable(ew, "chat failures by phase / class / code (the held sessions went on; share of messages sent)",
+		run.ChatErrors, chatSent(run))
 }
 
 // writeTextErrorTable prints one error table; shares are of total.

@@ -1,0 +1,580 @@
+package loadgen
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/msnbench/msnbench/msnp"
+	"github.com/msnbench/msnbench/report"
+)
+
+// A switchboard connection of a held user (MSNP.md §4.9) is a session of
+// its own: the same reader, writer, timestamps and hold timer as the
+// notification server's, with sb set. The held session (the owner) asks
+// for the switchboard (XFR SB, hold.go) and starts one of these for it
+// (the caller), or for an RNG it got (the callee); each runs on its own
+// goroutine, or as a task of the owner's event loop, until the owner's
+// hold ends or the other side leaves.
+//
+// Caller: dial (sb.connect), USR (sb.usr), CAL → RINGING (sb.cal), JOI
+// (sb.joi, from the CAL), then MSG A every ChatEvery, each timed to its
+// ACK (msg.ack). Callee: dial, ANS → ANS OK (sb.ans), then every MSG is
+// timed from the sender's write, carried in the message, to its arrival
+// here (msg.deliver).
+
+// sbState is a switchboard connection's own state.
+type sbState struct {
+	caller bool
+	acct   int32 // the owner's account
+	peer   int32 // the other side's account, -1 when not this run's
+	conv   *conv // nil when the other side is not held by this process
+
+	addr       string
+	cookie     [128]byte
+	cookieLen  int
+	session    [24]byte // the callee's session id (RNG)
+	sessionLen int
+	peerHandle [130]byte
+	peerLen    int
+
+	end        time.Time // the owner's hold ends
+	stop, done atomic.Bool
+	rnd        uint64 // jitter state
+
+	// caller
+	calTrID  uint32 // CAL waits for RINGING
+	calAt    int64
+	calDue   time.Time
+	joined   bool
+	joiDue   time.Time
+	nextMsg  time.Time
+	msgTrID  uint32 // a MSG waits for its ACK (0: none)
+	msgAt    int64
+	msgDue   time.Time
+	seq      uint64
+	payload  [msgPayloadLen]byte
+	ending   bool // stop seen: no new messages, the last ACK is waited for
+	failedPh report.Phase
+}
+
+// The message a caller sends: a plain-text MIME message whose X-MB header
+// carries the conversation, the message's number and when it was written
+// (ns since the run start), each as 20 digits, so every message has the
+// same length and is built in place.
+const (
+	msgHead       = "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nX-MB: "
+	msgField      = 20
+	msgTail       = "\r\n\r\nmsnbench"
+	msgPayloadLen = len(msgHead) + 3*msgField + 2 + len(msgTail)
+)
+
+var msgTag = []byte("\r\nX-MB: ")
+
+func putDigits(b []byte, v uint64) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+}
+
+func parseDigits(b []byte) (uint64, bool) {
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v, true
+}
+
+// parseMsgTag reads the X-MB header of a payload: conversation key,
+// number, write time. ok is false for a message without one (another
+// client's) or a malformed one.
+func parseMsgTag(p []byte) (key, seq uint64, at int64, ok bool) {
+	i := bytes.Index(p, msgTag)
+	if i < 0 {
+		return 0, 0, 0, false
+	}
+	f := p[i+len(msgTag):]
+	if len(f) < 3*msgField+2 || f[msgField] != ' ' || f[2*msgField+1] != ' ' {
+		return 0, 0, 0, false
+	}
+	k, ok1 := parseDigits(f[:msgField])
+	s, ok2 := parseDigits(f[msgField+1 : 2*msgField+1])
+	t, ok3 := parseDigits(f[2*msgField+2 : 3*msgField+2])
+	if !ok1 || !ok2 || !ok3 || t > 1<<62 {
+		return 0, 0, 0, false
+	}
+	return k, s, int64(t), true
+}
+
+var (
+	// errNoSwitchboard: the server answered XFR SB with something other
+	// than a switchboard (an unknown-command reply, a malformed referral).
+	errNoSwitchboard = msnp.NewProtocolErrorDetail("the server did not hand out a switchboard for XFR SB",
+		msnp.DetailNoSwitchboard)
+	errMisrouted    = msnp.NewProtocolErrorDetail("a message for another user arrived", msnp.DetailMisrouted)
+	errSBUnexpected = map[string]error{
+		"USR OK":        msnp.NewProtocolErrorDetail("unexpected reply, want USR OK", msnp.DetailUnexpected),
+		"CAL RINGING":   msnp.NewProtocolErrorDetail("unexpected reply, want CAL RINGING", msnp.DetailUnexpected),
+		"ANS OK":        msnp.NewProtocolErrorDetail("unexpected reply, want ANS OK", msnp.DetailUnexpected),
+		"XFR SB":        errNoSwitchboard,
+		"ACK":           msnp.NewProtocolErrorDetail("unexpected reply, want ACK or NAK", msnp.DetailUnexpected),
+		"a switchboard": msnp.NewProtocolErrorDetail("unexpected reply on the switchboard", msnp.DetailUnexpected),
+	}
+	// errPeerLeft ends a conversation normally: the other side sent BYE.
+	errPeerLeft = errors.New("the other side left the switchboard")
+)
+
+// newSBSession makes a switchboard connection for owner's held user.
+func newSBSession(owner *session, caller bool) *session {
+	p := owner.p
+	s := &session{p: p, shard: owner.shard, warm: owner.warm, wbuf: make([]byte, 0, writeBufSize),
+		dial: owner.dial, spawn: owner.spawn}
+	s.src.s = s
+	s.rd = msnp.NewReader(&s.src, msnp.FromServer, holdBufSize)
+	b := &sbState{caller: caller, acct: owner.acct, peer: -1, end: owner.hs.end}
+	b.rnd = splitmix(p.chat.seed ^ uint64(owner.acct)<<1 ^ uint64(p.now()))
+	s.sb = b
+	if owner.canceled.Load() {
+		s.canceled.Store(true)
+	}
+	return s
+}
+
+// start runs the switchboard connection on the owner's event loop, or on
+// a goroutine of its own.
+func (s *session) start() {
+	h := s.p.chat
+	if s.spawn != nil {
+		s.spawn(s.runSB)
+		return
+	}
+	h.wg.Add(1)
+	h.addLive(s)
+	go func() {
+		defer h.wg.Done()
+		defer h.removeLive(s)
+		s.runSB()
+	}()
+}
+
+// stopSB tells a switchboard connection that its owner's hold is over.
+func (s *session) stopSB() {
+	s.sb.stop.Store(true)
+	s.wake()
+}
+
+func (s *session) runSB() {
+	b := s.sb
+	p := s.p
+	defer b.done.Store(true)
+	s.holding.Store(true)
+	defer s.holding.Store(false)
+	ph, c, err := s.openSB()
+	if err == nil {
+		s.src.inHold = true
+		ph, err = s.sbLoop()
+		s.src.inHold = false
+	}
+	switch {
+	case c == nil:
+	case err == nil || errors.Is(err, errHoldDone) || errors.Is(err, errPeerLeft):
+		err = nil
+		if b.caller {
+			s.logout(c)
+		} else {
+			s.drainSB(c)
+		}
+	default:
+		s.closeConn(c)
+	}
+	if err != nil {
+		class, _ := msnp.Classify(err)
+		if !(s.canceled.Load() && class == msnp.ClassTimeout) && !s.warm {
+			p.chat.fail(ph, err)
+		}
+	}
+	if b.conv != nil {
+		p.chat.leave(b.conv, b.caller)
+	}
+}
+
+// openSB dials the switchboard and logs in: USR and CAL for the caller,
+// ANS for the callee.
+func (s *session) openSB() (report.Phase, net.Conn, error) {
+	p := s.p
+	b := s.sb
+	dial := s.dial
+	if dial == nil {
+		dial = p.dial
+	}
+	t0 := p.now()
+	c, err := dial(b.addr)
+	if err != nil {
+		return report.SBConnect, nil, err
+	}
+	s.recordValue(report.SBConnect, p.now()-t0)
+	s.setConn(c)
+	s.src.set(c)
+	s.rd.Reset(&s.src)
+	handle := p.accts.handles[b.acct]
+	cookie := b.cookie[:b.cookieLen]
+	if !b.caller {
+		trid := s.nextTrID()
+		s.wbuf = msnp.AppendANS(s.wbuf[:0], trid, handle, cookie, b.session[:b.sessionLen])
+		if err := s.send(c); err != nil {
+			return report.SBAns, c, err
+		}
+		for {
+			cmd, err := s.await(trid)
+			if err != nil {
+				return report.SBAns, c, err
+			}
+			if cmd.Is("IRO") {
+				continue
+			}
+			if !cmd.Is("ANS") || !bytesEq(cmd.Arg(0), "OK") {
+				return report.SBAns, c, errSBUnexpected["ANS OK"]
+			}
+			s.recordValue(report.SBAns, s.replied())
+			return 0, c, nil
+		}
+	}
+	trid := s.nextTrID()
+	s.wbuf = msnp.AppendUSRSB(s.wbuf[:0], trid, handle, cookie)
+	if err := s.send(c); err != nil {
+		return report.SBUsr, c, err
+	}
+	cmd, err := s.await(trid)
+	if err != nil {
+		return report.SBUsr, c, err
+	}
+	if !cmd.Is("USR") || !bytesEq(cmd.Arg(0), "OK") {
+		return report.SBUsr, c, errSBUnexpected["USR OK"]
+	}
+	s.recordValue(report.SBUsr, s.replied())
+	// CAL: its reply (RINGING) and the JOI that follows are waited for in
+	// sbLoop, where the JOI may even come first.
+	b.calTrID = s.nextTrID()
+	s.wbuf = msnp.AppendCAL(s.wbuf[:0], b.calTrID, b.peerHandle[:b.peerLen])
+	now := time.Now()
+	b.calAt = p.now()
+	if b.peer >= 0 && p.chat.holdEnd[b.peer].Load() != 0 {
+		b.conv = p.chat.open(b.acct, b.peer, b.calAt)
+	}
+	b.calDue, b.joiDue = now.Add(p.timeout), now.Add(p.timeout)
+	_ = c.SetWriteDeadline(b.calDue)
+	if _, err := c.Write(s.wbuf); err != nil {
+		return report.SBCal, c, err
+	}
+	p.chat.opened.Add(1)
+	return 0, c, nil
+}
+
+// sbLoop reads the switchboard until the hold ends or the other side
+// leaves; sbTick (through connReader on a read timeout) sends what is due.
+func (s *session) sbLoop() (report.Phase, error) {
+	b := s.sb
+	err := s.sbTick()
+	for err == nil {
+		var cmd *msnp.Command
+		cmd, err = s.rd.Next()
+		if err != nil {
+			var se *msnp.ServerError
+			if errors.As(err, &se) {
+				switch {
+				case b.calTrID != 0 && se.TrID == b.calTrID:
+					b.failedPh = report.SBCal // 217: the callee went offline, 208, ...
+				case b.msgTrID != 0 && se.TrID == b.msgTrID:
+					b.failedPh = report.MsgAck
+				}
+			}
+			break
+		}
+		if err = s.sbCommand(cmd); err != nil {
+			break
+		}
+		err = s.sbTick()
+	}
+	if b.failedPh == 0 {
+		// A read error: blame what was outstanding.
+		switch {
+		case b.calTrID != 0:
+			b.failedPh = report.SBCal
+		case b.caller && !b.joined:
+			b.failedPh = report.SBJoi
+		case b.msgTrID != 0:
+			b.failedPh = report.MsgAck
+		case b.caller:
+			b.failedPh = report.MsgAck
+		default:
+			b.failedPh = report.MsgDeliver
+		}
+	}
+	return b.failedPh, err
+}
+
+// sbCommand handles one command from the switchboard.
+func (s *session) sbCommand(cmd *msnp.Command) error {
+	b := s.sb
+	p := s.p
+	switch {
+	case cmd.Is("MSG"):
+		return s.sbMessage(cmd)
+	case cmd.Is("ACK") && b.msgTrID != 0 && cmd.TrID == b.msgTrID:
+		b.msgTrID = 0
+		s.recordValue(report.MsgAck, s.replyAt(b.msgAt)-b.msgAt)
+		p.chat.acked.Add(1)
+		if b.conv != nil {
+			b.conv.acked++
+		}
+	case cmd.Is("NAK") && b.msgTrID != 0 && cmd.TrID == b.msgTrID:
+		b.msgTrID = 0
+		p.chat.naked.Add(1)
+	case cmd.Is("CAL") && b.calTrID != 0 && cmd.TrID == b.calTrID:
+		if !bytesEq(cmd.Arg(0), "RINGING") {
+			b.failedPh = report.SBCal
+			return errSBUnexpected["CAL RINGING"]
+		}
+		b.calTrID = 0
+		s.recordValue(report.SBCal, s.replyAt(b.calAt)-b.calAt)
+	case cmd.Is("JOI") && b.caller && !b.joined:
+		b.joined = true
+		s.recordValue(report.SBJoi, s.replyAt(b.calAt)-b.calAt)
+		b.nextMsg = time.Now() // the message that opened the switchboard
+	case cmd.Is("BYE"):
+		return errPeerLeft
+	case cmd.Is("OUT"):
+		return kicked(cmd.Arg(0))
+	}
+	return nil
+}
+
+// sbMessage times a message that arrived: from its write, which it
+// carries, to its arrival here (msg.deliver), when the sender is held by
+// this process (same clock); and counts it new, duplicated or reordered.
+func (s *session) sbMessage(cmd *msnp.Command) error {
+	b := s.sb
+	p := s.p
+	key, seq, at, ok := parseMsgTag(cmd.Payload)
+	if !ok || b.caller {
+		return nil // another client's message, or an answer to the caller: not timed
+	}
+	if int32(uint32(key)) != b.acct {
+		p.chat.fail(report.MsgDeliver, errMisrouted)
+		return nil
+	}
+	if b.conv == nil || key != b.conv.key {
+		return nil // not from a sender held here: its clock is not ours
+	}
+	d := s.replyAt(at) - at
+	if p.chat.arrived(b.conv, seq, d <= int64(p.timeout)) {
+		s.recordValue(report.MsgDeliver, d)
+	}
+	return nil
+}
+
+// sbTick sends what is due and arms the read deadline for what comes
+// next; it returns errHoldDone when the conversation is over.
+func (s *session) sbTick() error {
+	b := s.sb
+	p := s.p
+	c := s.conn
+	if c == nil {
+		return errHoldDone
+	}
+	now := time.Now()
+	if p.stopHold.Load() || s.canceled.Load() || b.stop.Load() || !now.Before(b.end) {
+		// A message waiting for its ACK is waited for (up to its
+		// timeout), like a PNG at the end of a hold.
+		b.ending = true
+		if b.msgTrID == 0 || s.canceled.Load() {
+			return errHoldDone
+		}
+	}
+	switch {
+	case b.calTrID != 0 && !now.Before(b.calDue):
+		b.failedPh = report.SBCal
+		return os.ErrDeadlineExceeded
+	case b.caller && !b.joined && !now.Before(b.joiDue):
+		b.failedPh = report.SBJoi
+		return os.ErrDeadlineExceeded
+	case b.msgTrID != 0 && !now.Before(b.msgDue):
+		b.failedPh = report.MsgAck
+		return os.ErrDeadlineExceeded
+	}
+	if b.caller && b.joined && !b.ending && b.msgTrID == 0 && !now.Before(b.nextMsg) {
+		if err := s.sendMsg(c, now); err != nil {
+			b.failedPh = report.MsgAck
+			return err
+		}
+	}
+	wake := b.end
+	if b.ending {
+		wake = now.Add(p.timeout)
+	}
+	if b.calTrID != 0 {
+		wake = minTime(wake, b.calDue)
+	}
+	if b.caller && !b.joined {
+		wake = minTime(wake, b.joiDue)
+	}
+	if b.msgTrID != 0 {
+		wake = minTime(wake, b.msgDue)
+	} else if b.caller && b.joined && !b.ending {
+		wake = minTime(wake, b.nextMsg)
+	}
+	_ = c.SetReadDeadline(wake)
+	if p.stopHold.Load() || s.canceled.Load() || (b.stop.Load() && !b.ending) {
+		return s.sbTick() // seen after arming: end now (or wait for the ACK)
+	}
+	return nil
+}
+
+// sendMsg writes the next MSG A.
+func (s *session) sendMsg(c net.Conn, now time.Time) error {
+	b := s.sb
+	p := s.p
+	b.seq++
+	var key uint64
+	if b.conv != nil {
+		key = b.conv.key
+	} else {
+		key = convKey(b.acct, b.peer)
+	}
+	pl := b.payload[:]
+	if pl[0] == 0 {
+		copy(pl, msgHead)
+		pl[len(msgHead)+msgField] = ' '
+		pl[len(msgHead)+2*msgField+1] = ' '
+		copy(pl[len(msgHead)+3*msgField+2:], msgTail)
+	}
+	putDigits(pl[len(msgHead):len(msgHead)+msgField], key)
+	putDigits(pl[len(msgHead)+msgField+1:len(msgHead)+2*msgField+1], b.seq)
+	trid := s.nextTrID()
+	at := p.now()
+	putDigits(pl[len(msgHead)+2*msgField+2:len(msgHead)+3*msgField+2], uint64(at))
+	s.wbuf = msnp.AppendSBMSG(s.wbuf[:0], trid, 'A', pl)
+	_ = c.SetWriteDeadline(now.Add(p.timeout))
+	if _, err := c.Write(s.wbuf); err != nil {
+		return err
+	}
+	p.chat.sent.Add(1)
+	b.msgTrID, b.msgAt, b.msgDue = trid, at, now.Add(p.timeout)
+	b.nextMsg = now.Add(jitter(p.chat.every, &b.rnd))
+	return nil
+}
+
+// drainSB ends the callee's side: OUT, then the messages the server
+// relayed before it saw the OUT are still read (and timed), up to the
+// timeout, so a message acknowledged to its sender is not counted lost
+// because its receiver left.
+func (s *session) drainSB(c net.Conn) {
+	p := s.p
+	now := time.Now()
+	_ = c.SetDeadline(now.Add(p.timeout))
+	s.wbuf = msnp.AppendOUT(s.wbuf[:0], "")
+	if _, err := c.Write(s.wbuf); err == nil && !s.canceled.Load() {
+		for {
+			cmd, err := s.rd.Next()
+			if err != nil {
+				break
+			}
+			if cmd.Is("MSG") {
+				_ = s.sbMessage(cmd)
+			}
+		}
+	}
+	s.closeConn(c)
+}
+
+// startCaller opens a switchboard from owner to peer at addr with cookie
+// (the XFR SB reply).
+func (s *session) startCaller(peer int32, addr string, cookie []byte) *session {
+	d := newSBSession(s, true)
+	b := d.sb
+	b.peer = peer
+	b.peerLen = copy(b.peerHandle[:], s.p.accts.handles[peer])
+	b.cookieLen = copy(b.cookie[:], cookie)
+	b.addr = addr
+	d.start()
+	return d
+}
+
+// startCallee answers an RNG: "RNG <session> <addr> CKI <cookie> <caller>
+// <name>". It returns nil for an RNG it cannot use (counted as a failure of
+// sb.ring).
+func (s *session) startCallee(cmd *msnp.Command) *session {
+	p := s.p
+	if cmd.NArgs < 5 || !bytesEq(cmd.Arg(2), "CKI") || len(cmd.Arg(3)) > 128 || len(cmd.Arg(0)) > 24 ||
+		len(cmd.Arg(0)) == 0 {
+		p.chat.fail(report.SBRing, errSBUnexpected["a switchboard"])
+		return nil
+	}
+	addr, err := s.sbAddr(cmd.Arg(1))
+	if err != nil {
+		p.chat.fail(report.SBRing, err)
+		return nil
+	}
+	d := newSBSession(s, false)
+	b := d.sb
+	b.peer = p.chat.lookup(cmd.Arg(4))
+	b.peerLen = copy(b.peerHandle[:], cmd.Arg(4))
+	b.cookieLen = copy(b.cookie[:], cmd.Arg(3))
+	b.sessionLen = copy(b.session[:], cmd.Arg(0))
+	b.addr = addr
+	if cv := p.chat.join(b.peer, s.acct); cv != nil {
+		b.conv = cv
+		s.recordValue(report.SBRing, s.replyAt(cv.calAt)-cv.calAt)
+	}
+	d.start()
+	return d
+}
+
+// sbAddr turns a switchboard address from XFR SB or RNG into host:port.
+func (s *session) sbAddr(a []byte) (string, error) {
+	if len(a) == 0 || len(a)+6 > 300 {
+		return "", errNoSwitchboard
+	}
+	var buf [300]byte
+	addr := string(appendDefaultPort(buf[:0], a))
+	if !validAddr(addr) {
+		return "", errNoSwitchboard
+	}
+	return addr, nil
+}
+
+// addLive and removeLive keep the switchboard connections of Go's net
+// package, for abort.
+func (h *chatHub) addLive(s *session) {
+	h.mu.Lock()
+	if h.live == nil {
+		h.live = map[*session]struct{}{}
+	}
+	h.live[s] = struct{}{}
+	h.mu.Unlock()
+}
+
+func (h *chatHub) removeLive(s *session) {
+	h.mu.Lock()
+	delete(h.live, s)
+	h.mu.Unlock()
+}
+
+// each runs f on every switchboard connection running on a goroutine.
+func (h *chatHub) each(f func(*session)) {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	for s := range h.live {
+		f(s)
+	}
+	h.mu.Unlock()
+}

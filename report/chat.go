@@ -1,0 +1,30 @@
+package report
+
+import "fmt"
+
+// Line is the chat counters in one line, as the text report shows them.
+func (c *Chat) Line() string {
+	return fmt.Sprintf("chat: %d switchboards, %d messages sent, %d acknowledged, %d refused (NAK), "+
+		"%d delivered here, %d lost, %d duplicated, %d out of order",
+		c.Switchboards, c.Sent, c.Acked, c.Naked, c.Delivered, c.Lost, c.Duplicated, c.Reordered)
+}
+
+func (c *Chat) add(o *Chat) {
+	c.Switchboards += o.Switchboards
+	c.Sent += o.Sent
+	c.Acked += o.Acked
+	c.Naked += o.Naked
+	c.Delivered += o.Delivered
+	c.Lost += o.Lost
+	c.Duplicated += o.Duplicated
+	c.Reordered += o.Reordered
+}
+
+// chatSent is the number of messages sent, for the shares of chat failures
+// (at least 1, so a switchboard that never opened still shows a share).
+func chatSent(run *Run) int64 {
+	if run.Chat == nil {
+		return 1
+	}
+	return max(run.Chat.Sent, 1)
+}
