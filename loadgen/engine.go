@@ -243,15 +243,22 @@ func (e *Engine) Config() Config { return e.cfg }
 // Live is a progress snapshot of a running Engine.
 type Live struct {
 	report.Live
-	Held  int64         // sessions logged in and being held
-	State string        // waiting, warmup, running, stopping, done
-	Left  time.Duration // estimated time to the end; -1 if unknown
+	Held int64 // sessions logged in and being held
+	// Presence is how many status-change notifications (--status-every)
+	// arrived and were timed so far; PresenceLost how many did not arrive
+	// in time.
+	Presence, PresenceLost int64
+	State                  string        // waiting, warmup, running, stopping, done
+	Left                   time.Duration // estimated time to the end; -1 if unknown
 }
 
 // Live returns the progress so far; it is safe to call from any goroutine
 // at any time, also before and after Run.
 func (e *Engine) Live() Live {
 	l := Live{State: stateNames[e.state.Load()], Held: e.held.Load(), Left: -1}
+	if r := e.p.roster; r != nil {
+		l.Presence, l.PresenceLost = r.delivered.Load(), r.lost.Load()
+	}
 	if r := e.rec.Load(); r != nil {
 		l.Live = r.Live()
 	}

@@ -39,6 +39,7 @@ type roster struct {
 
 	// counts of measured (post-warm-up) status changes, for Run.Deliveries
 	expected, lost, dup atomic.Int64
+	delivered           atomic.Int64 // measured notifications timed, for Live
 }
 
 // rosterSlot is one account's entry.

@@ -180,7 +180,10 @@ type Comparison struct {
 
 	Phases   []PhaseComparison `json:"phases"` // headline (login) first
 	Failures FailureChange     `json:"failures"`
-	Warnings []string          `json:"warnings,omitempty"`
+	// Deliveries are the notifications lost on each side, per phase
+	// (presence): shown, not judged.
+	Deliveries []DeliveryChange `json:"deliveries,omitempty"`
+	Warnings   []string         `json:"warnings,omitempty"`
 
 	// Latency says whether the latency verdicts count for Regressed:
 	// LatencyBinding, LatencyIndicative (the comparison cannot separate
@@ -374,6 +377,7 @@ func Compare(a, b []*Run, opt CompareOptions) (*Comparison, error) {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("the run-to-run spread rests on %d degree(s) of freedom (%d+%d runs): intervals are wide; run at least 3 per side", df, c.A.Runs, c.B.Runs))
 	}
 	c.Failures = compareFailures(c.A, c.B, opt)
+	c.Deliveries = compareDeliveries(a, b)
 	return c, nil
 }
 

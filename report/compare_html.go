@@ -44,6 +44,7 @@ type compareView struct {
 	Sides                          []compareSideRow
 	Rows                           []compareRow
 	Failures                       compareRow
+	Deliveries                     []compareRow // lost notifications per phase (not judged)
 	Figures                        []compareFigure
 	ColorA, ColorB                 string
 }
@@ -140,6 +141,13 @@ func buildCompareView(c *Comparison) (*compareView, error) {
 		v.Failures.ChangeClass = "worse"
 	case FewerFailures:
 		v.Failures.ChangeClass = "better"
+	}
+	for _, d := range c.Deliveries {
+		lost := func(l, e int64) string {
+			return strconv.FormatInt(l, 10) + " of " + strconv.FormatInt(e, 10) + " (" + fmtPercent(ratio(l, e)) + ")"
+		}
+		v.Deliveries = append(v.Deliveries, compareRow{Phase: d.Phase + " lost", Verdict: "not judged",
+			A: lost(d.LostA, d.ExpectedA), B: lost(d.LostB, d.ExpectedB)})
 	}
 	return v, nil
 }

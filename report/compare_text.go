@@ -66,6 +66,9 @@ func WriteCompareText(w io.Writer, c *Comparison) error {
 	f := c.Failures
 	fmt.Fprintf(bw, "\n%-16s %-21s  %s -> %s (%s pp, interval [%s, %s] pp)\n", "failures", f.Verdict,
 		fmtPct(f.RateA), fmtPct(f.RateB), fmtPP(f.Diff), fmtPP(f.Low), fmtPP(f.High))
+	for _, d := range c.Deliveries {
+		fmt.Fprintf(bw, "%-16s %-21s  %s\n", d.Phase+" lost", "(not judged)", d)
+	}
 	for _, wr := range c.Warnings {
 		fmt.Fprintf(bw, "warning: %s\n", wr)
 	}
@@ -306,6 +309,9 @@ func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
 	f := c.Failures
 	fmt.Fprintf(bw, "\nFailures: %s → %s (%s pp, interval [%s, %s] pp): %s.\n", fmtPct(f.RateA), fmtPct(f.RateB),
 		fmtPP(f.Diff), fmtPP(f.Low), fmtPP(f.High), f.Verdict)
+	for _, d := range c.Deliveries {
+		fmt.Fprintf(bw, "\n%s notifications lost: %s (not judged).\n", d.Phase, strings.ReplaceAll(d.String(), "->", "→"))
+	}
 	if c.LatencyWhy != "" {
 		fmt.Fprintf(bw, "\n> **Latency %s:** %s\n", c.Latency, mdEscape(c.LatencyWhy))
 	}

@@ -71,6 +71,7 @@ type htmlView struct {
 	ErrorsOverTime []htmlFigure
 	ErrorTexts     []htmlErrorText
 	Cuts           []htmlErrorRow // sessions cut by the end of the run, by phase
+	Deliveries     []string       // notifications expected and lost, per phase (deliveryLine)
 	Unlisted       int64          // failures of class other beyond the listed texts
 	Hints          []string       // what the figures suggest to check (Hints)
 	Interrupted    bool
@@ -179,6 +180,7 @@ func buildHTMLView(run *Run) (*htmlView, error) {
 		return nil, err
 	}
 	v.Errors = htmlErrors(run)
+	v.Deliveries = deliveryLines(run)
 	for _, t := range run.ErrorTexts {
 		where := t.Phase
 		if t.Hold {

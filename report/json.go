@@ -181,6 +181,12 @@ func (r *Run) Validate() error {
 			}
 		}
 	}
+	for i, d := range r.Deliveries {
+		if d.Expected < 0 || d.Lost < 0 || d.Duplicate < 0 || d.Lost > d.Expected {
+			return bad("deliveries %d (%s): counts %d expected, %d lost, %d duplicated", i, d.Phase,
+				d.Expected, d.Lost, d.Duplicate)
+		}
+	}
 	for i, pt := range r.Series {
 		if !finiteNonNeg(pt.T) {
 			return bad("series point %d: t %v", i, pt.T)

@@ -77,6 +77,12 @@ func writeMarkdown(w io.Writer, run *Run, slo SLOReport) error {
 				fmtMicros(float64(s.P90)), fmtMicros(float64(s.P99)), fmtMicros(float64(s.Max)))
 		}
 		ew.printf("\n")
+		for _, l := range deliveryLines(run) {
+			ew.printf("- %s\n", mdText(l))
+		}
+		if len(run.Deliveries) > 0 {
+			ew.printf("\n")
+		}
 	} else {
 		ew.printf("No latency values recorded.\n\n")
 	}

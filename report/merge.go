@@ -131,6 +131,7 @@ func (o MergeOptions) Merge(runs ...*Run) (*Run, error) {
 		out.ChatErrors = nil
 	}
 	out.ErrorTexts = mergeErrorTexts(runs)
+	out.Deliveries = mergeDeliveries(runs)
 	out.Cuts = mergeErrors(runs, func(r *Run) []ErrorCount { return r.Cuts })
 	if len(out.Cuts) == 0 {
 		out.Cuts = nil
@@ -210,6 +211,7 @@ func configDiff(a, b *Config) (what string, x, y any) {
 		{"status", a.Status, b.Status},
 		{"hold", a.Hold, b.Hold},
 		{"ping", a.Ping, b.Ping},
+		{"status every", a.StatusEvery, b.StatusEvery},
 		{"dialects", a.Dialects, b.Dialects},
 		{"accounts", a.Accounts, b.Accounts},
 		{"user pattern", a.UserPattern, b.UserPattern},

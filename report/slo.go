@@ -39,10 +39,11 @@ var latencyMetrics = map[string]float64{
 // failed share of attempted sessions (dropped: of due starts) with a
 // percentage, or their count with a plain number; lost does the same for
 // held sessions that ended before their hold time (share of successful
-// logins, or count). rate compares successful
-// logins per second over the window in which the measured sessions ran
-// (Run.RateWindow: warm-up, holds and wind-down excluded), the rate the
-// reports show. Operators: < <= > >=.
+// logins, or count), and phase:lost (presence:lost<1) for a phase's
+// notifications that never came (share of those expected, or count). rate
+// compares successful logins per second over the window in which the
+// measured sessions ran (Run.RateWindow: warm-up, holds and wind-down
+// excluded), the rate the reports show. Operators: < <= > >=.
 func ParseSLO(s string) (SLO, error) {
 	var slo SLO
 	for _, raw := range strings.Split(s, ",") {
@@ -88,7 +89,16 @@ func parseThreshold(c string) (Threshold, error) {
 
 	switch metric {
 	case "errors", "dropped", "lost", "rate":
-		if hasPhase {
+		switch {
+		case hasPhase && metric == "lost":
+			// presence:lost: the notifications of a phase with deliveries
+			// (Run.Deliveries) that never came.
+			if !isDeliveryPhase(phase) {
+				return t, fmt.Errorf("slo %q: lost takes no phase but presence or msg.deliver (phases whose "+
+					"notifications are counted)", c)
+			}
+			t.Phase = phase
+		case hasPhase:
 			return t, fmt.Errorf("slo %q: %s takes no phase", c, metric)
 		}
 		num := rhs
@@ -154,6 +164,10 @@ func (r SLOResult) String() string {
 
 func (r SLOResult) format(v float64) string {
 	switch {
+	case r.Phase != "" && r.Metric == "lost" && r.Pct:
+		return fmtPercent(v)
+	case r.Phase != "" && r.Metric == "lost":
+		return strconv.FormatFloat(v, 'f', -1, 64)
 	case r.Phase != "":
 		return fmtMicros(v)
 	case r.Metric == "rate":
@@ -210,6 +224,19 @@ func (s SLO) Check(run *Run) SLOReport {
 				r.Measured = ratio(run.Counts.Dropped, run.Counts.Attempted+run.Counts.Dropped)
 			}
 		case "lost":
+			if t.Phase != "" {
+				d := run.Delivery(t.Phase)
+				if d == nil {
+					r.Missing = true
+					out = append(out, r)
+					continue
+				}
+				r.Measured = float64(d.Lost)
+				if t.Pct {
+					r.Measured = d.LostShare()
+				}
+				break
+			}
 			r.Measured = float64(run.Counts.HoldLost)
 			if t.Pct {
 				r.Measured = ratio(run.Counts.HoldLost, run.Counts.OK)

@@ -139,6 +139,9 @@ func describeLoad(c *Config) string {
 		} else {
 			b.WriteString(" no ping")
 		}
+		if c.StatusEvery > 0 {
+			b.WriteString(" status every " + c.StatusEvery.String())
+		}
 	}
 	if c.Timeout > 0 {
 		b.WriteString(", timeout " + c.Timeout.String())
@@ -245,6 +248,9 @@ func writeTextPhases(ew *errWriter, run *Run) {
 			continue
 		}
 		ew.printf("(login: from actual start; login.intended: from intended start, corrected for coordinated omission)\n")
+	}
+	for _, l := range deliveryLines(run) {
+		ew.printf("%s\n", l)
 	}
 	ew.printf("\n")
 }

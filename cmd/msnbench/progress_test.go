@@ -104,3 +104,16 @@ func TestTerminalWidth(t *testing.T) {
 		t.Errorf("width with COLUMNS=77: %d", n)
 	}
 }
+
+// TestFormatLivePresence: with --status-every the line shows the timed
+// and lost notifications.
+func TestFormatLivePresence(t *testing.T) {
+	l := busyLive()
+	if got := formatLive(l, 0); strings.Contains(got, "presence") {
+		t.Errorf("no status changes, yet %q", got)
+	}
+	l.Presence, l.PresenceLost = 2530, 3
+	if got := formatLive(l, 0); !strings.Contains(got, "presence 2530 lost 3") {
+		t.Errorf("%q lacks the presence counts", got)
+	}
+}

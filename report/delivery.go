@@ -1,0 +1,96 @@
+package report
+
+import "strconv"
+
+// isDeliveryPhase reports whether phase counts what was expected against
+// what arrived (Run.Deliveries), so that phase:lost means something.
+func isDeliveryPhase(phase string) bool {
+	return phase == Presence.String() || phase == MsgDeliver.String()
+}
+
+// deliveryLine says in words how one phase's notifications fared:
+// "presence: 2530 notifications expected, 0 lost (0%)".
+func deliveryLine(d *Delivery) string {
+	s := d.Phase + ": " + strconv.FormatInt(d.Expected, 10) + " notifications expected, " +
+		strconv.FormatInt(d.Lost, 10) + " lost (" + fmtPercent(d.LostShare()) + ")"
+	if d.Duplicate > 0 {
+		s += ", " + strconv.FormatInt(d.Duplicate, 10) + " duplicated"
+	}
+	if d.Expected == 0 {
+		s += " (no contact of a changing user was held by this run and online)"
+	}
+	return s
+}
+
+// deliveryLines is deliveryLine for each of run's deliveries.
+func deliveryLines(run *Run) []string {
+	out := make([]string, 0, len(run.Deliveries))
+	for i := range run.Deliveries {
+		out = append(out, deliveryLine(&run.Deliveries[i]))
+	}
+	return out
+}
+
+// mergeDeliveries adds up the parts' deliveries by phase, in the order the
+// phases first appear.
+func mergeDeliveries(runs []*Run) []Delivery {
+	var out []Delivery
+	for _, r := range runs {
+		for _, d := range r.Deliveries {
+			i := 0
+			for i < len(out) && out[i].Phase != d.Phase {
+				i++
+			}
+			if i == len(out) {
+				out = append(out, Delivery{Phase: d.Phase})
+			}
+			out[i].Expected += d.Expected
+			out[i].Lost += d.Lost
+			out[i].Duplicate += d.Duplicate
+		}
+	}
+	return out
+}
+
+// DeliveryChange is one phase's lost notifications on each side of a
+// comparison, the runs of a side added up. It is shown, not judged: a
+// loss of notifications is a fault to look at, not a percentile to test.
+type DeliveryChange struct {
+	Phase     string `json:"phase"`
+	ExpectedA int64  `json:"expected_a"`
+	LostA     int64  `json:"lost_a"`
+	ExpectedB int64  `json:"expected_b"`
+	LostB     int64  `json:"lost_b"`
+}
+
+// String renders the change as "0 of 2530 (0.00%) -> 3 of 2500 (0.12%)".
+func (d DeliveryChange) String() string {
+	side := func(lost, exp int64) string {
+		return strconv.FormatInt(lost, 10) + " of " + strconv.FormatInt(exp, 10) + " (" +
+			fmtPercent(ratio(lost, exp)) + ")"
+	}
+	return side(d.LostA, d.ExpectedA) + " -> " + side(d.LostB, d.ExpectedB)
+}
+
+func compareDeliveries(a, b []*Run) []DeliveryChange {
+	ma, mb := mergeDeliveries(a), mergeDeliveries(b)
+	var out []DeliveryChange
+	find := func(phase string) *DeliveryChange {
+		for i := range out {
+			if out[i].Phase == phase {
+				return &out[i]
+			}
+		}
+		out = append(out, DeliveryChange{Phase: phase})
+		return &out[len(out)-1]
+	}
+	for _, d := range ma {
+		x := find(d.Phase)
+		x.ExpectedA, x.LostA = d.Expected, d.Lost
+	}
+	for _, d := range mb {
+		x := find(d.Phase)
+		x.ExpectedB, x.LostB = d.Expected, d.Lost
+	}
+	return out
+}
