@@ -111,23 +111,26 @@ func buildCompareView(c *Comparison) (*compareView, error) {
 			row := compareRow{First: i == 0, Pctl: pctlName(q.Percentile), A: vizFmtUs(float64(q.A)),
 				B: vizFmtUs(float64(q.B)), Change: fmtChange(q.Change),
 				Interval: "[" + fmtChange(q.Low) + ", " + fmtChange(q.High) + "]", Variance: varianceCell(c, p, q)}
-			if q.Indicative && (q.Verdict == Slower || q.Verdict == Faster) {
+			counts := !q.Indicative
+			if !counts && (q.Verdict == Slower || q.Verdict == Faster) {
 				row.Interval += " " + c.Latency
 			}
 			if i == 0 {
-				row.Phase, row.Verdict, row.VerdictClass = p.Phase, string(p.Verdict), verdictClass(p.Verdict)
+				row.Phase, row.Verdict, row.VerdictClass = p.Phase, phaseVerdictText(c, p), phaseVerdictClass(c, p)
 			}
-			switch q.Verdict {
-			case Slower:
+			// A change that does not count (indicative or inconclusive) is
+			// not coloured as a finding.
+			switch {
+			case q.Verdict == Slower && counts:
 				row.ChangeClass = "worse"
-			case Faster:
+			case q.Verdict == Faster && counts:
 				row.ChangeClass = "better"
-			case TooFew:
+			case q.Verdict == TooFew:
 				row.Interval += " too few values"
 			}
 			v.Rows = append(v.Rows, row)
 		}
-		fig, err := compareFigureOf(p, len(v.Figures) == 0)
+		fig, err := compareFigureOf(c, p, len(v.Figures) == 0)
 		if err != nil {
 			return nil, err
 		}
@@ -154,8 +157,8 @@ func buildCompareView(c *Comparison) (*compareView, error) {
 
 // compareFigureOf overlays the pooled distributions of A and B; the first
 // (the headline, login) is drawn wide.
-func compareFigureOf(p PhaseComparison, wide bool) (compareFigure, error) {
-	fig := compareFigure{Phase: p.Phase, Verdict: string(p.Verdict), VerdictClass: verdictClass(p.Verdict), Wide: wide}
+func compareFigureOf(c *Comparison, p PhaseComparison, wide bool) (compareFigure, error) {
+	fig := compareFigure{Phase: p.Phase, Verdict: phaseVerdictText(c, p), VerdictClass: phaseVerdictClass(c, p), Wide: wide}
 	vp := vizPlot{Kind: vizPercentile, W: vizSmallW, H: vizSmallH}
 	if wide {
 		vp.W, vp.H = vizWideW+100, vizWideH
@@ -193,6 +196,15 @@ func compareFigureOf(p PhaseComparison, wide bool) (compareFigure, error) {
 }
 
 // verdictClass is the CSS class that colours a verdict.
+// phaseVerdictClass is the colour of a phase's verdict: none ("other")
+// when its changes do not count (phaseVerdictText marks them).
+func phaseVerdictClass(c *Comparison, p PhaseComparison) string {
+	if phaseVerdictText(c, p) != string(p.Verdict) {
+		return "other"
+	}
+	return verdictClass(p.Verdict)
+}
+
 func verdictClass(v Verdict) string {
 	switch v {
 	case Slower, MoreFailures:

@@ -707,6 +707,17 @@ func TestCompareOneRunPerSideIsIndicative(t *testing.T) {
 	if c.Regressed(c.Threshold) {
 		t.Error("one run per side: Regressed")
 	}
+	// The HTML page says so too: the verdict is marked and neither it nor
+	// the change is coloured as a finding.
+	var buf bytes.Buffer
+	if err := WriteCompareHTML(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	if !strings.Contains(page, `<td class="l other">slower (indicative)</td>`) ||
+		strings.Contains(page, `class="l slower"`) || strings.Contains(page, `<td class="worse">`) {
+		t.Errorf("the HTML table shows an indicative change as a finding:\n%s", page[strings.Index(page, "<h2>Changes</h2>"):][:600])
+	}
 	c, err = Compare([]*Run{a}, []*Run{b}, CompareOptions{Phases: []string{"login"}, AssumeIndependent: true})
 	if err != nil {
 		t.Fatal(err)
