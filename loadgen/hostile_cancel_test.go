@@ -52,7 +52,7 @@ func TestHostileCancel(t *testing.T) {
 			hold: true, stuck: 2},
 	)
 
-	g0, fd0 := runtime.NumGoroutine(), countFDs(t)
+	g0, fd0 := runtime.NumGoroutine(), fdBaseline(t)
 	var wg sync.WaitGroup
 	for _, c := range cases {
 		wg.Add(1)
