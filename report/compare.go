@@ -306,10 +306,10 @@ func (c *Comparison) Regressed(threshold float64) bool {
 // its uncertainty (PercentileChange.Variance) depends on the runs:
 //
 //   - Several runs on a side: the spread of the percentile between the runs
-//     of a side (pooled over both sides, as in a two-sample t-test), or the
+//     of a side (pooled over both sides, as in the two-sample t-test), or the
 //     bootstrap variance of the values when larger, with Student's t on the
-//     runs' degrees of freedom, so a spread estimated from three runs widens
-//     the interval as it should.
+//     pooled degrees of freedom (runs - 1, summed over both sides), so a
+//     spread estimated from three runs widens the interval as it should.
 //   - One run per side, each with at least MinBatches non-empty intervals: a
 //     block bootstrap over the run's time batches (see blockSet), or the
 //     bootstrap of the values when larger, with Student's t on the batches'
@@ -721,8 +721,10 @@ func tailOK(n int64, p float64, minTail int) bool {
 // comparePercentile estimates one percentile on both sides, the log of
 // their ratio and its standard error: sampling noise from the bootstrap of
 // each side's pooled histogram, plus the run-to-run spread when a side has
-// several runs. df is the Welch–Satterthwaite degrees of freedom of that
-// standard error (+Inf when it rests on the histograms alone).
+// several runs. df is the degrees of freedom of that standard error: +Inf
+// when it rests on the histograms alone, pairs - 1 for paired runs, the
+// pooled runs - 1 of both sides for the run-to-run spread, and the
+// Welch–Satterthwaite approximation for the time batches of one run a side.
 func comparePercentile(phase string, p float64, a, b *sidePhase, opt CompareOptions) PercentileChange {
 	u := p / 100
 	ka, kb := quantileRank(u, a.pooled.n), quantileRank(u, b.pooled.n)
@@ -748,11 +750,14 @@ func comparePercentile(phase string, p float64, a, b *sidePhase, opt CompareOpti
 	q.se = math.Sqrt(varA + varB)
 
 	// Run-to-run spread: the variance of log(quantile) between the runs of a
-	// side, pooled over both sides as in a two-sample t-test. It contains the
-	// sampling noise of each run as well as whatever differs between runs, so
-	// it replaces the bootstrap's variance when it is larger; the interval
-	// then uses Student's t with the runs' degrees of freedom, because three
-	// runs say little about a spread.
+	// side, pooled over both sides as in the two-sample t-test. It contains
+	// the sampling noise of each run as well as whatever differs between
+	// runs, so it replaces the bootstrap's variance when it is larger; the
+	// interval then uses Student's t with the pooled degrees of freedom,
+	// because three runs say little about a spread. Pooled, not Welch: a
+	// side may have a single run and so no spread of its own (2+1 runs
+	// borrows A's), and under the hypothesis being tested (B behaves as A)
+	// both sides' spreads are the same, which is what pooling assumes.
 	s2A, dfA, cvA := runSpread(a, u)
 	s2B, dfB, cvB := runSpread(b, u)
 	q.SpreadA, q.SpreadB = cvA, cvB

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 func verdicts(c *Comparison) map[string]Verdict {
@@ -494,12 +496,39 @@ func TestTQuantile(t *testing.T) {
 	}
 }
 
+// TestTQuantileTail pins tQuantile where Bonferroni over many phases at a
+// strict confidence takes it: far in the tail, with few and with very many
+// degrees of freedom (the batches' Welch–Satterthwaite df can be large).
+// The references come from the hand-written bisection on the incomplete
+// beta function that tQuantile used before gonum (it matched the t table
+// above); gonum's own inverse alone gave 82 instead of 5.2 at nu = 1e5.
+func TestTQuantileTail(t *testing.T) {
+	for _, tc := range []struct {
+		p, nu, want float64
+	}{
+		{0.99999, 3, 47.92772838}, {0.9999999, 7.5, 17.90170634}, {0.9999999, 300, 5.323297186},
+		{0.99999, 9999, 4.266937871}, {0.99999, 1e4, 4.266937666}, {0.9999999, 1e5, 5.199701988},
+		{0.9999999, 1e6, 5.199374021}, {0.975, 1e5, 1.959987707},
+	} {
+		if got := tQuantile(tc.p, tc.nu); math.Abs(got-tc.want) > 1e-6*tc.want {
+			t.Errorf("tQuantile(%v, %v) = %.10g, want %.10g", tc.p, tc.nu, got, tc.want)
+		}
+	}
+	for _, nu := range []float64{0, -1, math.NaN()} {
+		if got := tQuantile(0.975, nu); !math.IsInf(got, 1) {
+			t.Errorf("tQuantile(0.975, %v) = %v, want +Inf", nu, got)
+		}
+	}
+}
+
+// TestGammaRandMoments checks the gamma variates bootQuantile's Beta draws
+// rest on (gonum's, fed from the comparison's own generator).
 func TestGammaRandMoments(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, a := range []float64{1, 2.5, 30, 5000} {
 		xs := make([]float64, 40000)
 		for i := range xs {
-			xs[i] = gammaRand(r, a)
+			xs[i] = distuv.Gamma{Alpha: a, Beta: 1, Src: r}.Rand()
 		}
 		m, v := meanVar(xs)
 		// Gamma(a,1) has mean a and variance a; 40000 draws pin the mean to
