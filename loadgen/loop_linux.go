@@ -62,6 +62,9 @@ func newLoopGroup(e *Engine, d *dialer) (*loopGroup, error) {
 			return nil, err
 		}
 		l.SetSpin(e.cfg.Spin)
+		if n < runtime.GOMAXPROCS(0) { // a P is left for everything else
+			l.SetHoldP(holdP)
+		}
 		l.SetStampReads(e.cfg.Timestamps == TimestampsKernel)
 		g.loops = append(g.loops, &loopCtx{g: g, l: l, resolved: map[string]netip.AddrPort{}})
 	}
@@ -312,3 +315,10 @@ func (lc *loopCtx) schedule(t *evloop.Task, arr *arrivals, maxWorkers int) {
 	}
 	// Workers still running their session come back to see closing.
 }
+
+// holdP is how long after its last events a loop keeps its P while it
+// waits (evloop.Loop.SetHoldP): long enough to span the gaps between
+// replies of a server that answers in tens of milliseconds, short enough
+// that an idle run (sessions held between pings) soon lets the P go and the
+// runtime sleep.
+const holdP = 50 * time.Millisecond

@@ -28,6 +28,7 @@ import (
 	"math"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +63,17 @@ type Loop struct {
 	// Spin is how long the loop keeps polling without sleeping before it
 	// blocks in epoll_wait (0: it blocks at once). See SetSpin.
 	spin int64
+
+	// holdP is how long a wait may keep the loop's P (see SetHoldP); 0:
+	// every wait that may block goes through the runtime's syscall path.
+	// yielded is when the loop last let the scheduler run (runtime.Gosched).
+	holdP   int64
+	active  int64 // when epoll last reported events
+	yielded int64
+
+	// waits counts the waits that could block: raw (the P kept) and
+	// through the runtime's syscall path. For tests.
+	rawWaits, sysWaits uint64
 
 	// stamp: Dial turns on kernel receive timestamps and Read reads with
 	// recvmsg into msg (see SetStampReads); one set of buffers serves
@@ -113,6 +125,33 @@ func New() (*Loop, error) {
 // spinning loop sees the reply at once, at the price of the CPU it burns
 // while it waits. Call it before Run.
 func (l *Loop) SetSpin(d time.Duration) { l.spin = int64(max(d, 0)) }
+
+// SetHoldP makes the loop keep its P (the Go scheduler's processor) while
+// it waits for events, as long as the last events came less than d ago:
+// such a wait is a raw epoll_pwait2 that the runtime does not see. A loop
+// that has seen nothing for d waits through the runtime's syscall path, as
+// it does without SetHoldP, which lets the P go (and, once every P is
+// idle, sysmon sleep).
+//
+// Why: a wait through the syscall path marks the P as in a system call;
+// sysmon takes it away when the wait is long or another goroutine wants a
+// P, the loop has to win one back when epoll returns, and each such
+// hand-off sets sysmon polling every 20 µs again. With replies a few
+// milliseconds apart (a server that takes milliseconds to answer) that
+// cost 1.5-2 times the floor client's CPU per login (docs/benchmarks.md).
+// A loop holding its P yields it to the scheduler (runtime.Gosched) every
+// 8 ms, under sysmon's 10 ms, so that it is not preempted with a signal.
+//
+// Use it only when a P is left over for the rest of the program (fewer
+// loops than GOMAXPROCS): a P held by a wait runs nothing else. Call it
+// before Run.
+func (l *Loop) SetHoldP(d time.Duration) { l.holdP = int64(max(d, 0)) }
+
+// yieldEvery is how often a loop holding its P through raw waits lets the
+// scheduler run: under sysmon's 10 ms before it preempts a goroutine with
+// a signal. Each yield costs a thread woken and put back to sleep (the
+// runtime's wakep), so not much more often than that either.
+const yieldEvery = int64(8 * time.Millisecond)
 
 // SetStampReads makes Dial turn on the kernel's receive timestamps
 // (SO_TIMESTAMPNS) on its sockets and Read fetch them with recvmsg, so that
@@ -262,6 +301,12 @@ func (l *Loop) Run() error {
 		if l.live == 0 && l.linger == 0 {
 			return nil
 		}
+		if l.holdP > 0 {
+			if now := l.Now(); now-l.yielded >= yieldEvery {
+				l.yielded = now
+				runtime.Gosched()
+			}
+		}
 		if err := l.poll(); err != nil {
 			return err
 		}
@@ -310,6 +355,9 @@ func (l *Loop) poll() error {
 	n, err := l.spinWait(timeout)
 	if err != nil {
 		return err
+	}
+	if n > 0 && l.holdP > 0 {
+		l.active = l.Now()
 	}
 	wake := false
 	for i := range n {
@@ -376,30 +424,31 @@ func (l *Loop) spinWait(timeout int64) (int, error) {
 	}
 }
 
-// epollWait waits up to timeout ns (-1: no limit). A wait that may block
-// goes through the runtime's syscall path, so the loop's thread gives up
-// its P while it sleeps; a poll that cannot block is a raw system call.
+// epollWait waits up to timeout ns (-1: no limit). A poll that cannot
+// block is a raw system call. A wait that may block goes through the
+// runtime's syscall path, so the loop's thread gives up its P while it
+// sleeps, unless it keeps its P (SetHoldP): then it is raw too, and ends
+// by the time the loop is due to yield.
 func (l *Loop) epollWait(timeout int64) (int, error) {
-	var ts unix.Timespec
-	tsp := uintptr(0)
-	if timeout >= 0 {
-		ts = unix.NsecToTimespec(timeout)
-		tsp = uintptr(unsafe.Pointer(&ts))
+	if timeout != 0 && l.holdP > 0 {
+		if now := l.Now(); now-l.active < l.holdP {
+			// Keep the P: wait raw, at most until the next yield is due
+			// (Run yields, then waits again).
+			d := max(yieldEvery-(now-l.yielded), 0)
+			if timeout > 0 {
+				d = min(d, timeout)
+			}
+			l.rawWaits++
+			if r, errno := l.pwait2(d, false); errno != unix.ENOSYS {
+				return l.waitResult(r, errno)
+			}
+		}
 	}
-	ev := uintptr(unsafe.Pointer(&l.events[0]))
-	var r uintptr
-	var errno unix.Errno
-	if timeout == 0 {
-		r, _, errno = unix.RawSyscall6(unix.SYS_EPOLL_PWAIT2, uintptr(l.epfd), ev, uintptr(len(l.events)), tsp, 0, 0)
-	} else {
-		r, _, errno = unix.Syscall6(unix.SYS_EPOLL_PWAIT2, uintptr(l.epfd), ev, uintptr(len(l.events)), tsp, 0, 0)
+	if timeout != 0 {
+		l.sysWaits++
 	}
-	switch errno {
-	case 0:
-		return int(r), nil
-	case unix.EINTR:
-		return 0, nil
-	case unix.ENOSYS: // a kernel before 5.11: millisecond timeouts
+	r, errno := l.pwait2(timeout, timeout != 0)
+	if errno == unix.ENOSYS { // a kernel before 5.11: millisecond timeouts
 		ms := -1
 		if timeout >= 0 {
 			ms = int((timeout + 999_999) / 1_000_000)
@@ -412,6 +461,36 @@ func (l *Loop) epollWait(timeout int64) (int, error) {
 			return 0, os.NewSyscallError("epoll_wait", err)
 		}
 		return n, nil
+	}
+	return l.waitResult(r, errno)
+}
+
+// pwait2 is one epoll_pwait2 with a timeout in ns (-1: none), through the
+// runtime's syscall path if blocking is set, else raw.
+func (l *Loop) pwait2(timeout int64, blocking bool) (uintptr, unix.Errno) {
+	var ts unix.Timespec
+	tsp := uintptr(0)
+	if timeout >= 0 {
+		ts = unix.NsecToTimespec(timeout)
+		tsp = uintptr(unsafe.Pointer(&ts))
+	}
+	ev := uintptr(unsafe.Pointer(&l.events[0]))
+	var r uintptr
+	var errno unix.Errno
+	if blocking {
+		r, _, errno = unix.Syscall6(unix.SYS_EPOLL_PWAIT2, uintptr(l.epfd), ev, uintptr(len(l.events)), tsp, 0, 0)
+	} else {
+		r, _, errno = unix.RawSyscall6(unix.SYS_EPOLL_PWAIT2, uintptr(l.epfd), ev, uintptr(len(l.events)), tsp, 0, 0)
+	}
+	return r, errno
+}
+
+func (l *Loop) waitResult(r uintptr, errno unix.Errno) (int, error) {
+	switch errno {
+	case 0:
+		return int(r), nil
+	case unix.EINTR:
+		return 0, nil
 	}
 	return 0, os.NewSyscallError("epoll_pwait2", errno)
 }

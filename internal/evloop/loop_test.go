@@ -810,3 +810,69 @@ func TestFloodYields(t *testing.T) {
 		t.Fatalf("got %v, want a timeout from Abort", *rerr)
 	}
 }
+
+// TestHoldP: with SetHoldP the waits between events keep the P (raw
+// epoll_pwait2, none through the runtime's syscall path); without it every
+// wait that may block goes through the syscall path. Counted, not timed.
+func TestHoldP(t *testing.T) {
+	addr := server(t, echo)
+	exchange := func(tk *Task, c *Conn) error {
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 4)
+		for range 50 {
+			if _, err := c.Write([]byte("ping")); err != nil {
+				return err
+			}
+			if _, err := io.ReadFull(c, buf); err != nil {
+				return err
+			}
+		}
+		// Nothing comes: the deadline ends the wait, raw or not.
+		_ = c.SetReadDeadline(time.Now().Add(2 * time.Millisecond))
+		if _, err := c.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+			return fmt.Errorf("read: %v, want a timeout", err)
+		}
+		return nil
+	}
+	for _, hold := range []bool{false, true} {
+		l := newLoop(t)
+		if hold {
+			l.SetHoldP(time.Hour)
+		}
+		err := withConn(l, addr, exchange)
+		run(t, l)
+		if *err != nil {
+			t.Fatal(*err)
+		}
+		switch {
+		case hold && (l.sysWaits != 0 || l.rawWaits == 0):
+			t.Errorf("SetHoldP(1h): %d raw waits, %d through the syscall path: want all raw", l.rawWaits, l.sysWaits)
+		case !hold && (l.rawWaits != 0 || l.sysWaits == 0):
+			t.Errorf("no SetHoldP: %d raw waits, %d through the syscall path: want none raw", l.rawWaits, l.sysWaits)
+		}
+	}
+}
+
+// TestHoldPIdle: a loop that has seen no event for the hold time waits
+// through the runtime's syscall path again (it lets the P go).
+func TestHoldPIdle(t *testing.T) {
+	addr := server(t, echo)
+	l := newLoop(t)
+	l.SetHoldP(time.Nanosecond) // every wait comes after the hold time
+	err := withConn(l, addr, func(tk *Task, c *Conn) error {
+		tk.Sleep(time.Millisecond)
+		_ = c.SetReadDeadline(time.Now().Add(2 * time.Millisecond))
+		_, err := c.Read(make([]byte, 1)) // nothing comes: the deadline ends it
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			return fmt.Errorf("read: %v, want a timeout", err)
+		}
+		return nil
+	})
+	run(t, l)
+	if *err != nil {
+		t.Fatal(*err)
+	}
+	if l.sysWaits == 0 {
+		t.Errorf("%d raw waits, %d through the syscall path: want the idle ones through it", l.rawWaits, l.sysWaits)
+	}
+}
