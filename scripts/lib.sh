@@ -16,13 +16,16 @@ stop_serve() {
 trap 'stop_serve; rm -rf "$work"' EXIT
 
 start_serve() {
+  # A new log, not the last server's: its listening line would send the caller to a port now closed, and the
+  # stop that follows could come before this server handles SIGINT (a background job starts with it ignored).
+  rm -f "$work/serve.log"
   "$work/msnbench" serve "$@" >"$work/serve.log" 2>&1 &
   server_pid=$!
   local line=
   for _ in $(seq 1 100); do
-    line=$(grep -m 1 '^listening' "$work/serve.log" || true)
+    line=$(grep -s -m 1 '^listening' "$work/serve.log" || true)
     [ -n "$line" ] && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.log"; echo "msnbench serve exited" >&2; exit 1; }
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.log" 2>/dev/null; echo "msnbench serve exited" >&2; exit 1; }
     sleep 0.1
   done
   [ -n "$line" ] || { cat "$work/serve.log"; echo "msnbench serve did not print its addresses" >&2; exit 1; }
