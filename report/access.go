@@ -52,7 +52,15 @@ func (r *Run) Elapsed() time.Duration {
 
 // LoginRate returns successful logins per second over the window in which
 // the measured sessions ran (RateWindow), or 0 when it has no length.
+//
+// A closed run in which no worker logged in more than once (-n at most -c)
+// has no rate: its sessions all started together, and logins over their
+// window is the concurrency over one login's time, not a throughput. Its
+// LoginRate is 0 and NoRate says why.
 func (r *Run) LoginRate() float64 {
+	if r.NoRate() != "" {
+		return 0
+	}
 	s := r.Measured.Seconds()
 	if s == 0 {
 		s = r.Elapsed().Seconds()
@@ -61,6 +69,15 @@ func (r *Run) LoginRate() float64 {
 		return float64(r.Counts.OK) / s
 	}
 	return 0
+}
+
+// NoRate says why the run has no login rate, or "" when it has one.
+func (r *Run) NoRate() string {
+	if r.Config.Model == "closed" && r.Config.Concurrency > 0 && r.Counts.Attempted > 0 &&
+		r.Counts.Attempted <= int64(r.Config.Concurrency) {
+		return "each worker logged in once, all together: no rate (it would be the concurrency over one login's time)"
+	}
+	return ""
 }
 
 // RateWindow is the window the run's rates are over: Measured (from the

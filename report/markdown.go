@@ -63,7 +63,7 @@ func writeMarkdown(w io.Writer, run *Run, slo SLOReport) error {
 	n := &run.Counts
 	ew.printf("| sessions | ok | failed | cut | dropped | rate |\n|---:|---:|---:|---:|---:|---:|\n")
 	rate := "-"
-	if run.RateWindow() > 0 {
+	if run.RateWindow() > 0 && run.NoRate() == "" {
 		rate = strconv.FormatFloat(run.LoginRate(), 'f', 1, 64) + " logins/s"
 	}
 	ew.printf("| %d | %d (%s) | %d (%s) | %d | %d | %s |\n\n", n.Attempted, n.OK, fmtPercent(ratio(n.OK, n.Attempted)),

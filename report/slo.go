@@ -242,6 +242,11 @@ func (s SLO) Check(run *Run) SLOReport {
 				r.Measured = ratio(run.Counts.HoldLost, run.Counts.OK)
 			}
 		case "rate":
+			if run.NoRate() != "" {
+				r.Missing = true
+				out = append(out, r)
+				continue
+			}
 			r.Measured = run.LoginRate()
 		default:
 			p := run.Phase(t.Phase)

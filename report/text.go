@@ -198,7 +198,9 @@ func writeTextCounts(ew *errWriter, run *Run) {
 		ew.printf(", %d in warm-up (excluded)", c.Warmup)
 	}
 	ew.printf("\n")
-	if w := run.RateWindow(); w > 0 {
+	if why := run.NoRate(); why != "" {
+		ew.printf("rate      - (%s)\n", why)
+	} else if w := run.RateWindow(); w > 0 {
 		// Say which window: the measured sessions' (no warm-up, hold or
 		// wind-down in it), or the whole run for runs saved before.
 		over := "of the whole run"

@@ -49,3 +49,44 @@ func TestLoginRateOverMeasuredWindow(t *testing.T) {
 		t.Errorf("old run: rate %v, want %v", got, 1000/65.0)
 	}
 }
+
+// TestNoRateWhenEveryWorkerLoggedInOnce: a closed run with -n at most -c
+// (50 workers, one held login each) started its sessions together; logins
+// over their 12 ms window (4,000/s) would be the concurrency over one login
+// time, not a throughput. It has no rate, in the reports and for --slo.
+func TestNoRateWhenEveryWorkerLoggedInOnce(t *testing.T) {
+	rec := NewRecorder(1, time.Second)
+	ms := int64(time.Millisecond)
+	for i := range int64(50) {
+		s := Sample{Start: i * ms / 10, End: 10*ms + i*ms/10}
+		s.Set(Login, 10*ms)
+		rec.Record(0, &s)
+	}
+	run := rpMeta(false)
+	run.Config.Model, run.Config.Concurrency = "closed", 50
+	run.End = run.Start.Add(8 * time.Second)
+	rec.Finish(run, int64(8*time.Second))
+	if got := run.LoginRate(); got != 0 || run.NoRate() == "" {
+		t.Fatalf("login rate %v, no-rate %q: want none", got, run.NoRate())
+	}
+	var txt, md bytes.Buffer
+	if err := WriteText(&txt, run); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteMarkdown(&md, run); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(txt.String(), "rate      - (each worker logged in once, all together: no rate") ||
+		strings.Contains(txt.String(), "logins/s") || strings.Contains(md.String(), "logins/s") {
+		t.Errorf("reports give a rate:\n%s\n%s", txt.String(), md.String())
+	}
+	slo, _ := ParseSLO("rate>1")
+	if res := slo.Check(run); res.Passed() {
+		t.Errorf("rate SLO passed on a run without a rate: %v", res)
+	}
+	// One more login than workers: a rate again.
+	run.Config.Concurrency = 49
+	if run.LoginRate() == 0 {
+		t.Error("49 workers, 50 logins: no rate")
+	}
+}
