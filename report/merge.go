@@ -212,6 +212,7 @@ func configDiff(a, b *Config) (what string, x, y any) {
 		{"hold", a.Hold, b.Hold},
 		{"ping", a.Ping, b.Ping},
 		{"status every", a.StatusEvery, b.StatusEvery},
+		{"chat every", a.ChatEvery, b.ChatEvery},
 		{"dialects", a.Dialects, b.Dialects},
 		{"accounts", a.Accounts, b.Accounts},
 		{"user pattern", a.UserPattern, b.UserPattern},

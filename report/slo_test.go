@@ -117,3 +117,31 @@ func TestSLOCheck(t *testing.T) {
 		t.Error("a failing report passed")
 	}
 }
+
+// TestSLODeliveryLost: phase:lost reads the phase's row of Run.Deliveries,
+// as a count or a share of those expected; no row is no values.
+func TestSLODeliveryLost(t *testing.T) {
+	run := &Run{Deliveries: []Delivery{{Phase: "msg.deliver", Expected: 200, Lost: 2}}}
+	for _, tt := range []struct {
+		slo  string
+		pass bool
+		text string
+	}{
+		{"msg.deliver:lost<1", false, "FAIL msg.deliver lost 2 < 1"},
+		{"msg.deliver:lost<=2", true, "PASS msg.deliver lost 2 <= 2"},
+		{"msg.deliver:lost<2%", true, "PASS msg.deliver lost 1.00% < 2.00%"},
+		{"presence:lost<1", false, "FAIL presence lost: no values recorded (presence:lost<1)"},
+	} {
+		slo, err := ParseSLO(tt.slo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := slo.Check(run)
+		if rep.Passed() != tt.pass || rep[0].String() != tt.text {
+			t.Errorf("%s: %q pass=%v, want %q pass=%v", tt.slo, rep[0].String(), rep.Passed(), tt.text, tt.pass)
+		}
+	}
+	if _, err := ParseSLO("msg.dlvr:lost<1"); err == nil || !strings.Contains(err.Error(), "lost takes no phase") {
+		t.Errorf("unknown phase: %v", err)
+	}
+}

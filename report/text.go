@@ -142,6 +142,9 @@ func describeLoad(c *Config) string {
 		if c.StatusEvery > 0 {
 			b.WriteString(" status every " + c.StatusEvery.String())
 		}
+		if c.ChatEvery > 0 {
+			b.WriteString(" chat every " + c.ChatEvery.String())
+		}
 	}
 	if c.Timeout > 0 {
 		b.WriteString(", timeout " + c.Timeout.String())

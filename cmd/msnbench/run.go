@@ -37,6 +37,9 @@ Examples:
   # 5,000 users that stay online for 10 minutes, pinging every 60 s
   msnbench run -c 5000 --hold 10m --ping 60s
 
+  # 200 users online for 15 s, each chatting with a contact every second
+  msnbench run -c 200 --hold 15s --ping 5s --chat-every 1s --slo 'msg.deliver:p99<50ms'
+
   # login + OUT only, MSNP5 only, from 39 local addresses
   msnbench run --target 127.0.0.1:1863 --steps none --dialects MSNP5,CVR0 --source 127.0.0.2-127.0.0.40
 
@@ -112,6 +115,7 @@ func newRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.DurationVar(&c.Hold, "hold", 0, "keep each session logged in this long (PNG, CHL/QRY), then OUT")
 	fs.DurationVar(&c.Ping, "ping", loadgen.DefaultPing, "PNG interval while holding; 0: no PNG at all (some servers close on PNG)")
 	fs.DurationVar(&c.StatusEvery, "status-every", 0, "with --hold: each held session changes its status this often (jittered), NLN→BSY→AWY→…→NLN; its contacts held by this run time the presence phase and count lost notifications (needs the syn and chg steps; the built-in server then has 10 contacts per account unless --server-contacts says otherwise)")
+	fs.DurationVar(&c.ChatEvery, "chat-every", 0, "with --hold: each held user sends a message this often (jittered) to an online contact held by this run, over a switchboard it opens with the first one (sb.* phases) and reuses; msg.ack and msg.deliver time each message, lost/duplicated/reordered ones are counted (needs the chg step; the built-in server then runs its switchboard and has 10 contacts per account unless --server-contacts says otherwise)")
 	fs.StringVar(&c.Dialects, "dialects", loadgen.DefaultDialects, "VER list in order of preference")
 	fs.StringVar(&c.UserPattern, "user-pattern", server.DefaultUserPattern, "generated account names (one %d)")
 	fs.IntVar(&c.Accounts, "accounts", 0, "number of generated accounts (default: as many as sessions in flight; msnbench serve has "+strconv.Itoa(server.DefaultAccounts)+" by default)")
@@ -147,7 +151,7 @@ func newRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.StringVar(&f.memProfile, "memprofile", "", "write an allocation profile taken at the end of the run to `file`")
 	fs.DurationVar(&f.serverDelay, "server-delay", 0, "built-in server only: delay before every reply")
 	fs.BoolVar(&f.serverCHL, "server-chl", false, "built-in server only: send CHL after CHG (MSNP6+)")
-	fs.IntVar(&f.serverContacts, "server-contacts", 0, "built-in server only: contacts per account (default 10 with --status-every)")
+	fs.IntVar(&f.serverContacts, "server-contacts", 0, "built-in server only: contacts per account (default 10 with --status-every or --chat-every)")
 	return f
 }
 
@@ -326,8 +330,9 @@ func (f *runFlags) resolve(set map[string]bool) error {
 	if c.Steps, err = loadgen.ParseSteps(f.steps); err != nil {
 		return err
 	}
-	if c.StatusEvery > 0 && !set["server-contacts"] {
-		// Status changes of users without contacts notify nobody.
+	if (c.StatusEvery > 0 || c.ChatEvery > 0) && !set["server-contacts"] {
+		// Status changes of users without contacts notify nobody, and
+		// chat goes to contacts.
 		f.serverContacts = defaultStatusContacts
 	}
 	if f.usersFile != "" {
@@ -489,6 +494,9 @@ func startEmbedded(f *runFlags, cfg *loadgen.Config) (*server.Server, error) {
 		Contacts: f.serverContacts,
 		CHL:      f.serverCHL,
 		Delay:    f.serverDelay,
+	}
+	if cfg.ChatEvery > 0 {
+		sc.SBAddr = "127.0.0.1:0" // chat needs the switchboard
 	}
 	if len(cfg.Users) > 0 {
 		sc.UsersFile = cfg.UsersFile

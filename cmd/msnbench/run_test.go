@@ -294,3 +294,28 @@ func TestRunPingZero(t *testing.T) {
 		t.Errorf("text report does not say there was no ping:\n%s", stdout)
 	}
 }
+
+// TestRunChatEmbedded: --chat-every starts the built-in server with its
+// switchboard; the report has the chat phases and counts, and --slo reads
+// msg.deliver like any phase.
+func TestRunChatEmbedded(t *testing.T) {
+	js := filepath.Join(t.TempDir(), "run.json")
+	code, stdout, stderr := runCmd(t, "-c", "6", "--hold", "800ms", "--ping", "0", "--chat-every", "100ms",
+		"--quiet", "-o", js, "--slo", "msg.deliver:p99<10s,msg.ack:max<10s")
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	run := decodeRun(t, js)
+	checkBooks(t, run)
+	if run.Chat == nil || run.Chat.Sent == 0 || run.Chat.Lost != 0 || len(run.ChatErrors) != 0 {
+		t.Fatalf("chat %+v errors %+v", run.Chat, run.ChatErrors)
+	}
+	if run.Config.ChatEvery != report.Duration(100*time.Millisecond) {
+		t.Errorf("config chat_every %v", run.Config.ChatEvery)
+	}
+	for _, want := range []string{"sb.joi", "msg.deliver", "chat: ", "chat every 100ms"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("%q not in the report:\n%s", want, stdout)
+		}
+	}
+}
