@@ -211,8 +211,10 @@ const (
 	// VarianceValues: a bootstrap of the values, as if every login were
 	// independent of the others (AssumeIndependent, or too few intervals).
 	VarianceValues = "values"
-	// VariancePairs: the spread of the differences between paired runs
-	// (CompareOptions.Paired).
+	// VariancePairs: the differences between paired runs
+	// (CompareOptions.Paired): the intersection of Student's t interval
+	// on their mean and the sign test's on their median, so that one
+	// stalled round cannot widen it (see pairedInterval).
 	VariancePairs = "pairs"
 )
 
@@ -270,6 +272,10 @@ type PercentileChange struct {
 
 	se float64 // standard error of log(B/A)
 	df float64 // its degrees of freedom (+Inf: from the histograms alone)
+	// pairs: log(B_i/A_i) of paired runs, whose interval is pairedInterval;
+	// seValues the standard error of the values' bootstrap alone.
+	pairs    []float64
+	seValues float64
 }
 
 // FailureChange compares the share of failed sessions. Low and High bound
@@ -310,6 +316,9 @@ func (c *Comparison) Regressed(threshold float64) bool {
 //     bootstrap variance of the values when larger, with Student's t on the
 //     pooled degrees of freedom (runs - 1, summed over both sides), so a
 //     spread estimated from three runs widens the interval as it should.
+//   - Paired runs (Paired, the same number per side): the B/A ratios of the
+//     pairs, with an interval that one extreme pair cannot widen (see
+//     pairedInterval), never narrower than the bootstrap of the values.
 //   - One run per side, each with at least MinBatches non-empty intervals: a
 //     block bootstrap over the run's time batches (see blockSet), or the
 //     bootstrap of the values when larger, with Student's t on the batches'
@@ -652,10 +661,14 @@ func (c *Comparison) judge() {
 				crit = tQuantile(1-a/2, q.df)
 			}
 			d := logUs(q.B) - logUs(q.A)
+			lo, hi := d-crit*q.se, d+crit*q.se
+			if q.pairs != nil {
+				lo, hi = pairedInterval(q.pairs, d, q.seValues, a)
+			}
 			// Clamp the log bounds: with one degree of freedom and a strict
 			// level the interval is astronomically wide, and +Inf would not
 			// survive JSON. e^±30 reads as "anything" all the same.
-			lo, hi := math.Max(d-crit*q.se, -30), math.Min(d+crit*q.se, 30)
+			lo, hi = math.Max(lo, -30), math.Min(hi, 30)
 			q.Low, q.High = math.Exp(lo)-1, math.Exp(hi)-1
 			if !q.Judged {
 				q.Verdict = TooFew
@@ -782,6 +795,9 @@ func comparePercentile(phase string, p float64, a, b *sidePhase, opt CompareOpti
 		q.se = math.Sqrt(math.Max(s2/float64(n), varA+varB))
 		q.df = float64(n - 1)
 		q.Variance = VariancePairs
+		// judge's interval: t and the sign test, robust to a stalled
+		// round (pairedInterval).
+		q.pairs, q.seValues = d, math.Sqrt(varA+varB)
 		return q
 	}
 	if df := dfA + dfB; df > 0 {

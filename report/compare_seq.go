@@ -20,7 +20,11 @@ import (
 // last look almost all of α. Each look's comparison is family-wise at its
 // share αk (Bonferroni inside, as always), and the looks' shares add up to
 // at most α, so by the union bound the whole sequential comparison, however
-// it stops, calls an A/A pair different with probability at most α. (A
+// it stops, calls an A/A pair different with probability at most α. This
+// needs only that each look's intervals hold at its level: the paired
+// interval (pairedInterval), robust to a stalled round, is itself the
+// intersection of two intervals at half the level each, which holds at the
+// level by the same union bound. (A
 // group-sequential boundary computed from the looks' correlation would be a
 // little less conservative; the union bound needs no model of it.) Stopping
 // because the interval is narrow enough never raises the error rate.

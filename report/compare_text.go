@@ -120,7 +120,7 @@ func varianceLines(c *Comparison) []string {
 		out = append(out, fmt.Sprintf("variance \"runs\": the spread between the runs of a side (%d+%d runs), Student's t", c.A.Runs, c.B.Runs))
 	}
 	if used[VariancePairs] {
-		out = append(out, fmt.Sprintf("variance \"pairs\": the spread of B/A between %d pairs of runs taken side by side, Student's t", c.A.Runs))
+		out = append(out, fmt.Sprintf("variance \"pairs\": the spread of B/A between %d pairs of runs taken side by side: where Student's t and the sign test, each at half the level, agree (one stalled round cannot widen it)", c.A.Runs))
 	}
 	if used[VarianceIntervals] {
 		out = append(out, "variance \"batches\": a block bootstrap over time batches of each run (drift within a run counts; differences between runs are not seen)")

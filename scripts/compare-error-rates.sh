@@ -44,6 +44,8 @@ LIVE_LONG_ARGS=${LIVE_LONG_ARGS:--d 3s --precision 5% --max-time 4m}
 # On a busy machine most runs carry the generator-limited warning (schedule lag), which makes latency inconclusive;
 # the measurement judges them anyway and counts how many were.
 COMPARE_ARGS=${COMPARE_ARGS:---allow-limited}
+# LIVE_SAVE=1 keeps every live trial's rounds ($OUT/live/NAME-I/a-1.json, ...) for judging them again offline.
+LIVE_SAVE=${LIVE_SAVE:-}
 OUT=${OUT:-}
 
 work=$(mktemp -d)
@@ -213,12 +215,15 @@ live() {
   [ "$trials" -gt 0 ] || return 0
   t0=$(date +%s)
   for i in $(seq 1 "$trials"); do
-    code=0
+    code=0 save=() s0=$(date +%s)
+    [ -z "$LIVE_SAVE" ] || save=(--save-dir "$OUT/live/$name-$i")
     # shellcheck disable=SC2086
     "$work/msnbench" compare --run --target "$A" --target "$tb" --rate "$RATE" --accounts 1000 --max-inflight 500 \
-      --quiet --json "$work/c.json" $COMPARE_ARGS "$@" >"$OUT/live/$name-$i.txt" 2>&1 || code=$?
+      --quiet --json "$work/c.json" "${save[@]}" $COMPARE_ARGS "$@" >"$OUT/live/$name-$i.txt" 2>&1 || code=$?
     [ "$code" -le 1 ] || { cat "$OUT/live/$name-$i.txt"; echo "compare --run failed ($code)" >&2; exit 1; }
     cp "$work/c.json" "$OUT/live/$name-$i.json"
+    # one line per trial: exit code, login p50's verdict and interval, seconds
+    echo "$name-$i exit $code login p50 $(jq -r '[.phases[] | select(.phase == "login")][0].percentiles[] | select(.percentile == 50) | "\(.verdict) \(.change * 1000 | round / 10) % [\(.low * 1000 | round / 10), \(.high * 1000 | round / 10)]"' "$work/c.json") $(($(date +%s) - s0)) s" | tee -a "$OUT/live/trials.txt"
     [ "$code" = 1 ] && kx=$((kx + 1))
     [ "$(judge "$work/c.json")" = slower ] && k=$((k + 1))
   done
