@@ -97,7 +97,12 @@ func TestPresenceLost(t *testing.T) {
 		t.Run(v, func(t *testing.T) {
 			t.Parallel()
 			_, target := refServer(t, false, func(c *server.Config) { c.Contacts = 4 })
-			proxy := dropProxy(t, target, []byte("NLN "))
+			proxy := filterProxy(t, target, func(line []byte) [][]byte {
+				if bytes.HasPrefix(line, []byte("NLN ")) {
+					return nil
+				}
+				return [][]byte{line}
+			})
 			cfg := baseConfig(proxy)
 			testIO(&cfg, v)
 			cfg.TargetRole = RoleNS
@@ -165,9 +170,42 @@ func TestPresenceConfig(t *testing.T) {
 	}
 }
 
-// dropProxy forwards connections to target and drops every line from the
-// server that starts with prefix.
-func dropProxy(t *testing.T, target string, prefix []byte) string {
+// TestPresenceOddNotifications: every NLN arrives twice, and NLNs that
+// match nothing (too short, an unknown user, a status never written) come
+// along: the duplicates are counted, the rest ignored, nothing is lost and
+// nothing fails.
+func TestPresenceOddNotifications(t *testing.T) {
+	_, target := refServer(t, false, func(c *server.Config) { c.Contacts = 4 })
+	odd := [][]byte{[]byte("NLN BSY\r\n"), []byte("NLN NLN nobody@example.com x\r\n"),
+		[]byte("NLN HDN user1@example.com user1\r\n"), []byte("NLN\r\n")}
+	proxy := filterProxy(t, target, func(line []byte) [][]byte {
+		if bytes.HasPrefix(line, []byte("NLN ")) {
+			return append([][]byte{line, line}, odd...)
+		}
+		return [][]byte{line}
+	})
+	cfg := baseConfig(proxy)
+	cfg.TargetRole = RoleNS
+	cfg.Concurrency, cfg.Logins = 6, 6
+	cfg.Hold, cfg.Ping = time.Hour, 0
+	cfg.StatusEvery = 20 * time.Millisecond
+	run := startPresence(t, cfg, "20 duplicates", func(r *roster) bool { return r.dup.Load() >= 20 })
+	checkCounts(t, run)
+	if run.Counts.OK != 6 || len(run.HoldErrors) != 0 {
+		t.Fatalf("counts %+v hold errors %+v", run.Counts, run.HoldErrors)
+	}
+	d := run.Delivery("presence")
+	if d == nil || d.Lost != 0 || d.Duplicate < 20 || d.Duplicate > d.Expected {
+		t.Fatalf("deliveries %+v", run.Deliveries)
+	}
+	if p := phase(run, "presence"); p == nil || p.Summary.Count != d.Expected {
+		t.Fatalf("presence %+v, want one value per notification (%d), duplicates not timed", p, d.Expected)
+	}
+}
+
+// filterProxy forwards connections to target, passing each line from the
+// server through filter, which returns what to send instead.
+func filterProxy(t *testing.T, target string, filter func(line []byte) [][]byte) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -213,9 +251,11 @@ func dropProxy(t *testing.T, target string, prefix []byte) string {
 				br := bufio.NewReader(s)
 				for {
 					line, err := br.ReadBytes('\n')
-					if len(line) > 0 && !bytes.HasPrefix(line, prefix) {
-						if _, werr := c.Write(line); werr != nil {
-							return
+					if len(line) > 0 {
+						for _, l := range filter(line) {
+							if _, werr := c.Write(l); werr != nil {
+								return
+							}
 						}
 					}
 					if err != nil {
