@@ -104,7 +104,7 @@ func newRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.StringVar(&f.arrival, "arrival", "uniform", "open model arrivals: uniform or poisson")
 	fs.IntVar(&c.MaxInflight, "max-inflight", 0, "open model: most sessions in flight; a start finding them all busy waits up to --max-lag, then is dropped and counted (default 10000, at most --accounts, lowered to what the open-file limit and local ports allow)")
 	fs.DurationVar(&c.MaxLag, "max-lag", 0, "open model: how late a start may get waiting for a free session before it is dropped (default --timeout)")
-	fs.Uint64Var(&c.Seed, "seed", 0, "seed for Poisson arrivals (0: from the clock)")
+	fs.Uint64Var(&c.Seed, "seed", 0, "seed for Poisson arrivals and --chat-every partners (0: from the clock)")
 	fs.StringVar(&f.stages, "stages", "", "ramp `profile` of concurrency, e.g. '30s:0->500,2m:500,30s:500->0'")
 	fs.BoolVar(&f.stagesRate, "stages-rate", false, "--stages levels are rates (open model), not concurrency")
 	fs.Int64Var(&c.Logins, "n", 0, "stop after this many logins (after warm-up; default with --hold and -c: one per worker)")
