@@ -149,12 +149,12 @@ func judge(ev evidence) verdict {
 	case busy:
 		v.machineBusy = true
 		v.warnings = append(v.warnings, fmt.Sprintf("other processes used %.0f%% of the machine's CPU time "+
-			"(steal %.1f%%) and %s's threads waited %v for a CPU (%.0f%% of the time they were ready to run; it "+
+			"(steal %.1f%%) and the threads of %s waited %v for a CPU (%.0f%% of the time they were ready to run; it "+
 			"used %.0f%% of %d CPUs), so: %s", 100*ev.others, 100*ev.steal, who,
 			ev.runq.Round(time.Millisecond), 100*ev.runqShare, 100*ev.cpuUtil, ev.cores, what))
 	case ev.runqKnown:
 		v.saturated = true
-		v.warnings = append(v.warnings, fmt.Sprintf("%s, while %s's threads seldom waited for a CPU (%.0f%% of "+
+		v.warnings = append(v.warnings, fmt.Sprintf("%s, while the threads of %s seldom waited for a CPU (%.0f%% of "+
 			"the time they were ready to run) and it used %.0f%% of %d CPUs", what, who, 100*ev.runqShare, 100*ev.cpuUtil, ev.cores))
 	default:
 		v.saturated = true
