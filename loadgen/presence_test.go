@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -206,6 +207,11 @@ func TestPresenceOddNotifications(t *testing.T) {
 // filterProxy forwards connections to target, passing each line from the
 // server through filter, which returns what to send instead.
 func filterProxy(t *testing.T, target string, filter func(line []byte) [][]byte) string {
+	return filterProxyConn(t, target, func() func([]byte) [][]byte { return filter })
+}
+
+// filterProxyConn is filterProxy with a filter per connection, from newFilter.
+func filterProxyConn(t *testing.T, target string, newFilter func() func(line []byte) [][]byte) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -239,6 +245,7 @@ func filterProxy(t *testing.T, target string, filter func(line []byte) [][]byte)
 			mu.Lock()
 			conns = append(conns, c, s)
 			mu.Unlock()
+			filter := newFilter()
 			wg.Add(2)
 			go func() {
 				defer wg.Done()
@@ -329,4 +336,119 @@ func parseLine(t testing.TB, line string) *msnp.Command {
 		t.Fatal(err)
 	}
 	return cmd
+}
+
+// TestRosterResolve: what counts as expected and lost. A watcher that was
+// offline when the CHG was written, or left (and maybe came back) before
+// the change was due, is not counted; one still held that got nothing is
+// lost; a change written in the warm-up counts nothing; a change not yet
+// due waits unless it is complete and resolving early was asked for.
+func TestRosterResolve(t *testing.T) {
+	cfg := baseConfig("127.0.0.1:1")
+	cfg.Concurrency, cfg.Logins, cfg.Hold, cfg.StatusEvery = 1, 1, time.Hour, time.Second
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.p.roster
+	const a = 0
+	r.synStart(a)
+	for w := 1; w <= 4; w++ {
+		r.synLine(a, parseLine(t, "LST 5 RL 1 1 1 user"+strconv.Itoa(w)+"@example.com x"))
+	}
+	r.synLine(a, parseLine(t, "LST 5 BL 1 1 1 user4@example.com x")) // blocked: never a watcher
+	r.synDone(a)
+	st := make([]uint64, 5)
+	for w := 1; w <= 3; w++ {
+		st[w] = r.enter(int32(w), nil, w != 3) // 3 is held but not online
+	}
+	st[4] = r.enter(4, nil, true)
+
+	if n := r.begin(a, 1, 100, 200, true); n != 2 {
+		t.Fatalf("%d watchers expected, want 2 (1 and 2: 3 is offline, 4 blocked)", n)
+	}
+	if due := r.resolve(a, 150, true); due != 200 {
+		t.Fatalf("an incomplete change resolved early (due %d)", due)
+	}
+	if _, _, ok := r.deliver(a, 1, st[1], []byte("BSY")); !ok {
+		t.Fatal("1's notification not matched")
+	}
+	if _, _, ok := r.deliver(a, 4, st[4], []byte("BSY")); ok {
+		t.Fatal("a blocked watcher's notification matched")
+	}
+	if due := r.resolve(a, 200, false); due != 0 || r.expected.Load() != 2 || r.lost.Load() != 1 {
+		t.Fatalf("due %d expected %d lost %d, want 0 2 1", due, r.expected.Load(), r.lost.Load())
+	}
+
+	// 2 leaves and comes back before the change is due: not counted.
+	r.begin(a, 2, 300, 400, true)
+	r.leave(2)
+	st[2] = r.enter(2, nil, true)
+	if _, _, ok := r.deliver(a, 2, st[2], []byte("AWY")); ok {
+		t.Fatal("a notification for a watcher's earlier hold matched its new one")
+	}
+	if _, _, ok := r.deliver(a, 1, st[1], []byte("AWY")); !ok {
+		t.Fatal("1's notification not matched")
+	}
+	if due := r.resolve(a, 350, true); due != 0 || r.expected.Load() != 3 || r.lost.Load() != 1 {
+		t.Fatalf("early: due %d expected %d lost %d, want 0 3 1", due, r.expected.Load(), r.lost.Load())
+	}
+
+	// Written in the warm-up: delivered or not, nothing is counted.
+	r.begin(a, 3, 500, 600, false)
+	if _, measured, ok := r.deliver(a, 1, st[1], []byte("BRB")); !ok || measured {
+		t.Fatalf("warm-up change: ok %v measured %v", ok, measured)
+	}
+	r.resolve(a, 600, false)
+	if r.expected.Load() != 3 || r.lost.Load() != 1 {
+		t.Fatalf("warm-up change counted: expected %d lost %d", r.expected.Load(), r.lost.Load())
+	}
+}
+
+// TestPresenceChangeRefused: a server that answers a later status change
+// with an error (800, changing too rapidly) or never echoes it ends the
+// hold with a presence failure; the login stays a success.
+func TestPresenceChangeRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		reply func(trid []byte) []byte
+		class msnp.Class
+		code  int
+	}{
+		{"800", func(trid []byte) []byte { return append(append([]byte("800 "), trid...), "\r\n"...) },
+			msnp.ClassThrottle, 800},
+		{"no echo", func([]byte) []byte { return nil }, msnp.ClassTimeout, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, target := refServer(t, false, func(c *server.Config) { c.Contacts = 2 })
+			proxy := filterProxyConn(t, target, func() func(line []byte) [][]byte {
+				loggedIn := false // the login's CHG is echoed, the later ones are not
+				return func(line []byte) [][]byte {
+					if !bytes.HasPrefix(line, []byte("CHG ")) || !loggedIn {
+						loggedIn = loggedIn || bytes.HasPrefix(line, []byte("CHG "))
+						return [][]byte{line}
+					}
+					if r := tc.reply(bytes.Fields(line)[1]); r != nil {
+						return [][]byte{r}
+					}
+					return nil
+				}
+			})
+			cfg := baseConfig(proxy)
+			cfg.TargetRole = RoleNS
+			cfg.Concurrency, cfg.Logins = 3, 3
+			cfg.Hold, cfg.Ping = time.Hour, 0
+			cfg.Timeout = 500 * time.Millisecond
+			cfg.StatusEvery = 10 * time.Millisecond
+			run := runEngine(t, context.Background(), cfg)
+			checkCounts(t, run)
+			if run.Counts.OK != 3 || run.Counts.HoldLost != 3 || len(run.HoldErrors) != 1 {
+				t.Fatalf("counts %+v hold errors %+v", run.Counts, run.HoldErrors)
+			}
+			he := run.HoldErrors[0]
+			if he.Phase != "presence" || he.Class != tc.class.String() || he.Code != tc.code {
+				t.Fatalf("hold error %+v, want presence/%s/%d", he, tc.class, tc.code)
+			}
+		})
+	}
 }
