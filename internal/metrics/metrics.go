@@ -34,7 +34,7 @@ type RunCollector struct {
 
 	descInfo, descSessions, descStarted, descDropped, descWarm *prometheus.Desc
 	descFails, descInflight, descHeld, descRate, descLatency   *prometheus.Desc
-	descHist                                                   *prometheus.Desc
+	descHist, descNotif                                        *prometheus.Desc
 }
 
 // NewRunCollector returns a collector that reads live (normally
@@ -56,6 +56,7 @@ func NewRunCollector(live func() loadgen.Live, target, model, version string) *R
 		descHeld:     d("sessions_held", "Sessions logged in and being held (--hold)."),
 		descRate:     d("logins_per_second", "Successful logins per second over the last closed interval."),
 		descLatency:  d("phase_latency_seconds", "Latency of each phase over the measured run so far (closed intervals), quantiles from its HdrHistogram.", "phase"),
+		descNotif:    d("notifications_total", "Notifications sessions of this run expected from each other (--status-every: phase presence), by outcome: delivered (timed) or lost (not in within --timeout).", "phase", "outcome"),
 		descHist:     d("phase_latency_hist_seconds", "Latency of each phase over the measured run so far (closed intervals), counts at fixed bounds from its HdrHistogram; sums across generators.", "phase"),
 	}
 }
@@ -76,7 +77,7 @@ func (c *RunCollector) Interval(st *report.IntervalStats) {
 // Describe implements prometheus.Collector.
 func (c *RunCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.descInfo, c.descSessions, c.descStarted, c.descDropped, c.descWarm,
-		c.descFails, c.descInflight, c.descHeld, c.descRate, c.descLatency, c.descHist} {
+		c.descFails, c.descInflight, c.descHeld, c.descRate, c.descLatency, c.descHist, c.descNotif} {
 		ch <- d
 	}
 }
@@ -94,6 +95,10 @@ func (c *RunCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- mc(c.descInflight, prometheus.GaugeValue, float64(l.Inflight))
 	ch <- mc(c.descHeld, prometheus.GaugeValue, float64(l.Held))
 	ch <- mc(c.descRate, prometheus.GaugeValue, l.Rate)
+	if l.Presence > 0 || l.PresenceLost > 0 {
+		ch <- mc(c.descNotif, prometheus.CounterValue, float64(l.Presence), "presence", "delivered")
+		ch <- mc(c.descNotif, prometheus.CounterValue, float64(l.PresenceLost), "presence", "lost")
+	}
 
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -68,7 +68,7 @@ next:
 }
 
 func TestCollectorExposition(t *testing.T) {
-	live := loadgen.Live{Held: 7}
+	live := loadgen.Live{Held: 7, Presence: 2530, PresenceLost: 3}
 	live.Started, live.OK, live.Failed, live.Cut, live.Inflight, live.Rate = 120, 100, 12, 1, 7, 95.5
 	c := NewRunCollector(func() loadgen.Live { return live }, "127.0.0.1:1863", "closed", "test")
 	c.Interval(&report.IntervalStats{Warmup: 3, Errors: []report.ErrorCount{{Phase: "ns.usr.s", Class: "auth-fail", Code: 911, Count: 5}}})
@@ -92,6 +92,8 @@ func TestCollectorExposition(t *testing.T) {
 		{"msnbench_warmup_sessions_total", nil, 3},
 		{"msnbench_sessions_in_flight", nil, 7},
 		{"msnbench_sessions_held", nil, 7},
+		{"msnbench_notifications_total", map[string]string{"phase": "presence", "outcome": "delivered"}, 2530},
+		{"msnbench_notifications_total", map[string]string{"phase": "presence", "outcome": "lost"}, 3},
 		{"msnbench_logins_per_second", nil, 95.5},
 		{"msnbench_run_info", map[string]string{"target": "127.0.0.1:1863", "version": "test"}, 1},
 	} {
