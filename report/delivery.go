@@ -10,14 +10,19 @@ func isDeliveryPhase(phase string) bool {
 
 // deliveryLine says in words how one phase's notifications fared:
 // "presence: 2530 notifications expected, 0 lost (0%)".
+// "msg.deliver: 2732 messages expected, 0 lost (0%)".
 func deliveryLine(d *Delivery) string {
-	s := d.Phase + ": " + strconv.FormatInt(d.Expected, 10) + " notifications expected, " +
+	what, none := "notifications", "no contact of a changing user was held by this run and online"
+	if d.Phase == MsgDeliver.String() {
+		what, none = "messages", "no message went to a user held by this run"
+	}
+	s := d.Phase + ": " + strconv.FormatInt(d.Expected, 10) + " " + what + " expected, " +
 		strconv.FormatInt(d.Lost, 10) + " lost (" + fmtPercent(d.LostShare()) + ")"
 	if d.Duplicate > 0 {
 		s += ", " + strconv.FormatInt(d.Duplicate, 10) + " duplicated"
 	}
 	if d.Expected == 0 {
-		s += " (no contact of a changing user was held by this run and online)"
+		s += " (" + none + ")"
 	}
 	return s
 }

@@ -108,3 +108,20 @@ func TestDeliveryCompare(t *testing.T) {
 		}
 	}
 }
+
+// TestDeliveryLineNames: messages are messages, notifications are
+// notifications, each with its own reason when none was expected.
+func TestDeliveryLineNames(t *testing.T) {
+	for _, tc := range []struct {
+		d    Delivery
+		want string
+	}{
+		{Delivery{Phase: "msg.deliver", Expected: 2732}, "msg.deliver: 2732 messages expected, 0 lost (0%)"},
+		{Delivery{Phase: "msg.deliver"}, "msg.deliver: 0 messages expected, 0 lost (0%) (no message went to a user held by this run)"},
+		{Delivery{Phase: "presence", Expected: 3, Lost: 1}, "presence: 3 notifications expected, 1 lost (33.3%)"},
+	} {
+		if got := deliveryLine(&tc.d); got != tc.want {
+			t.Errorf("got  %q\nwant %q", got, tc.want)
+		}
+	}
+}
