@@ -547,14 +547,17 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 }
 
 // runOne runs one session on s: lease an account, log in and take the
-// steps, record the result, hold, release.
-func (e *Engine) runOne(s *session, intended int64) {
+// steps, record the result, hold, release. It reports parked when the
+// hold goes on without the calling goroutine (an event loop parked the
+// session, see loopCtx.parkHold): endHold then finishes the session later,
+// on another goroutine of the loop, and the caller must stop using s.
+func (e *Engine) runOne(s *session, intended int64) (parked bool) {
 	p := &e.p
 	rec := p.rec
 	acct, ok := p.accts.acquire()
 	if !ok {
 		rec.Dropped(s.shard, p.now())
-		return
+		return false
 	}
 	s.warm = intended < int64(e.cfg.Warmup)
 	rec.Started(s.shard, p.now())
@@ -573,27 +576,45 @@ func (e *Engine) runOne(s *session, intended int64) {
 	s.backoff = nextBackoff(s.backoff, &s.sm)
 	if held != nil {
 		e.held.Add(1)
-		ph, err := s.holdAndLogout(held)
-		e.held.Add(-1)
-		if err != nil {
-			class, code := msnp.Classify(err)
-			if s.canceled.Load() && class == msnp.ClassTimeout {
-				class = msnp.ClassCanceled
-			}
-			if class == msnp.ClassOther {
-				e.texts.add(ph, true, err)
-			}
-			// A hold cut by the end of the run was not lost: its login
-			// is in ok and the server did nothing wrong.
-			if class != msnp.ClassCanceled {
-				e.holdMu.Lock()
-				e.holdFailed[holdKey{ph, class, code, msnp.DetailOf(err)}]++
-				e.holdMu.Unlock()
-			}
+		s.holdBegin()
+		ph, err, parked := s.holdRun(s.parker != nil)
+		if parked {
+			return true
+		}
+		e.endHold(s, ph, err)
+		return false
+	}
+	e.endSession(s)
+	return false
+}
+
+// endHold counts how a hold ended (ph, err: see holdAndLogout) and ends
+// the session.
+func (e *Engine) endHold(s *session, ph report.Phase, err error) {
+	e.held.Add(-1)
+	if err != nil {
+		class, code := msnp.Classify(err)
+		if s.canceled.Load() && class == msnp.ClassTimeout {
+			class = msnp.ClassCanceled
+		}
+		if class == msnp.ClassOther {
+			e.texts.add(ph, true, err)
+		}
+		// A hold cut by the end of the run was not lost: its login
+		// is in ok and the server did nothing wrong.
+		if class != msnp.ClassCanceled {
+			e.holdMu.Lock()
+			e.holdFailed[holdKey{ph, class, code, msnp.DetailOf(err)}]++
+			e.holdMu.Unlock()
 		}
 	}
+	e.endSession(s)
+}
+
+// endSession releases the session's account.
+func (e *Engine) endSession(s *session) {
 	e.inflight.Add(-1)
-	p.accts.release(acct)
+	e.p.accts.release(s.acct)
 }
 
 // runClosed runs the closed model: a fixed (or staged) number of workers,
@@ -657,9 +678,18 @@ func (e *Engine) closedWorker(id int, s *session, pause func(time.Duration)) {
 				return
 			}
 		}
-		e.runOne(s, now)
+		if e.runOne(s, now) {
+			return // the session's hold was parked: resumeClosed goes on
+		}
 		e.backOff(s, pause)
 	}
+}
+
+// resumeClosed goes on with closed worker id after a parked hold ended
+// (endHold has run): what closedWorker does after runOne.
+func (e *Engine) resumeClosed(id int, s *session, pause func(time.Duration)) {
+	e.backOff(s, pause)
+	e.closedWorker(id, s, pause)
 }
 
 // runOpen runs the open model: a scheduler computes the intended start of

@@ -42,24 +42,36 @@ func takeHeldMem() heldMem {
 	}
 }
 
-// holdSessions starts a reference server and an engine that logs n sessions
-// in (SYN, CHG) and holds them, waits until all n are held, measures, and
-// ends the run. It returns the memory before the logins (server with its
-// accounts, engine built) and while the n sessions are held, and the run.
-func holdSessions(tb testing.TB, n int) (before, held heldMem, run *report.Run) {
+// holdSessions logs n sessions in (SYN, CHG) and holds them, waits until
+// all n are held, measures, and ends the run. The server is sp, a reference
+// server in another process, or if sp is nil one started in this process.
+// io is the engine's Config.IO. It returns this process's memory before
+// the logins (server with its accounts, engine built) and while the n
+// sessions are held, sp's while they are held (if sp is given), and the
+// run.
+func holdSessions(tb testing.TB, n int, io string, sp *serverProcess) (before, held, spHeld heldMem,
+	run *report.Run) {
 	tb.Helper()
-	srv, err := server.New(server.Config{
-		DSAddr: "127.0.0.1:0", NSAddr: "127.0.0.1:0", Accounts: n, Password: "password", Contacts: 3,
-		// Keep the server's own defaults from ending the holds: no idle
-		// timeout within the measurement.
-		IdleTimeout: 10 * time.Minute,
-	})
-	if err != nil {
-		tb.Fatal(err)
+	var target string
+	var srv *server.Server
+	if sp != nil {
+		target = sp.addr
+	} else {
+		var err error
+		srv, err = server.New(server.Config{
+			DSAddr: "127.0.0.1:0", NSAddr: "127.0.0.1:0", Accounts: n, Password: "password", Contacts: 3,
+			// Keep the server's own defaults from ending the holds: no idle
+			// timeout within the measurement.
+			IdleTimeout: 10 * time.Minute,
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer srv.Close()
+		target = srv.Addr()
 	}
-	defer srv.Close()
 	e, err := New(Config{
-		Target: srv.Addr(), Concurrency: n, Logins: int64(n),
+		Target: target, Concurrency: n, Logins: int64(n), IO: io,
 		UserPattern: "user%d@example.com", Accounts: n, Password: "password",
 		Steps: []Step{StepSyn, StepChg},
 		// Longer than the measurement; the run is ended by canceling ctx.
@@ -97,8 +109,14 @@ func holdSessions(tb testing.TB, n int) (before, held heldMem, run *report.Run) 
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if st := srv.Stats(); st.Online != int64(n) {
-		tb.Fatalf("server sees %d sessions online, want %d", st.Online, n)
+	online := int64(0)
+	if srv != nil {
+		online = srv.Stats().Online
+	} else {
+		spHeld, online = sp.mem(tb)
+	}
+	if online != int64(n) {
+		tb.Fatalf("server sees %d sessions online, want %d", online, n)
 	}
 	held = takeHeldMem()
 	cancel()
@@ -109,40 +127,68 @@ func holdSessions(tb testing.TB, n int) (before, held heldMem, run *report.Run) 
 	if r.run.Counts.OK != int64(n) || r.run.Counts.Failed != 0 {
 		tb.Fatalf("counts %+v, errors %+v, warnings %q", r.run.Counts, r.run.Errors, r.run.Health.Warnings)
 	}
-	return before, held, r.run
+	return before, held, spHeld, r.run
 }
 
 // BenchmarkHeldSessionMemory holds N sessions (full login, SYN, CHG, then
-// held with PNG) against the reference server in the same process and
-// reports the Go memory in use per held session, client and server
-// together ("B/session", from runtime.MemStats after a GC; RSS is higher
-// by the kernel's socket buffers and what the runtime has not returned),
-// split into heap ("heap_B/session") and goroutine stacks
-// ("stack_B/session"), and goroutines per held session, both sides. Run it
-// with
+// held with PNG) and reports the Go memory in use per held session
+// (runtime.MemStats after a GC; RSS is higher by what the runtime has not
+// returned to the OS, and the kernel's socket buffers are not in it):
+//
+//   - "both": client and reference server in this process, together
+//     ("B/session", split into "heap_B/session" and "stack_B/session",
+//     and "goroutines/session");
+//   - "io=loop", "io=net": the client alone with each I/O engine, the
+//     server in a child process ("B/session" and the split as above are
+//     the client's), and the server's own figures from that process
+//     ("server_B/session", "server_goroutines/session").
+//
+// Run it with
 //
 //	go test ./loadgen -run '^$' -bench HeldSessionMemory -benchtime 1x -count 3
 //
-// It needs about 2·N file descriptors (both ends of every connection).
+// It needs about 2·N file descriptors in one process for "both", N in
+// each of the two processes otherwise.
 func BenchmarkHeldSessionMemory(b *testing.B) {
-	for _, n := range []int{1000, 4000} {
-		b.Run("N="+strconv.Itoa(n), func(b *testing.B) {
-			var perSession, heap, stack, goroutines float64
-			iters := 0
-			for b.Loop() {
-				before, held, _ := holdSessions(b, n)
-				perSession += float64(int64(held.inuse)-int64(before.inuse)) / float64(n)
-				heap += float64(int64(held.heap)-int64(before.heap)) / float64(n)
-				stack += float64(int64(held.stack)-int64(before.stack)) / float64(n)
-				goroutines += float64(held.goroutines-before.goroutines) / float64(n)
-				iters++
-			}
-			b.ReportMetric(perSession/float64(iters), "B/session")
-			b.ReportMetric(heap/float64(iters), "heap_B/session")
-			b.ReportMetric(stack/float64(iters), "stack_B/session")
-			b.ReportMetric(goroutines/float64(iters), "goroutines/session")
-			b.ReportMetric(0, "ns/op") // one whole run per op: its time says nothing
-		})
+	for _, mode := range []string{"both", "io=loop", "io=net"} {
+		for _, n := range []int{1000, 4000} {
+			b.Run(mode+"/N="+strconv.Itoa(n), func(b *testing.B) {
+				if mode == "io=loop" && !loopsSupported {
+					b.Skip("no event loops here")
+				}
+				var perSession, heap, stack, goroutines, srvPer, srvG float64
+				iters := 0
+				for b.Loop() {
+					var sp *serverProcess
+					var sBefore heldMem
+					io := ""
+					if mode != "both" {
+						io = mode[len("io="):]
+						sp = startServerProcess(b, n)
+						sBefore, _ = sp.mem(b)
+					}
+					before, held, sHeld, _ := holdSessions(b, n, io, sp)
+					perSession += float64(int64(held.inuse)-int64(before.inuse)) / float64(n)
+					heap += float64(int64(held.heap)-int64(before.heap)) / float64(n)
+					stack += float64(int64(held.stack)-int64(before.stack)) / float64(n)
+					goroutines += float64(held.goroutines-before.goroutines) / float64(n)
+					if sp != nil {
+						srvPer += float64(int64(sHeld.inuse)-int64(sBefore.inuse)) / float64(n)
+						srvG += float64(sHeld.goroutines-sBefore.goroutines) / float64(n)
+					}
+					iters++
+				}
+				b.ReportMetric(perSession/float64(iters), "B/session")
+				b.ReportMetric(heap/float64(iters), "heap_B/session")
+				b.ReportMetric(stack/float64(iters), "stack_B/session")
+				b.ReportMetric(goroutines/float64(iters), "goroutines/session")
+				if mode != "both" {
+					b.ReportMetric(srvPer/float64(iters), "server_B/session")
+					b.ReportMetric(srvG/float64(iters), "server_goroutines/session")
+				}
+				b.ReportMetric(0, "ns/op") // one whole run per op: its time says nothing
+			})
+		}
 	}
 }
 
@@ -151,7 +197,7 @@ func BenchmarkHeldSessionMemory(b *testing.B) {
 // measured memory grows with the held sessions, and ending the run logs
 // every one of them out without a failure.
 func TestHoldSessionsBooks(t *testing.T) {
-	before, held, run := holdSessions(t, 50)
+	before, held, _, run := holdSessions(t, 50, "", nil)
 	if held.goroutines <= before.goroutines {
 		t.Errorf("goroutines %d while holding 50 sessions, %d before", held.goroutines, before.goroutines)
 	}

@@ -234,6 +234,13 @@ func (s *session) holdTick() error {
 // a ping or QRY timeout, a server error); the end of the run ends it
 // cleanly.
 func (s *session) holdAndLogout(c net.Conn) (report.Phase, error) {
+	s.holdBegin()
+	ph, err, _ := s.holdRun(false)
+	return ph, err
+}
+
+// holdBegin starts the hold of the session on its connection (s.src.c).
+func (s *session) holdBegin() {
 	p := s.p
 	h := &s.hs
 	now := time.Now()
@@ -244,13 +251,11 @@ func (s *session) holdAndLogout(c net.Conn) (report.Phase, error) {
 		h.nextPing = h.end.Add(1)
 	}
 	s.presenceStart(now)
-	defer s.presenceEnd()
 	if p.chat != nil {
 		h.rnd = splitmix(p.chat.seed ^ uint64(s.acct))
 		h.nextChat = now.Add(jitter(p.chat.every, &h.rnd))
 		h.xfrPeer = -1
 		p.chat.holdEnd[s.acct].Store(max(1, int64(h.end.Sub(p.start))))
-		defer s.endChats()
 	}
 	s.holding.Store(true)
 	s.src.inHold = true
@@ -260,17 +265,34 @@ func (s *session) holdAndLogout(c net.Conn) (report.Phase, error) {
 		// buffered, so nothing is lost by the swap.
 		bigReaders.Put(s.rd)
 		s.rd = getReader(&smallReaders, &s.src, holdBufSize)
-		defer func() {
-			smallReaders.Put(s.rd)
-			s.rd = getReader(&bigReaders, &s.src, msnp.DefaultBufSize)
-		}()
+		s.smallRd = true
 	}
-	defer func() {
-		s.src.inHold = false
-		s.holding.Store(false)
-	}()
-	err := s.holdTick()
+}
+
+// holdRun goes on with the hold: it does what is due, reads and answers
+// what the server sends, and ends the hold (logout, or close on an error)
+// when it is over. With park, whenever nothing is buffered and nothing has
+// arrived, it parks the session instead of waiting (s.parker: the event
+// loop then holds it without a goroutine, and its reader and write buffer
+// go back to their pools) and returns parked; holdRun is called again when
+// the connection needs the session.
+func (s *session) holdRun(park bool) (ph report.Phase, err error, parked bool) {
+	p := s.p
+	h := &s.hs
+	c := s.src.c
+	if s.rd == nil { // unparked
+		s.rd = getReader(&smallReaders, &s.src, holdBufSize)
+		s.smallRd = true
+		s.wbuf = getWriteBuf()
+	}
+	err = s.holdTick()
 	for err == nil {
+		if park && s.rd.Buffered() == 0 && s.parker.park(c) {
+			s.putReader()
+			putWriteBuf(s.wbuf)
+			s.wbuf = nil
+			return 0, nil, true
+		}
 		var cmd *msnp.Command
 		if cmd, err = s.rd.Next(); err != nil {
 			var se *msnp.ServerError
@@ -311,6 +333,26 @@ func (s *session) holdAndLogout(c net.Conn) (report.Phase, error) {
 		}
 		err = s.holdTick()
 	}
+	ph, err = s.holdEnd(c, err)
+	return ph, err, false
+}
+
+// holdEnd logs out (the hold is done) or closes the connection (it ended
+// early with err), and gives the session its login-sized reader back.
+func (s *session) holdEnd(c net.Conn, err error) (report.Phase, error) {
+	h := &s.hs
+	defer func() {
+		s.src.inHold = false
+		s.holding.Store(false)
+		if s.smallRd {
+			s.putReader()
+			s.rd = getReader(&bigReaders, &s.src, msnp.DefaultBufSize)
+		}
+		if s.p.chat != nil {
+			s.endChats()
+		}
+		s.presenceEnd()
+	}()
 	if errors.Is(err, errHoldDone) {
 		s.logout(c)
 		return 0, nil
@@ -327,6 +369,41 @@ func (s *session) holdAndLogout(c net.Conn) (report.Phase, error) {
 		}
 	}
 	return h.failed, err
+}
+
+// putReader gives the session's reader back to its pool.
+func (s *session) putReader() {
+	if s.smallRd {
+		smallReaders.Put(s.rd)
+	} else {
+		bigReaders.Put(s.rd)
+	}
+	s.rd, s.smallRd = nil, false
+}
+
+// holdParker parks held sessions without their goroutine: the event
+// loops (loop_linux.go). park reports whether it took the session, whose
+// connection is c; holdRun is then called again (on a goroutine of the
+// parker's) when c needs the session.
+type holdParker interface {
+	park(c net.Conn) bool
+}
+
+// Write buffers of parked sessions: a parked session has nothing to
+// write, so it lends its buffer out.
+var writeBufs sync.Pool
+
+func getWriteBuf() []byte {
+	if b, ok := writeBufs.Get().(*[writeBufSize]byte); ok {
+		return b[:0]
+	}
+	return make([]byte, 0, writeBufSize)
+}
+
+func putWriteBuf(b []byte) {
+	if cap(b) == writeBufSize {
+		writeBufs.Put((*[writeBufSize]byte)(b[:writeBufSize]))
+	}
 }
 
 // holdBufSize is the read buffer of a held session: far above the longest

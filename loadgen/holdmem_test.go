@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msnbench/msnbench/report"
 	"github.com/msnbench/msnbench/server"
 )
 
@@ -29,7 +30,8 @@ func TestMain(m *testing.M) {
 }
 
 // serveForTest runs the reference server, prints its address and serves
-// until stdin is closed.
+// until stdin is closed. Each line "mem" on stdin is answered with the
+// server process's Go memory in use and its goroutines (takeHeldMem).
 func serveForTest(accounts string) int {
 	n, _ := strconv.Atoi(accounts)
 	srv, err := server.New(server.Config{DSAddr: "127.0.0.1:0", NSAddr: "127.0.0.1:0", Accounts: n,
@@ -39,35 +41,66 @@ func serveForTest(accounts string) int {
 		return 1
 	}
 	fmt.Println(srv.Addr())
-	_, _ = io.Copy(io.Discard, os.Stdin)
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		if sc.Text() == "mem" {
+			m := takeHeldMem()
+			fmt.Println(m.inuse, m.heap, m.stack, m.goroutines, srv.Stats().Online)
+		}
+	}
 	srv.Close()
 	return 0
 }
 
-func startServerProcess(t *testing.T, accounts int) string {
-	t.Helper()
+// serverProcess is the reference server in a child process.
+type serverProcess struct {
+	addr  string
+	stdin io.Writer
+	out   *bufio.Reader
+}
+
+// mem asks the server process for its Go memory in use and the sessions
+// it has online.
+func (sp *serverProcess) mem(tb testing.TB) (m heldMem, online int64) {
+	tb.Helper()
+	if _, err := io.WriteString(sp.stdin, "mem\n"); err != nil {
+		tb.Fatal(err)
+	}
+	line, err := sp.out.ReadString('\n')
+	if err == nil {
+		_, err = fmt.Sscan(line, &m.inuse, &m.heap, &m.stack, &m.goroutines, &online)
+	}
+	if err != nil {
+		tb.Fatalf("server process memory: %q: %v", line, err)
+	}
+	return m, online
+}
+
+func startServerProcess(tb testing.TB, accounts int) *serverProcess {
+	tb.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), serveEnv+"="+strconv.Itoa(accounts))
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		stdin.Close()
 		_ = cmd.Wait()
 	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	out := bufio.NewReader(stdout)
+	line, err := out.ReadString('\n')
 	if err != nil || strings.HasPrefix(line, "error") {
-		t.Fatalf("server process: %q %v", line, err)
+		tb.Fatalf("server process: %q %v", line, err)
 	}
-	return strings.TrimSpace(line)
+	return &serverProcess{addr: strings.TrimSpace(line), stdin: stdin, out: out}
 }
 
 // TestHeldSessionMemory holds N sessions against a server in another
@@ -82,7 +115,7 @@ func TestHeldSessionMemory(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("LOADGEN_HOLD_N")); err == nil && v > 0 {
 		n = v
 	}
-	target := startServerProcess(t, n)
+	target := startServerProcess(t, n).addr
 	cfg := baseConfig(target)
 	cfg.Accounts = n
 	cfg.Concurrency = n
@@ -128,4 +161,86 @@ func memInUse() (total, stack uint64) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.HeapInuse + ms.StackInuse, ms.StackInuse
+}
+
+// TestHeldSessionsParked: on the event loops a held session costs no
+// goroutine (its task ends when it parks), yet it keeps pinging, and the
+// end of its hold logs it out and the worker goes on (a second round of
+// holds); both models. The server runs in another process so that its
+// goroutines are not counted.
+func TestHeldSessionsParked(t *testing.T) {
+	if !loopsSupported {
+		t.Skip("no event loops here")
+	}
+	const n = 100
+	target := startServerProcess(t, 2*n).addr
+	for _, open := range []bool{false, true} {
+		t.Run(map[bool]string{false: "closed", true: "open"}[open], func(t *testing.T) {
+			cfg := baseConfig(target)
+			cfg.IO = IOLoop
+			cfg.Accounts = 2 * n
+			cfg.Hold = time.Second // long enough for PNGs, short enough for a second round
+			cfg.Ping = 20 * time.Millisecond
+			cfg.Timeout = 30 * time.Second
+			if open {
+				cfg.Rate, cfg.MaxInflight, cfg.Logins = 1000, n, 2*n
+			} else {
+				cfg.Concurrency, cfg.Logins = n, 2*n
+			}
+			e, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			base := runtime.NumGoroutine()
+			done := make(chan *report.Run, 1)
+			go func() {
+				run, err := e.Run(context.Background())
+				if err != nil {
+					t.Error(err)
+				}
+				done <- run
+			}()
+			// Goroutines beyond the sessions that are not held (logging
+			// in, or between sessions: each has its task): a goroutine per
+			// held session would make it the number held. The least seen
+			// while at least n/2 were held, so that a sample taken while
+			// sessions change state does not count.
+			var run *report.Run
+			extra, samples := -1, 0
+		wait:
+			for {
+				select {
+				case run = <-done:
+					break wait
+				default:
+				}
+				lv := e.Live()
+				g := runtime.NumGoroutine() - base
+				if lv.Held >= n/2 {
+					x := g - int(lv.Inflight-lv.Held)
+					if extra < 0 || x < extra {
+						extra = x
+					}
+					samples++
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+			if run == nil {
+				t.Fatal("no run")
+			}
+			if run.Counts.OK != 2*n || run.Counts.Failed != 0 || run.Counts.HoldLost != 0 {
+				t.Fatalf("counts %+v errors %+v hold errors %+v", run.Counts, run.Errors, run.HoldErrors)
+			}
+			if p := phase(run, "ping"); p == nil || p.Summary.Count < 2*n {
+				t.Errorf("ping: %d, want at least %d (one per session)", p.Summary.Count, 2*n)
+			}
+			if samples == 0 {
+				t.Fatalf("never saw %d sessions held at once", n/2)
+			}
+			if extra > n/10 {
+				t.Errorf("%d goroutines more than the sessions not held while at least %d were held, want at most %d",
+					extra, n/2, n/10)
+			}
+		})
+	}
 }

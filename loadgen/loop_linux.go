@@ -44,6 +44,13 @@ type loopCtx struct {
 	l        *evloop.Loop
 	sessions []*session // touched only on the loop
 	resolved map[string]netip.AddrPort
+
+	// Parked holds (parkHold): sessions whose connection needs them, in
+	// order, and the runner tasks that go on with them.
+	unparked []*session
+	next     int           // unparked[next] is the next one to run
+	idle     []*holdRunner // runners waiting for work
+	woken    int           // runners woken that have not looked at unparked yet
 }
 
 func newLoopGroup(e *Engine, d *dialer) (*loopGroup, error) {
@@ -86,6 +93,7 @@ func (lc *loopCtx) session(shard int) *session {
 	s := newSession(&e.p, shard)
 	s.dial = lc.dial
 	s.spawn = func(f func()) { lc.l.Go(func(*evloop.Task) { f() }) }
+	s.parker = &parkedSession{lc: lc, s: s}
 	if e.sessionsCanceled.Load() {
 		s.canceled.Store(true)
 	}
@@ -199,11 +207,121 @@ func (g *loopGroup) runClosed() {
 	for id := range e.closedWorkers() {
 		lc := g.loops[id%len(g.loops)]
 		s := lc.session(id % e.nshards)
-		lc.l.Go(func(t *evloop.Task) {
-			e.closedWorker(id, s, func(d time.Duration) { t.Sleep(d) })
-		})
+		// The worker's task ends when its session's hold is parked, and
+		// a new one goes on after the hold: pause sleeps in whichever
+		// task runs it.
+		pause := func(d time.Duration) { lc.l.Current().Sleep(d) }
+		s.parker.(*parkedSession).resume = func() {
+			lc.l.Go(func(*evloop.Task) { e.resumeClosed(id, s, pause) })
+		}
+		lc.l.Go(func(*evloop.Task) { e.closedWorker(id, s, pause) })
 	}
 	g.run()
+}
+
+// Parking held sessions. A session's task would spend its hold waiting in
+// a read, keeping a goroutine and its stack (4 KiB and more, the larger
+// part of a held session's memory) for a PNG a minute. Instead, a held
+// session that has nothing buffered and nothing to read parks its
+// connection (evloop.Conn.Park) and its task ends: the session is then
+// only its struct and its connection. When the connection needs it (a
+// reply, a timer of the hold, the end of the run), one of the loop's
+// runner tasks goes on with it (holdRun) until it parks again; when the
+// hold is over, a new task goes on with the worker (resume).
+
+// parkedSession is a session's link to the loop that parks its holds.
+type parkedSession struct {
+	lc     *loopCtx
+	s      *session
+	resume func() // starts a task that goes on with the worker after the hold
+}
+
+func (ps *parkedSession) park(c net.Conn) bool {
+	ec, ok := c.(*evloop.Conn)
+	return ok && ps.resume != nil && ec.Park(ps)
+}
+
+// Unparked queues the session for a runner: one already woken takes it,
+// else an idle one is woken, else (every runner is waiting for the rest of
+// a line or for room to write, or there is none) a new one starts.
+func (ps *parkedSession) Unparked(*evloop.Conn) {
+	lc := ps.lc
+	lc.unparked = append(lc.unparked, ps.s)
+	if lc.woken > 0 {
+		return
+	}
+	lc.woken++
+	if n := len(lc.idle); n > 0 {
+		r := lc.idle[n-1]
+		lc.idle = lc.idle[:n-1]
+		r.state = runnerWoken
+		lc.l.Ready(r.t)
+		return
+	}
+	r := &holdRunner{lc: lc, state: runnerWoken}
+	r.t = lc.l.Go(r.run)
+}
+
+// holdRunner is a task that goes on with unparked sessions, one at a time
+// (a runner waits only for the rest of a line that arrived in parts, or
+// for room to write; the others take the queue meanwhile).
+type holdRunner struct {
+	lc    *loopCtx
+	t     *evloop.Task
+	state uint8
+}
+
+const (
+	runnerBusy  uint8 = iota
+	runnerIdle        // in lc.idle, parked
+	runnerWoken       // will look at the queue soon (counted in lc.woken)
+)
+
+func (r *holdRunner) run(t *evloop.Task) {
+	lc := r.lc
+	for {
+		switch r.state {
+		case runnerWoken:
+			lc.woken--
+		case runnerIdle: // woken by WakeSleepers, not by Unparked
+			for i, x := range lc.idle {
+				if x == r {
+					lc.idle = append(lc.idle[:i], lc.idle[i+1:]...)
+					break
+				}
+			}
+		}
+		r.state = runnerBusy
+		for lc.next < len(lc.unparked) {
+			s := lc.unparked[lc.next]
+			lc.unparked[lc.next] = nil
+			lc.next++
+			lc.resumeHold(s)
+		}
+		lc.unparked, lc.next = lc.unparked[:0], 0
+		if lc.l.Parked() == 0 {
+			// Nothing parked, so nothing can need a runner: end, and let
+			// the idle ones end too (Run ends when every task has), A
+			// session parked later starts a new one.
+			for _, x := range lc.idle {
+				lc.l.Ready(x.t)
+			}
+			return
+		}
+		r.state = runnerIdle
+		lc.idle = append(lc.idle, r)
+		t.Park()
+	}
+}
+
+// resumeHold goes on with an unparked session's hold, on a runner.
+func (lc *loopCtx) resumeHold(s *session) {
+	ph, err, parked := s.holdRun(true)
+	if parked {
+		return
+	}
+	lc.g.e.endHold(s, ph, err)
+	s.parker.(*parkedSession).resume()
 }
 
 // runOpen runs the open model: each loop has its own stream of arrivals
@@ -243,6 +361,13 @@ func (lc *loopCtx) schedule(t *evloop.Task, arr *arrivals, maxWorkers int) {
 	waiting := false // the scheduler waits for a worker to become idle
 	closing := false
 	when := func(intended int64) int64 { return l.When(p.start.Add(time.Duration(intended))) }
+	// done makes w idle after a session.
+	done := func(w *openWorker) {
+		idle = append(idle, w)
+		if waiting {
+			l.Ready(t)
+		}
+	}
 	worker := func(w *openWorker) {
 		for {
 			for !w.has {
@@ -252,11 +377,10 @@ func (lc *loopCtx) schedule(t *evloop.Task, arr *arrivals, maxWorkers int) {
 				w.t.Park()
 			}
 			w.has = false
-			e.runOne(w.s, w.job)
-			idle = append(idle, w)
-			if waiting {
-				l.Ready(t)
+			if e.runOne(w.s, w.job) {
+				return // parked: resume goes on
 			}
+			done(w)
 		}
 	}
 	hand := func(intended int64) bool {
@@ -270,6 +394,14 @@ func (lc *loopCtx) schedule(t *evloop.Task, arr *arrivals, maxWorkers int) {
 		if spawned < maxWorkers {
 			w := &openWorker{s: lc.session(int(e.spawned.Add(1)-1) % e.nshards), job: intended, has: true}
 			spawned++
+			// After a parked hold, a new task goes on as the worker.
+			w.s.parker.(*parkedSession).resume = func() {
+				l.Go(func(wt *evloop.Task) {
+					w.t = wt
+					done(w)
+					worker(w)
+				})
+			}
 			w.t = l.Go(func(*evloop.Task) { worker(w) })
 			return true
 		}

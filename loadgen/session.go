@@ -64,8 +64,8 @@ func (p *params) now() int64 { return int64(time.Since(p.start)) }
 type session struct {
 	p     *params
 	shard int
-	rd    *msnp.Reader
-	wbuf  []byte
+	rd    *msnp.Reader // nil while parked
+	wbuf  []byte       // nil while parked
 	hash  [32]byte
 	trid  uint32
 	d     msnp.Dialect
@@ -82,7 +82,9 @@ type session struct {
 	lagSum int64
 	lagN   int32
 
-	hs holdState
+	hs      holdState
+	smallRd bool       // rd is a hold-sized reader (smallReaders)
+	parker  holdParker // parks this session's holds (event loops); nil: it holds on its goroutine
 
 	acct int32    // the account of the session in progress
 	rst  uint64   // its roster state while held (roster.enter)

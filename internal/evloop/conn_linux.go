@@ -32,6 +32,11 @@ type Conn struct {
 	linger   bool  // CloseAfterPeer: close when the peer does
 	lingerT  timer // its deadline
 
+	// watch is told when a parked connection (Park) needs its owner
+	// again; watchT is its read deadline in the timer heap.
+	watch  Watcher
+	watchT timer
+
 	rdl, wdl int64 // deadlines on the loop clock; never if none
 
 	// streak counts the reads in a row that found data without waiting;
@@ -144,6 +149,7 @@ func (l *Loop) add(fd int, raddr netip.AddrPort) (*Conn, error) {
 	}
 	c := &Conn{l: l, fd: fd, slot: slot, rdl: never, wdl: never, raddr: raddr}
 	c.lingerT = timer{hidx: -1, conn: c}
+	c.watchT = timer{hidx: -1, conn: c}
 	c.gen = l.nextGen()
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET}
 	setData(&ev, slot, c.gen)
@@ -178,6 +184,10 @@ func (c *Conn) event(m uint32) {
 	}
 	if c.linger && c.rdhup {
 		_ = c.Close()
+		return
+	}
+	if c.watch != nil && c.readable {
+		c.unpark()
 		return
 	}
 	if w := c.waiter; w != nil && (c.waitDir == dirRead && c.readable || c.waitDir == dirWrite && c.writable) {
@@ -363,7 +373,60 @@ func (c *Conn) Close() error {
 		w.fired = true
 		l.Ready(w)
 	}
+	c.unpark()
 	return nil
+}
+
+// Watcher is the owner of a parked connection (Conn.Park).
+type Watcher interface {
+	// Unparked is called on the loop when the parked connection needs its
+	// owner: the connection is then no longer parked. It is called from
+	// what caused it (the loop's event or timer handling, or the
+	// SetReadDeadline, Abort or Close of a task or posted function), so it
+	// must not block and must not use the connection; it typically makes
+	// a task ready that goes on with it.
+	Unparked(c *Conn)
+}
+
+// Park leaves the connection without a task waiting on it: no goroutine
+// (and no goroutine stack) is tied to it until it needs one. The loop calls
+// w.Unparked once, when the connection becomes readable (data, the peer's
+// close, an error), when its read deadline passes (also one set later with
+// SetReadDeadline or SetDeadline), at Abort, or when it is closed. A parked
+// connection keeps Run going like a task.
+//
+// It reports false, and does not park, when one of those holds already
+// (the caller can go on reading at once). Call it from the loop.
+func (c *Conn) Park(w Watcher) bool {
+	l := c.l
+	if c.closed || c.readable || l.abort || c.watch != nil || c.waiter != nil ||
+		c.rdl != never && l.Now() >= c.rdl {
+		return false
+	}
+	c.watch = w
+	l.parked++
+	if c.rdl != never {
+		c.watchT.when = c.rdl
+		l.timers.push(&c.watchT)
+	}
+	return true
+}
+
+// Parked reports whether the connection is parked.
+func (c *Conn) Parked() bool { return c.watch != nil }
+
+// unpark ends a park and tells the watcher (nothing if not parked).
+func (c *Conn) unpark() {
+	w := c.watch
+	if w == nil {
+		return
+	}
+	c.watch = nil
+	c.l.parked--
+	if c.watchT.hidx >= 0 {
+		c.l.timers.remove(&c.watchT)
+	}
+	w.Unparked(c)
 }
 
 // CloseAfterPeer gives the connection back to the loop, which closes it
@@ -411,11 +474,24 @@ func (c *Conn) SetWriteDeadline(t time.Time) error {
 // retime moves the waiter's deadline after a Set*Deadline (from a posted
 // function: the owner is not running, or it would not be waiting).
 func (c *Conn) retime() {
+	l := c.l
+	if c.watch != nil {
+		if c.watchT.hidx >= 0 {
+			l.timers.remove(&c.watchT)
+		}
+		switch {
+		case c.rdl <= l.Now():
+			c.unpark()
+		case c.rdl != never:
+			c.watchT.when = c.rdl
+			l.timers.push(&c.watchT)
+		}
+		return
+	}
 	w := c.waiter
 	if w == nil {
 		return
 	}
-	l := c.l
 	when := c.rdl
 	if c.waitDir == dirWrite {
 		when = c.wdl

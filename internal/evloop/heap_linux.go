@@ -2,8 +2,9 @@
 
 package evloop
 
-// timer is an entry of the loop's deadlines: a waiting task, or a
-// connection waiting to be closed (Conn.CloseAfterPeer).
+// timer is an entry of the loop's deadlines: a waiting task, a connection
+// waiting to be closed (Conn.CloseAfterPeer), or a parked connection's read
+// deadline (Conn.Park).
 type timer struct {
 	when int64
 	hidx int // index in the heap, -1 if not there

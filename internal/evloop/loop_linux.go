@@ -58,6 +58,7 @@ type Loop struct {
 	cur    *Task // the task running now, nil between tasks
 	live   int   // tasks started and not finished
 	linger int   // connections left to CloseAfterPeer and not closed yet
+	parked int   // connections parked (Conn.Park)
 	abort  bool  // Abort was called: every wait fails at once
 
 	// Spin is how long the loop keeps polling without sleeping before it
@@ -198,6 +199,9 @@ func (l *Loop) Go(body func(t *Task)) *Task {
 	return t
 }
 
+// Parked is the number of connections parked (Conn.Park).
+func (l *Loop) Parked() int { return l.parked }
+
 // Current is the task running now (nil outside a task).
 func (l *Loop) Current() *Task { return l.cur }
 
@@ -275,8 +279,9 @@ func (l *Loop) Post(f func()) bool {
 }
 
 // Abort makes every wait on a connection end now with a timeout, every
-// later Dial fail as canceled, and closes the connections left to
-// CloseAfterPeer at once. Call it from the loop.
+// later Dial fail as canceled, closes the connections left to
+// CloseAfterPeer at once and unparks every parked one. Call it from the
+// loop.
 func (l *Loop) Abort() {
 	l.abort = true
 	for _, c := range l.slots {
@@ -288,17 +293,21 @@ func (l *Loop) Abort() {
 			c.waiter.fired = true
 			l.Ready(c.waiter)
 		}
+		if c != nil {
+			c.unpark()
+		}
 	}
 }
 
-// Run runs the loop until every task has finished and every connection
-// left to CloseAfterPeer is closed (by its peer, its deadline or Abort),
-// then closes it. It returns an error only if epoll itself fails.
+// Run runs the loop until every task has finished, no connection is
+// parked and every connection left to CloseAfterPeer is closed (by its
+// peer, its deadline or Abort), then closes it. It returns an error only if
+// epoll itself fails.
 func (l *Loop) Run() error {
 	defer l.Close()
 	for {
 		l.runReady()
-		if l.live == 0 && l.linger == 0 {
+		if l.live == 0 && l.linger == 0 && l.parked == 0 {
 			return nil
 		}
 		if l.holdP > 0 {
@@ -378,11 +387,14 @@ func (l *Loop) poll() error {
 		now := l.Now()
 		for len(l.timers) > 0 && l.timers[0].when <= now {
 			tm := l.timers.pop()
-			if t := tm.task; t != nil {
-				t.fired = true
-				l.Ready(t)
-			} else {
-				_ = tm.conn.Close() // CloseAfterPeer's time is up
+			switch c := tm.conn; {
+			case tm.task != nil:
+				tm.task.fired = true
+				l.Ready(tm.task)
+			case tm == &c.watchT:
+				c.unpark() // a parked connection's read deadline
+			default:
+				_ = c.Close() // CloseAfterPeer's time is up
 			}
 		}
 	}

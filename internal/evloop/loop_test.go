@@ -876,3 +876,115 @@ func TestHoldPIdle(t *testing.T) {
 		t.Errorf("%d raw waits, %d through the syscall path: want the idle ones through it", l.rawWaits, l.sysWaits)
 	}
 }
+
+// watchFunc is a Watcher from a function.
+type watchFunc func(c *Conn)
+
+func (f watchFunc) Unparked(c *Conn) { f(c) }
+
+// TestPark: a parked connection has no task, keeps the loop running, and
+// is handed back to its owner, once, for each thing that needs it: data
+// from the peer, its read deadline, a deadline moved into the past, Abort.
+// Park refuses a connection that is already readable.
+func TestPark(t *testing.T) {
+	send := make(chan string, 4)
+	addr := server(t, func(c net.Conn) {
+		for m := range send {
+			if _, err := c.Write([]byte(m)); err != nil {
+				return
+			}
+		}
+	})
+	l := newLoop(t)
+	var why []string
+	var errs []string
+	fail := func(s string) { errs = append(errs, s) }
+	l.Go(func(tk *Task) {
+		c, err := l.Dial(addr, netip.Addr{}, time.Second)
+		if err != nil {
+			fail(err.Error())
+			return
+		}
+		// 1. Data: the watcher starts a task that reads it.
+		step := 0
+		var w watchFunc
+		w = func(c *Conn) {
+			if c.Parked() {
+				fail("still parked in Unparked")
+			}
+			step++
+			l.Go(func(tk *Task) {
+				switch step {
+				case 1:
+					buf := make([]byte, 16)
+					n, err := c.Read(buf)
+					why = append(why, "data "+string(buf[:n]))
+					if err != nil {
+						fail(err.Error())
+					}
+					// 2. Its read deadline.
+					_ = c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+					if !c.Park(w) {
+						fail("Park after the deadline was set refused")
+					}
+				case 2:
+					why = append(why, "deadline")
+					// 3. A deadline moved into the past (how a session is
+					// woken from another goroutine through Post).
+					_ = c.SetReadDeadline(time.Time{})
+					if !c.Park(w) {
+						fail("Park without a deadline refused")
+					}
+					l.Go(func(*Task) { _ = c.SetReadDeadline(time.Unix(1, 0)) })
+				case 3:
+					why = append(why, "moved")
+					_ = c.SetReadDeadline(time.Time{})
+					if !c.Park(w) {
+						fail("third Park refused")
+					}
+					// 4. Abort.
+					l.Abort()
+				case 4:
+					why = append(why, "abort")
+					c.Close()
+				}
+			})
+		}
+		// Readable already: refused.
+		send <- "x"
+		if _, err := c.Read(make([]byte, 0)); err != nil {
+			fail(err.Error())
+		}
+		for !c.readable {
+			tk.Sleep(time.Millisecond)
+		}
+		if c.Park(w) {
+			fail("Park of a readable connection accepted")
+		}
+		if n, err := c.Read(make([]byte, 4)); n != 1 || err != nil {
+			fail("read x")
+		}
+		if !c.Park(w) {
+			fail("Park refused")
+		}
+		send <- "hello"
+		// The task ends here; the parked connection keeps the loop going.
+	})
+	run(t, l)
+	close(send)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	want := []string{"data hello", "deadline", "moved", "abort"}
+	if len(why) != len(want) {
+		t.Fatalf("unparked for %q, want %q", why, want)
+	}
+	for i := range want {
+		if why[i] != want[i] {
+			t.Fatalf("unparked for %q, want %q", why, want)
+		}
+	}
+	if l.parked != 0 {
+		t.Fatalf("%d still parked", l.parked)
+	}
+}
