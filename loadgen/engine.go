@@ -665,9 +665,13 @@ func (e *Engine) closedWorker(id int, s *session, pause func(time.Duration)) {
 				return
 			}
 			if float64(id) >= lvl*e.levelScale {
-				// Not this worker's turn at the current level: look again
-				// soon, but wake at once when the run stops.
-				pause(20 * time.Millisecond)
+				// Not this worker's turn at the current level: sleep until
+				// it is (or the profile ends), but wake at once when the
+				// run stops. (It used to look again every 20 ms: with tens
+				// of thousands of workers ramping up to held sessions,
+				// their wake-ups took more CPU than the logins.)
+				d, _ := untilAbove(c.Stages, time.Since(p.start), float64(id)/e.levelScale)
+				pause(max(d, time.Millisecond))
 				continue
 			}
 		}

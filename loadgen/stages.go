@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -96,6 +97,32 @@ func levelAt(st []Stage, t time.Duration) (float64, bool) {
 		t -= s.Duration
 	}
 	return 0, false
+}
+
+// untilAbove returns how long after t the profile's level is first above
+// lvl: 0 if it is at t, and if it never is again, the time to the
+// profile's end (and false).
+func untilAbove(st []Stage, t time.Duration, lvl float64) (time.Duration, bool) {
+	if t < 0 {
+		d, ok := untilAbove(st, 0, lvl)
+		return d - t, ok
+	}
+	start := time.Duration(0)
+	for _, s := range st {
+		end := start + s.Duration
+		if t < end {
+			from := max(t, start)
+			if s.From+(s.To-s.From)*float64(from-start)/float64(s.Duration) > lvl {
+				return from - t, true
+			}
+			if s.To > lvl { // rising through lvl within this stage
+				x := start + time.Duration(math.Ceil((lvl-s.From)/(s.To-s.From)*float64(s.Duration))) + 1
+				return min(max(x, from), end) - t, true
+			}
+		}
+		start = end
+	}
+	return max(start-t, 0), false
 }
 
 func maxLevel(st []Stage) float64 {

@@ -1,0 +1,60 @@
+package loadgen
+
+import (
+	"testing"
+	"time"
+)
+
+func TestUntilAbove(t *testing.T) {
+	st := []Stage{{Duration: 10 * time.Second, From: 0, To: 100}, {Duration: 5 * time.Second, From: 100, To: 100},
+		{Duration: 5 * time.Second, From: 100, To: 0}, {Duration: 5 * time.Second, From: 0, To: 50}}
+	for _, c := range []struct {
+		t    time.Duration
+		lvl  float64
+		want time.Duration
+		ok   bool
+	}{
+		{0, 49, 4900*time.Millisecond + 1, true},       // rising: just after the level passes 49
+		{6 * time.Second, 49, 0, true},                 // already above
+		{-time.Second, 0, time.Second + 1, true},       // before the start: at once (just after 0)
+		{12 * time.Second, 99.5, 0, true},              // the flat stage
+		{16 * time.Second, 60, 0, true},                // falling, still above
+		{18 * time.Second, 60, 7 * time.Second, false}, // falling below, never again: the end
+		{18 * time.Second, 30, 0, true},
+		{19 * time.Second, 30, 4*time.Second + 1, true}, // below now, above again in the last stage
+		{30 * time.Second, 1, 0, false},                 // after the end
+	} {
+		got, ok := untilAbove(st, c.t, c.lvl)
+		if got != c.want || ok != c.ok {
+			t.Errorf("untilAbove(%v, %v) = %v, %v; want %v, %v", c.t, c.lvl, got, ok, c.want, c.ok)
+		}
+		if ok {
+			if l, _ := levelAt(st, c.t+got); l <= c.lvl {
+				t.Errorf("level at %v is %v, not above %v", c.t+got, l, c.lvl)
+			}
+		}
+	}
+}
+
+// TestClosedWorkerSleepsUntilItsTurn: a worker above the stage's current
+// level sleeps until the level reaches it, not in short polls (tens of
+// thousands of them, ramping up to held sessions, used to take more CPU
+// than the logins).
+func TestClosedWorkerSleepsUntilItsTurn(t *testing.T) {
+	cfg := baseConfig("127.0.0.1:1")
+	cfg.Stages = []Stage{{Duration: 100 * time.Second, From: 0, To: 10}}
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.p.start = time.Now()
+	s := e.newSession(0)
+	var pauses []time.Duration
+	e.closedWorker(5, s, func(d time.Duration) {
+		pauses = append(pauses, d)
+		e.stopStarting() // one look is enough: the run stops
+	})
+	if len(pauses) != 1 || pauses[0] < 49*time.Second || pauses[0] > 51*time.Second {
+		t.Fatalf("worker 5 of a 0->10 ramp over 100 s paused %v, want once about 50 s", pauses)
+	}
+}
