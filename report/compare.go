@@ -563,7 +563,7 @@ func collectPhase(runs []*Run, name string, minBatches int) (*sidePhase, error) 
 	}
 	var pooled *hdrhistogram.Histogram
 	for _, s := range hs {
-		h, err := vizDecodeHist(s)
+		h, err := DecodeHist(s)
 		if err != nil {
 			return nil, fmt.Errorf("phase %s: %w", name, err)
 		}

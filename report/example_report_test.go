@@ -8,7 +8,7 @@ import (
 	"github.com/msnbench/msnbench/report"
 )
 
-// A load generator records each finished session into its worker's shard,
+// A load generator records each finished session into its worker's stripe,
 // ticks once per interval, and finishes the Run at the end.
 func ExampleRecorder() {
 	rec := report.NewRecorder(4, time.Second)
@@ -18,7 +18,7 @@ func ExampleRecorder() {
 		s := report.Sample{Intended: start, Start: start, End: start + 3e6}
 		s.Set(report.DSConnect, 150e3)
 		s.Set(report.Login, 2e6+int64(i)*10e3)
-		rec.Record(i, &s) // worker i records into shard i mod 4
+		rec.Record(i, &s) // worker i records into stripe i mod 4
 		rec.Tick(s.End)   // normally a ticker goroutine, once per interval
 	}
 	run := &report.Run{Config: report.Config{Model: "closed"}}

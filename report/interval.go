@@ -111,13 +111,13 @@ type IntervalPhase struct {
 // Recording itself does not change: the stats are built from what Tick
 // folds anyway, once per interval.
 func (r *Recorder) OnInterval(origin time.Time, fn func(*IntervalStats)) {
-	r.impl.origin, r.impl.onInterval = origin, fn
+	r.origin, r.onInterval = origin, fn
 }
 
 // intervalStats builds the stats of interval k from its series point, its
 // warm-up count and the interval histograms in r.acc (before they are
 // reset). It runs on the Tick goroutine.
-func (r *recorderImpl) intervalStats(k int64, pt *Point, warm int64) *IntervalStats {
+func (r *Recorder) intervalStats(k int64, pt *Point, warm int64) *IntervalStats {
 	from, to := k*r.interval, (k+1)*r.interval
 	if r.closeAt > from && r.closeAt < to {
 		to = r.closeAt // the run's last, partial interval
@@ -144,15 +144,15 @@ func (r *recorderImpl) intervalStats(k int64, pt *Point, warm int64) *IntervalSt
 
 // errorsOfInterval splits the failures of the interval just closed by
 // phase, class and code into r.lastErrs, and returns them by class: the
-// shards' error tables are totals, so it takes the difference from the last
+// stripes' error tables are totals, so it takes the difference from the last
 // interval that had some. It runs on the Tick goroutine, once per interval
 // with failures.
-func (r *recorderImpl) errorsOfInterval() map[string]int64 {
+func (r *Recorder) errorsOfInterval() map[string]int64 {
 	if r.prevErrs == nil {
 		r.prevErrs = map[errKey]int64{}
 	}
 	now := make(map[errKey]int64, len(r.prevErrs))
-	for _, s := range r.shards {
+	for _, s := range r.stripes {
 		s.mu.Lock()
 		for key, n := range s.errs {
 			now[key] += n
@@ -176,7 +176,7 @@ func (r *recorderImpl) errorsOfInterval() map[string]int64 {
 
 // addTotals fills st.Total from the whole-run histograms, after Tick has
 // folded interval k into them.
-func (r *recorderImpl) addTotals(st *IntervalStats) {
+func (r *Recorder) addTotals(st *IntervalStats) {
 	for p, h := range r.cum {
 		if h != nil && h.TotalCount() > 0 {
 			st.Total = append(st.Total, TotalOf(Phase(p).String(), h))

@@ -1,0 +1,28 @@
+// Package report holds the result of a run and everything that reads it.
+//
+// A Run (run.go) is a plain, JSON-tagged record of one run: its
+// configuration, counts, error table, one HdrHistogram per phase (phase.go)
+// and per-interval histograms, all in one geometry (hist.go) so that they
+// add exactly. It is the single source of truth: every writer is a pure
+// function of a Run, so a report made from a saved .json is the report the
+// run printed.
+//
+// Where to look:
+//
+//   - Recording while a run is in progress: Sample (sample.go) is the fixed
+//     record of one session; Recorder (recorder.go) turns Samples into a Run,
+//     striped by lock so that workers do not share one; interval.go is what
+//     it publishes each interval (the live line, the metrics endpoint).
+//   - Writers, one format per file, registered by name (writers.go): text.go,
+//     json.go, markdown.go, html.go (+ html_plot.go, html_*.tmpl), csv.go,
+//     hgrm.go, hlog.go, junit.go.
+//   - Reading a Run: access.go, health.go, hints.go, failures.go.
+//   - Combining and judging runs: merge.go (the parts of a sharded run, exact),
+//     slo.go (thresholds), compare*.go (B against A with confidence intervals:
+//     compare.go decides, compare_stats.go and compare_batch.go hold the
+//     statistics, cdist.go the flattened distribution the bootstrap resamples,
+//     compare_text.go, compare_html.go and compare_junit.go print it).
+//
+// report never imports loadgen: the load generator feeds it Samples, and the
+// command line reads Runs back from files.
+package report
