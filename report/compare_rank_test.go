@@ -3,6 +3,9 @@ package report
 import (
 	"math"
 	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -22,6 +25,41 @@ func TestSignCritical(t *testing.T) {
 		if got := signCritical(tc.n, tc.tail); got != tc.want {
 			t.Errorf("signCritical(%d, %v) = %d, want %d", tc.n, tc.tail, got, tc.want)
 		}
+	}
+}
+
+func TestSignedRankCritical(t *testing.T) {
+	// Tables of the signed-rank test, two-sided 5 %: reject when T ≤ c.
+	for _, tc := range []struct{ n, want int }{{5, -1}, {6, 0}, {8, 3}, {15, 25}, {20, 52}, {30, 137}} {
+		if got := signedRankCritical(tc.n, 0.025); got != tc.want {
+			t.Errorf("signedRankCritical(%d, 0.025) = %d, want %d", tc.n, got, tc.want)
+		}
+	}
+	// The normal approximation beyond rankMaxExact joins the exact count.
+	exact, approx := signedRankCritical(rankMaxExact, 0.001), signedRankCritical(rankMaxExact+1, 0.001)
+	if d := approx - exact; d < 0 || d > 2*(rankMaxExact+1) {
+		t.Errorf("critical value %d at %d pairs, %d at %d", exact, rankMaxExact, approx, rankMaxExact+1)
+	}
+}
+
+// TestPairedIntervalManyPairs: with 40 pairs at a final look's level the
+// rank half is the signed-rank interval, and two stalled pairs (B/A of 1/10
+// and 10) neither widen it much nor hide +10 %.
+func TestPairedIntervalManyPairs(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	d := make([]float64, 40)
+	for i := range d {
+		d[i] = math.Log(1.1) + 0.13*r.NormFloat64()
+	}
+	const alpha = 0.004
+	if c := signedRankCritical(len(d), alpha/4); c < 2*len(d) {
+		t.Fatalf("40 pairs at %v: signed-rank critical value %d, want at least %d", alpha, c, 2*len(d))
+	}
+	lo0, hi0 := pairedInterval(d, math.Log(1.1), 0, alpha)
+	d[7], d[30] = d[7]-math.Log(10), d[30]+math.Log(10)
+	lo, hi := pairedInterval(d, math.Log(1.1), 0, alpha)
+	if lo <= 0 || hi-lo > 1.3*(hi0-lo0) {
+		t.Errorf("+10%%, two stalls: [%.3f, %.3f], without them [%.3f, %.3f]: want above 0 and at most 1.3 times as wide", lo, hi, lo0, hi0)
 	}
 }
 
@@ -89,5 +127,55 @@ func TestSequentialStallFalseAlarms(t *testing.T) {
 	t.Logf("+15%% with a stalled round: found in %d/10 trials", found)
 	if found < 8 {
 		t.Errorf("+15%% with a stalled round: found in %d/10, want at least 8", found)
+	}
+}
+
+// TestSequentialPowerProjection (MSNBENCH_COMPARE_POWER=1, a tool, not a
+// check): the power of compare --run's sequential design on login p50 for
+// a given spread of the pairs' log ratios (SIGMA, measured on real rounds:
+// docs/benchmarks.md), effect and threshold, by the planned number of
+// pairs, with and without one stalled pair, on normal pair differences:
+// what run length a target needs.
+func TestSequentialPowerProjection(t *testing.T) {
+	if os.Getenv("MSNBENCH_COMPARE_POWER") == "" {
+		t.Skip("a projection tool: MSNBENCH_COMPARE_POWER=1")
+	}
+	sigma := 0.13
+	if s, err := strconv.ParseFloat(os.Getenv("SIGMA"), 64); err == nil {
+		sigma = s
+	}
+	const trials = 400
+	for _, c := range []struct{ delta, thr, stall float64 }{
+		{math.Log(1.1), 0.05, 0}, {math.Log(1.1), 0.05, math.Log(10)}, {math.Log(1.05), 0.02, 0},
+	} {
+		for _, maxPairs := range []int{15, 30, 45, 60, 90, 120, 180} {
+			found, pairs := 0, 0
+			for tr := 0; tr < trials; tr++ {
+				r := rand.New(rand.NewPCG(uint64(tr), 99))
+				d := make([]float64, maxPairs)
+				for i := range d {
+					d[i] = c.delta + sigma*r.NormFloat64()
+				}
+				if c.stall != 0 {
+					d[r.IntN(maxPairs)] -= c.stall
+				}
+				s := Sequential{Alpha: 0.05, MaxPairs: maxPairs}
+				stop := maxPairs
+				for n := 2; n <= maxPairs; n++ {
+					// login p50's share of the look's level, as compare --run
+					a := 0.5 * (1 - s.Look(n, n == maxPairs))
+					x := slices.Clone(d[:n])
+					slices.Sort(x)
+					if lo, _ := pairedInterval(d[:n], x[n/2], 0, a); lo > 0 && x[n/2] > c.thr {
+						found++
+						stop = n
+						break
+					}
+				}
+				pairs += stop
+			}
+			t.Logf("sd %.2f, +%.0f%%, threshold %.0f%%, stall %.1f: at most %3d pairs: found %3.0f%%, %.1f pairs on average",
+				sigma, 100*(math.Exp(c.delta)-1), 100*c.thr, c.stall, maxPairs, 100*float64(found)/trials, float64(pairs)/trials)
+		}
 	}
 }
