@@ -37,6 +37,9 @@ Examples:
   # 5,000 users that stay online for 10 minutes, pinging every 60 s
   msnbench run -c 5000 --hold 10m --ping 60s
 
+  # 200 users online for 15 s, each changing status every 3 s: presence fan-out to their contacts
+  msnbench run -c 200 --hold 15s --ping 5s --status-every 3s --slo 'presence:p99<50ms,presence:lost<1'
+
   # 200 users online for 15 s, each chatting with a contact every second
   msnbench run -c 200 --hold 15s --ping 5s --chat-every 1s --slo 'msg.deliver:p99<50ms'
 
@@ -563,6 +566,9 @@ func describe(c loadgen.Config, role string) string {
 	}
 	if c.Hold > 0 {
 		fmt.Fprintf(&b, ", holding each %v", c.Hold)
+		if c.StatusEvery > 0 {
+			fmt.Fprintf(&b, " and changing its status every %v", c.StatusEvery)
+		}
 	}
 	b.WriteString(" (Ctrl-C stops early and still reports)")
 	return b.String()
