@@ -230,8 +230,10 @@ func TestParsePercent(t *testing.T) {
 }
 
 // TestCompareLive runs the interleaved form against two built-in servers,
-// B answering every command 5 ms late: login is slower by far more than any
+// B answering every command 50 ms late: login is slower by far more than any
 // scheduling noise on a busy machine, so the verdict does not hang on timing.
+// (5 ms was not: at load average 35 under -race, A's rounds had login p50
+// from 11 to 90 ms, and 3 + 3 rounds could not tell +45 ms from that.)
 func TestCompareLive(t *testing.T) {
 	start := func(delay time.Duration) string {
 		srv, err := server.New(server.Config{DSAddr: "127.0.0.1:0", NSAddr: "127.0.0.1:0", Password: "pw",
@@ -242,14 +244,14 @@ func TestCompareLive(t *testing.T) {
 		t.Cleanup(func() { srv.Close() })
 		return srv.Addr()
 	}
-	a, b := start(0), start(5*time.Millisecond)
+	a, b := start(0), start(50*time.Millisecond)
 	dir := t.TempDir()
 	js := filepath.Join(dir, "cmp.json")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var out, errb bytes.Buffer
 	code := commands["compare"].run(ctx, []string{"--run", "--target", a, "--target", b, "--rounds", "3",
-		"-n", "40", "-c", "4", "--password", "pw", "--steps", "none", "--phases", "login", "--percentiles", "50",
+		"-n", "24", "-c", "4", "--password", "pw", "--steps", "none", "--phases", "login", "--percentiles", "50",
 		// A busy machine may mark a round as limited by the generator; this
 		// test is about the rounds and the exit code, not that warning.
 		"--allow-limited",
@@ -348,7 +350,7 @@ func TestCompareLiveSequential(t *testing.T) {
 		t.Cleanup(func() { srv.Close() })
 		return srv.Addr()
 	}
-	a, b := start(0), start(5*time.Millisecond)
+	a, b := start(0), start(50*time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var out, errb bytes.Buffer
