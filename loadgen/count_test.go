@@ -134,10 +134,12 @@ func TestRateWindow(t *testing.T) {
 	t.Run("hold", func(t *testing.T) {
 		srv := newFake(t, fakeOpts{})
 		cfg := baseConfig(srv.addr())
-		cfg.Concurrency, cfg.Logins = 3, 3
+		// Two logins per worker: with one each, all together, a run has
+		// no rate (report.Run.NoRate).
+		cfg.Concurrency, cfg.Logins = 3, 6
 		cfg.Hold = 300 * time.Millisecond
 		run := runEngine(t, context.Background(), cfg)
-		if run.Counts.OK != 3 {
+		if run.Counts.OK != 6 {
 			t.Fatalf("counts %+v", run.Counts)
 		}
 		// Every hold began after its session was recorded, and the run
@@ -145,7 +147,7 @@ func TestRateWindow(t *testing.T) {
 		if w := run.Measured; w.Seconds() <= 0 || w.To+cfg.Hold.Seconds() > run.Elapsed().Seconds() {
 			t.Fatalf("measured %+v, run %v, hold %v: the window includes the hold", w, run.Elapsed(), cfg.Hold)
 		}
-		if got, want := run.LoginRate(), 3/run.Measured.Seconds(); got != want {
+		if got, want := run.LoginRate(), 6/run.Measured.Seconds(); got != want {
 			t.Fatalf("login rate %v, want %v", got, want)
 		}
 	})
