@@ -88,6 +88,12 @@ func (s *session) presenceTick(now time.Time, ended bool) (wake time.Time, finis
 	}
 	if ps.oldestDue != 0 {
 		wake = minTimeZ(wake, p.start.Add(time.Duration(ps.oldestDue)))
+		if ended || (due && r.full(s.acct)) {
+			// Waiting for a change whose notifications are not all in (to
+			// end the hold, or for a ring slot): look again soon, so one
+			// that is merely late does not hold things up until it is due.
+			wake = minTime(wake, now.Add(max(p.statusEvery/4, time.Millisecond)))
+		}
 	}
 	if !ended && ps.chgTrID == 0 && (ps.oldestDue == 0 || !r.full(s.acct)) {
 		wake = minTimeZ(wake, ps.nextChg)
