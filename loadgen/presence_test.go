@@ -456,3 +456,41 @@ func TestPresenceChangeRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestPresenceRetryWhenFull: a user whose ring of changes is full because
+// one notification is late wakes again within a quarter interval, not only
+// when the oldest change is due (--timeout later), and at the end of its
+// hold likewise.
+func TestPresenceRetryWhenFull(t *testing.T) {
+	cfg := baseConfig("127.0.0.1:1")
+	cfg.Concurrency, cfg.Logins, cfg.Hold, cfg.StatusEvery = 2, 2, time.Hour, 100*time.Millisecond
+	cfg.Timeout = time.Hour
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	e.p.start = now
+	r := e.p.roster
+	s := e.newSession(0)
+	s.acct = 0
+	r.synStart(0)
+	r.synLine(0, parseLine(t, "LST 5 RL 1 1 1 user1@example.com x"))
+	r.synDone(0)
+	s.rst = r.enter(0, s, true)
+	r.enter(1, nil, true) // the watcher, who reads nothing
+	for i := range maxChanges {
+		r.begin(0, i+1, int64(i), int64(time.Hour)+int64(i), true)
+	}
+	ps := &s.hs.ps
+	ps.oldestDue, ps.nextChg = int64(time.Hour), now // the next change is due, the ring is full
+	for _, ended := range []bool{false, true} {
+		wake, done, err := s.presenceTick(now, ended)
+		if err != nil || done {
+			t.Fatalf("ended %v: err %v done %v", ended, err, done)
+		}
+		if limit := now.Add(cfg.StatusEvery / 4); wake.IsZero() || wake.After(limit) {
+			t.Errorf("ended %v: wakes at +%v, want within +%v", ended, wake.Sub(now), cfg.StatusEvery/4)
+		}
+	}
+}
