@@ -72,7 +72,7 @@ const (
 	msgPayloadLen = len(msgHead) + 3*msgField + 2 + len(msgTail)
 )
 
-var msgTag = []byte("\r\nX-MB: ")
+var msgTag, msgTailBytes = []byte("\r\nX-MB: "), []byte(msgTail)
 
 func putDigits(b []byte, v uint64) {
 	for i := len(b) - 1; i >= 0; i-- {
@@ -118,7 +118,9 @@ var (
 	// than a switchboard (an unknown-command reply, a malformed referral).
 	errNoSwitchboard = msnp.NewProtocolErrorDetail("the server did not hand out a switchboard for XFR SB",
 		msnp.DetailNoSwitchboard)
-	errMisrouted    = msnp.NewProtocolErrorDetail("a message for another user arrived", msnp.DetailMisrouted)
+	errMisrouted  = msnp.NewProtocolErrorDetail("a message for another user arrived", msnp.DetailMisrouted)
+	errBadMessage = msnp.NewProtocolErrorDetail("a message of ours arrived cut short or corrupted",
+		msnp.DetailBadMessage)
 	errSBUnexpected = map[string]error{
 		"USR OK":        msnp.NewProtocolErrorDetail("unexpected reply, want USR OK", msnp.DetailUnexpected),
 		"CAL RINGING":   msnp.NewProtocolErrorDetail("unexpected reply, want CAL RINGING", msnp.DetailUnexpected),
@@ -363,12 +365,20 @@ func (s *session) sbMessage(cmd *msnp.Command) error {
 	b := s.sb
 	p := s.p
 	key, seq, at, ok := parseMsgTag(cmd.Payload)
-	if !ok || b.caller {
-		return nil // another client's message, or an answer to the caller: not timed
+	if !ok {
+		return nil // another client's message: not timed
+	}
+	if len(cmd.Payload) != msgPayloadLen || !bytes.HasSuffix(cmd.Payload, msgTailBytes) {
+		// Ours, but not as sent: the framing cannot be trusted any more.
+		b.failedPh = report.MsgDeliver
+		return errBadMessage
 	}
 	if int32(uint32(key)) != b.acct {
 		p.chat.fail(report.MsgDeliver, errMisrouted)
 		return nil
+	}
+	if b.caller {
+		return nil // an answer to the caller: not timed
 	}
 	if b.conv == nil || key != b.conv.key {
 		return nil // not from a sender held here: its clock is not ours
@@ -487,7 +497,9 @@ func (s *session) drainSB(c net.Conn) {
 				break
 			}
 			if cmd.Is("MSG") {
-				_ = s.sbMessage(cmd)
+				if s.sbMessage(cmd) != nil {
+					break
+				}
 			}
 		}
 	}

@@ -32,6 +32,7 @@ const (
 	DetailBadReferral             // an XFR NS to an address that cannot be dialled
 	DetailNoSwitchboard           // XFR SB answered without a switchboard
 	DetailMisrouted               // a switchboard message for another user
+	DetailBadMessage              // a switchboard message of ours cut short or corrupted
 	NumDetails
 )
 
@@ -54,6 +55,7 @@ var detailText = [NumDetails]string{
 	"an XFR NS to an address that cannot be dialled",
 	"no switchboard: the server answered XFR SB without one",
 	"a switchboard message relayed to the wrong user",
+	"a switchboard message cut short or corrupted",
 }
 
 // String returns the detail in words ("" for DetailNone).

@@ -8,6 +8,11 @@
 // never-ending stream of commands, or a bad referral. Everything clients
 // send is recorded (Received), so a test can also check the wire.
 //
+// SBProxy (sbproxy.go) does the same for a switchboard: between the client
+// and a correct switchboard it closes mid-message, truncates a payload,
+// relays to the wrong user, swallows JOI, sends the callee's ANS to an
+// unknown session or floods a message.
+//
 // It is deliberately simple and slow (fmt is fine here): it exists to make
 // every failure path of a client reachable from a table test, not to be
 // fast. Close releases every goroutine and connection it started, so tests
