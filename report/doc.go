@@ -14,14 +14,17 @@
 //     striped by lock so that workers do not share one; interval.go is what
 //     it publishes each interval (the live line, the metrics endpoint).
 //   - Writers, one format per file, registered by name (writers.go): text.go,
-//     json.go, markdown.go, html.go (+ html_plot.go, html_*.tmpl), csv.go,
-//     hgrm.go, hlog.go, junit.go.
+//     json.go, markdown.go, html.go (+ html_time.go, html_plot.go,
+//     html_*.tmpl), csv.go, hgrm.go, hlog.go, junit.go.
 //   - Reading a Run: access.go, health.go, hints.go, failures.go.
-//   - Combining and judging runs: merge.go (the parts of a sharded run, exact),
-//     slo.go (thresholds), compare*.go (B against A with confidence intervals:
-//     compare.go decides, compare_stats.go and compare_batch.go hold the
-//     statistics, cdist.go the flattened distribution the bootstrap resamples,
-//     compare_text.go, compare_html.go and compare_junit.go print it).
+//   - Combining and judging runs: merge.go and merge_check.go (the parts of
+//     a sharded run, exactly), slo.go (thresholds), compare*.go (B against A
+//     with confidence intervals: compare.go the options, result types and
+//     Compare; compare_estimate.go each percentile's estimate and variance;
+//     compare_verdict.go intervals and verdicts; compare_stats.go and
+//     compare_batch.go the statistics; cdist.go the flattened distribution
+//     the bootstrap resamples; compare_text.go, compare_html.go and
+//     compare_junit.go print a Comparison).
 //
 // report never imports loadgen: the load generator feeds it Samples, and the
 // command line reads Runs back from files.
