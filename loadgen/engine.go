@@ -623,6 +623,9 @@ func (e *Engine) runClosed() {
 	workers := e.closedWorkers()
 	var g errgroup.Group
 	for id := range workers {
+		if !e.waitTurn(id, e.pauseGoroutine) {
+			break
+		}
 		s := e.newSession(id % e.nshards)
 		g.Go(func() error {
 			e.closedWorker(id, s, e.pauseGoroutine)
@@ -630,6 +633,33 @@ func (e *Engine) runClosed() {
 		})
 	}
 	_ = g.Wait()
+}
+
+// waitTurn waits (with pause) until closed-model worker id is first due:
+// at once without stages, else when the stage level first goes above it,
+// so that a worker is set up (a session, a goroutine or task) only when it
+// has work: a ramp up to tens of thousands of held sessions used to begin
+// with all of them waiting. It reports false if the run stops first, or if
+// the profile ends first (the run's time is then up, as a worker would
+// have found).
+func (e *Engine) waitTurn(id int, pause func(time.Duration)) bool {
+	st := e.cfg.Stages
+	for len(st) > 0 {
+		if e.stopped() {
+			return false
+		}
+		d, ok := untilAbove(st, time.Since(e.p.start), float64(id)/e.levelScale)
+		if !ok && d <= 0 {
+			e.markTimeUp()
+			e.stopStarting()
+			return false
+		}
+		if d <= 0 {
+			break
+		}
+		pause(d)
+	}
+	return !e.stopped()
 }
 
 // closedWorkers is how many workers the closed model needs.

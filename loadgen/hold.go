@@ -338,16 +338,15 @@ func (s *session) holdRun(park bool) (ph report.Phase, err error, parked bool) {
 }
 
 // holdEnd logs out (the hold is done) or closes the connection (it ended
-// early with err), and gives the session its login-sized reader back.
+// early with err), and gives the session's reader back to its pool.
 func (s *session) holdEnd(c net.Conn, err error) (report.Phase, error) {
 	h := &s.hs
 	defer func() {
 		s.src.inHold = false
 		s.holding.Store(false)
-		if s.smallRd {
-			s.putReader()
-			s.rd = getReader(&bigReaders, &s.src, msnp.DefaultBufSize)
-		}
+		// The reader goes back to its pool; the next login takes a
+		// login-sized one (run).
+		s.putReader()
 		if s.p.chat != nil {
 			s.endChats()
 		}
@@ -411,8 +410,9 @@ func putWriteBuf(b []byte) {
 const holdBufSize = 2048
 
 // Readers not in use, by size: a held session gives its login-sized reader
-// back and takes a small one, and the other way round after the hold, so
-// memory per held session is what holding needs, not what a login needs.
+// back and takes a small one (none while parked), and a login takes a
+// login-sized one, so memory per held session is what holding needs, not
+// what a login needs, and a worker that has not logged in yet has none.
 var bigReaders, smallReaders sync.Pool
 
 func getReader(pool *sync.Pool, src *connReader, size int) *msnp.Reader {

@@ -244,3 +244,38 @@ func TestHeldSessionsParked(t *testing.T) {
 		})
 	}
 }
+
+// TestIdleWorkerMemory: a closed-model worker that is not due yet
+// (waiting for its turn in a ramp) costs nothing: it has no session, no
+// reader and no goroutine or task yet. A generator ramping up to tens of
+// thousands of held sessions used to start with all of them (an 8 KiB
+// reader and a goroutine each). Worker 0 is due at once and holds its
+// session: by then the old code had set every worker up.
+func TestIdleWorkerMemory(t *testing.T) {
+	const n = 2000
+	target := startServerProcess(t, n).addr
+	cfg := baseConfig(target)
+	cfg.Accounts = n
+	cfg.Hold, cfg.Timeout = time.Hour, 30*time.Second
+	cfg.Stages = []Stage{{Duration: time.Hour, From: 1, To: 1}, {Duration: time.Second, From: n, To: n}}
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := memInUse()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = e.Run(ctx)
+	}()
+	waitFor(t, "worker 0 to hold its session", func() bool { return e.Live().Held == 1 })
+	inUse, _ := memInUse()
+	cancel()
+	<-done
+	per := (float64(inUse) - float64(base)) / n
+	t.Logf("%.0f bytes per worker waiting for its turn (%s)", per, e.Config().IO)
+	if per > 512 {
+		t.Errorf("%.0f bytes per worker waiting for its turn, want next to none", per)
+	}
+}

@@ -204,19 +204,37 @@ func (g *loopGroup) run() {
 // runClosed runs the closed model: worker i on loop i mod n.
 func (g *loopGroup) runClosed() {
 	e := g.e
-	for id := range e.closedWorkers() {
-		lc := g.loops[id%len(g.loops)]
-		s := lc.session(id % e.nshards)
-		// The worker's task ends when its session's hold is parked, and
-		// a new one goes on after the hold: pause sleeps in whichever
-		// task runs it.
-		pause := func(d time.Duration) { lc.l.Current().Sleep(d) }
-		s.parker.(*parkedSession).resume = func() {
-			lc.l.Go(func(*evloop.Task) { e.resumeClosed(id, s, pause) })
-		}
-		lc.l.Go(func(*evloop.Task) { e.closedWorker(id, s, pause) })
+	workers := e.closedWorkers()
+	for i, lc := range g.loops {
+		lc.l.Go(func(t *evloop.Task) { lc.startWorkers(t, i, len(g.loops), workers) })
 	}
 	g.run()
+}
+
+// startWorkers starts this loop's closed-model workers, ids first,
+// first+step, ... below workers, each when its turn first comes
+// (Engine.waitTurn).
+func (lc *loopCtx) startWorkers(t *evloop.Task, first, step, workers int) {
+	e := lc.g.e
+	for id := first; id < workers; id += step {
+		if !e.waitTurn(id, func(d time.Duration) { t.Sleep(d) }) {
+			return
+		}
+		lc.startWorker(id)
+	}
+}
+
+// startWorker starts closed-model worker id on this loop.
+func (lc *loopCtx) startWorker(id int) {
+	e := lc.g.e
+	s := lc.session(id % e.nshards)
+	// The worker's task ends when its session's hold is parked, and a new
+	// one goes on after the hold: pause sleeps in whichever task runs it.
+	pause := func(d time.Duration) { lc.l.Current().Sleep(d) }
+	s.parker.(*parkedSession).resume = func() {
+		lc.l.Go(func(*evloop.Task) { e.resumeClosed(id, s, pause) })
+	}
+	lc.l.Go(func(*evloop.Task) { e.closedWorker(id, s, pause) })
 }
 
 // Parking held sessions. A session's task would spend its hold waiting in

@@ -64,7 +64,7 @@ func (p *params) now() int64 { return int64(time.Since(p.start)) }
 type session struct {
 	p     *params
 	shard int
-	rd    *msnp.Reader // nil while parked
+	rd    *msnp.Reader // nil until a login, and after a hold
 	wbuf  []byte       // nil while parked
 	hash  [32]byte
 	trid  uint32
@@ -138,7 +138,8 @@ func newSession(p *params, shard int) *session {
 	s := &session{p: p, shard: shard, wbuf: make([]byte, 0, writeBufSize)}
 	s.rng.Seed(p.seed, uint64(shard)<<32|uint64(sessionSeq.Add(1)))
 	s.src.s = s
-	s.rd = msnp.NewReader(&s.src, msnp.FromServer, msnp.DefaultBufSize)
+	// The login-sized reader is taken when a login starts (run): a worker
+	// waiting for its turn in a ramp, or holding, has none.
 	return s
 }
 
@@ -198,6 +199,9 @@ func (s *session) run(acct int32, intended int64) (held net.Conn) {
 		sm.Intended = sm.Start // a worker that starts early is not "negative lag"
 	}
 	s.acct = acct
+	if s.rd == nil {
+		s.rd = getReader(&bigReaders, &s.src, msnp.DefaultBufSize)
+	}
 	s.trid = 0
 	s.chlPending = false
 	s.done, s.lagSum, s.lagN = 0, 0, 0
