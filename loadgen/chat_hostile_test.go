@@ -45,6 +45,13 @@ func TestChatHostileSwitchboard(t *testing.T) {
 		{hostile.SBUnknownSession, func(t *testing.T, run *report.Run) {
 			wantChatError(t, run, "sb.ans", "auth-fail", 911)
 		}},
+		{hostile.SBMsgBeforeAnsOK, func(t *testing.T, run *report.Run) {
+			// Not a failure: the server may relay the caller's first
+			// message before its reply to the callee's ANS.
+			if c := run.Chat; len(run.ChatErrors) != 0 || c.Lost != 0 || c.Delivered != c.Acked {
+				t.Errorf("chat %+v errors %+v, want every message delivered", *c, run.ChatErrors)
+			}
+		}},
 		{hostile.SBFlood, func(t *testing.T, run *report.Run) {
 			if run.Chat.Duplicated == 0 {
 				t.Errorf("chat %+v: a flood of one message, want duplicates counted", *run.Chat)

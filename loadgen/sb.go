@@ -234,9 +234,21 @@ func (s *session) openSB() (report.Phase, net.Conn, error) {
 			return report.SBAns, c, err
 		}
 		for {
-			cmd, err := s.await(trid)
+			cmd, err := s.rd.Next()
 			if err != nil {
 				return report.SBAns, c, err
+			}
+			if !cmd.HasTrID || cmd.TrID != trid {
+				// The caller may have its JOI, and its first message may
+				// be relayed here, before the server's ANS OK is.
+				if cmd.Is("MSG") {
+					if err := s.sbMessage(cmd); err != nil {
+						return report.MsgDeliver, c, err
+					}
+				} else if err := s.async(cmd); err != nil {
+					return report.SBAns, c, err
+				}
+				continue
 			}
 			if cmd.Is("IRO") {
 				continue

@@ -26,10 +26,11 @@ const (
 	SBNoJOI                          // JOI is never passed on to the caller
 	SBUnknownSession                 // the callee's ANS names a session the switchboard does not know
 	SBFlood                          // a MSG to a client is then sent again and again, without end
+	SBMsgBeforeAnsOK                 // the callee's ANS OK held back until the first MSG to it is through
 )
 
 var sbActionNames = [...]string{"pass", "close-mid-message", "truncated-payload", "wrong-user", "no-joi",
-	"unknown-session", "msg-flood"}
+	"unknown-session", "msg-flood", "msg-before-ans-ok"}
 
 // String returns the action's name.
 func (a SBAction) String() string {
@@ -184,7 +185,7 @@ func (p *SBProxy) fromClient(cl *sbClient) {
 // the scripted misbehaviour.
 func (p *SBProxy) fromServer(cl *sbClient) {
 	rd := msnp.NewReader(cl.up, msnp.FromServer, 4096)
-	var out []byte
+	var out, held []byte
 	for {
 		cmd, err := rd.Next()
 		if cmd == nil && err != nil {
@@ -216,6 +217,14 @@ func (p *SBProxy) fromServer(cl *sbClient) {
 				}
 				continue
 			}
+		case p.act == SBMsgBeforeAnsOK && cmd.Is("ANS") && !cl.fired:
+			held = append(held[:0], out...) // legal: a relay may overtake the reply
+			continue
+		case p.act == SBMsgBeforeAnsOK && msg && len(held) > 0:
+			cl.fired = true
+			p.fired.Add(1)
+			out = append(out, held...)
+			held = held[:0]
 		case msg && p.act == SBFlood:
 			p.fired.Add(1)
 			for cl.write(out) == nil {
