@@ -758,9 +758,11 @@ func (s *session) async(cmd *msnp.Command) error {
 // the OUT: the side that closes first keeps the connection in TIME_WAIT
 // (at thousands of logins per second a generator that closed first would
 // run out of local ports), and one that closes with the server's reply
-// unread resets it. The wait is off the session's path: the event loop
-// (CloseAfterPeer) or the run's closer does it, and the end of the run
-// waits for it, up to the grace period.
+// unread resets it. In a run the wait is off the session's path: the event
+// loop (CloseAfterPeer) or the run's closer does it, and the end of the run
+// waits for it, up to the grace period. Without a run (a probe, a test)
+// logout waits itself. It closes at once when the OUT could not be written,
+// the session was canceled, or the closer is full.
 func (s *session) logout(c net.Conn) {
 	now := time.Now()
 	until := now.Add(s.p.timeout)
