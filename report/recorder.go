@@ -287,11 +287,7 @@ func (r *Recorder) closeInterval(k int64) {
 		if h == nil || h.TotalCount() == 0 {
 			continue
 		}
-		enc, err := encodePacked(h)
-		if err != nil && r.encErr == nil {
-			r.encErr = err
-		}
-		r.intervals[p] = append(r.intervals[p], Interval{Start: start, Hist: enc})
+		r.intervals[p] = append(r.intervals[p], Interval{Start: start, Hist: r.encode(h)})
 		if r.cum[p] == nil {
 			r.cum[p] = newPackedHist()
 		}
@@ -469,10 +465,7 @@ func (r *Recorder) Finish(run *Run, now int64) {
 		if h == nil || h.TotalCount() == 0 {
 			continue
 		}
-		enc, err := encodePacked(h)
-		if err != nil && r.encErr == nil {
-			r.encErr = err
-		}
+		enc := r.encode(h)
 		run.Phases = append(run.Phases, PhaseResult{
 			Name:      Phase(p).String(),
 			Summary:   SummaryOf(h),
@@ -506,6 +499,16 @@ func (r *Recorder) Finish(run *Run, now int64) {
 	if r.encErr != nil {
 		h.Warnings = append(h.Warnings, "histogram encoding failed: "+r.encErr.Error())
 	}
+}
+
+// encode returns h encoded for a Run, keeping the first encoding error for
+// the warning Finish adds to the Run's health.
+func (r *Recorder) encode(h *hdrhistogram.PackedHistogram) string {
+	enc, err := encodePacked(h)
+	if err != nil && r.encErr == nil {
+		r.encErr = err
+	}
+	return enc
 }
 
 // pending reports whether any stripe holds values for interval k.
