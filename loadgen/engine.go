@@ -26,7 +26,7 @@ type Engine struct {
 	p       params
 	srcs    []netip.Addr
 	limits  Limits
-	nshards int
+	stripes int // the Recorder's lock stripes (not --shard: see concurrency below)
 
 	// this shard's share of the load
 	concurrency int
@@ -170,7 +170,7 @@ func New(cfg Config) (*Engine, error) {
 			"twice at once (the server would kick one with OUT OTH); add accounts, lower the load, or pass "+
 			"--allow-shared-accounts", acc.len(), peak)
 	}
-	e.nshards = max(2*runtime.GOMAXPROCS(0), 1)
+	e.stripes = max(2*runtime.GOMAXPROCS(0), 1)
 	return e, nil
 }
 
@@ -341,8 +341,8 @@ func (e *Engine) abortAll() {
 	}
 }
 
-func (e *Engine) newSession(shard int) *session {
-	s := newSession(&e.p, shard)
+func (e *Engine) newSession(stripe int) *session {
+	s := newSession(&e.p, stripe)
 	e.mu.Lock()
 	e.sessions = append(e.sessions, s)
 	e.mu.Unlock()
@@ -383,7 +383,7 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 		e.p.closer = newCloser()
 	}
 
-	rec := report.NewRecorder(e.nshards, c.Interval)
+	rec := report.NewRecorder(e.stripes, c.Interval)
 	e.rec.Store(rec)
 	if e.p.stamps {
 		// The first replies come stamped too (rxstamp.Warm); without it,
@@ -556,11 +556,11 @@ func (e *Engine) runOne(s *session, intended int64) (parked bool) {
 	rec := p.rec
 	acct, ok := p.accts.acquire()
 	if !ok {
-		rec.Dropped(s.shard, p.now())
+		rec.Dropped(s.stripe, p.now())
 		return false
 	}
 	s.warm = intended < int64(e.cfg.Warmup)
-	rec.Started(s.shard, p.now())
+	rec.Started(s.stripe, p.now())
 	n := e.inflight.Add(1)
 	for {
 		pk := e.peak.Load()
@@ -572,7 +572,7 @@ func (e *Engine) runOne(s *session, intended int64) (parked bool) {
 	if e.cfg.open() && s.sm.Class != msnp.ClassCanceled {
 		s.sm.Set(report.SchedLag, s.sm.Start-intended)
 	}
-	rec.Record(s.shard, &s.sm)
+	rec.Record(s.stripe, &s.sm)
 	s.backoff = nextBackoff(s.backoff, &s.sm)
 	if held != nil {
 		e.held.Add(1)
@@ -626,7 +626,7 @@ func (e *Engine) runClosed() {
 		if !e.waitTurn(id, e.pauseGoroutine) {
 			break
 		}
-		s := e.newSession(id % e.nshards)
+		s := e.newSession(id % e.stripes)
 		g.Go(func() error {
 			e.closedWorker(id, s, e.pauseGoroutine)
 			return nil
@@ -879,7 +879,7 @@ func (e *Engine) issue(g *errgroup.Group, work chan int64, intended int64, lagTi
 	}
 	if e.spawned.Load() < int64(c.MaxInflight) {
 		id := int(e.spawned.Add(1) - 1)
-		s := e.newSession(id % e.nshards)
+		s := e.newSession(id % e.stripes)
 		if g.TryGo(func() error {
 			e.runOne(s, intended)
 			for it := range work {
@@ -896,7 +896,7 @@ func (e *Engine) issue(g *errgroup.Group, work chan int64, intended int64, lagTi
 	case work <- intended:
 		return true
 	case <-lagTimer.C:
-		p.rec.Dropped(int(intended%int64(e.nshards)), p.now())
+		p.rec.Dropped(int(intended%int64(e.stripes)), p.now())
 		return true
 	case <-e.stop:
 		return false

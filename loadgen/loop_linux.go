@@ -88,9 +88,9 @@ func newLoopGroup(e *Engine, d *dialer) (*loopGroup, error) {
 func defaultLoops() int { return max(1, runtime.GOMAXPROCS(0)-1) }
 
 // session makes a session that runs on this loop.
-func (lc *loopCtx) session(shard int) *session {
+func (lc *loopCtx) session(stripe int) *session {
 	e := lc.g.e
-	s := newSession(&e.p, shard)
+	s := newSession(&e.p, stripe)
 	s.dial = lc.dial
 	s.spawn = func(f func()) { lc.l.Go(func(*evloop.Task) { f() }) }
 	s.parker = &parkedSession{lc: lc, s: s}
@@ -227,7 +227,7 @@ func (lc *loopCtx) startWorkers(t *evloop.Task, first, step, workers int) {
 // startWorker starts closed-model worker id on this loop.
 func (lc *loopCtx) startWorker(id int) {
 	e := lc.g.e
-	s := lc.session(id % e.nshards)
+	s := lc.session(id % e.stripes)
 	// The worker's task ends when its session's hold is parked, and a new
 	// one goes on after the hold: pause sleeps in whichever task runs it.
 	pause := func(d time.Duration) { lc.l.Current().Sleep(d) }
@@ -410,7 +410,7 @@ func (lc *loopCtx) schedule(t *evloop.Task, arr *arrivals, maxWorkers int) {
 			return true
 		}
 		if spawned < maxWorkers {
-			w := &openWorker{s: lc.session(int(e.spawned.Add(1)-1) % e.nshards), job: intended, has: true}
+			w := &openWorker{s: lc.session(int(e.spawned.Add(1)-1) % e.stripes), job: intended, has: true}
 			spawned++
 			// After a parked hold, a new task goes on as the worker.
 			w.s.parker.(*parkedSession).resume = func() {
@@ -448,7 +448,7 @@ func (lc *loopCtx) schedule(t *evloop.Task, arr *arrivals, maxWorkers int) {
 			break
 		}
 		if !hand(intended) {
-			p.rec.Dropped(int(intended%int64(e.nshards)), p.now())
+			p.rec.Dropped(int(intended%int64(e.stripes)), p.now())
 		}
 	}
 	// The run stops starting sessions when the last stream is done, not

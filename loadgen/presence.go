@@ -168,7 +168,7 @@ func (s *session) onNLN(cmd *msnp.Command) {
 	at, measured, ok := r.deliver(from, s.acct, s.rst, cmd.Arg(0))
 	if ok && measured {
 		r.delivered.Add(1)
-		p.rec.RecordValue(s.shard, report.Presence, s.replyAt(at)-at, p.now())
+		p.rec.RecordValue(s.stripe, report.Presence, s.replyAt(at)-at, p.now())
 	}
 }
 

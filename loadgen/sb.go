@@ -136,7 +136,7 @@ var (
 // newSBSession makes a switchboard connection for owner's held user.
 func newSBSession(owner *session, caller bool) *session {
 	p := owner.p
-	s := &session{p: p, shard: owner.shard, warm: owner.warm, wbuf: make([]byte, 0, writeBufSize),
+	s := &session{p: p, stripe: owner.stripe, warm: owner.warm, wbuf: make([]byte, 0, writeBufSize),
 		dial: owner.dial, spawn: owner.spawn}
 	s.src.s = s
 	s.rd = msnp.NewReader(&s.src, msnp.FromServer, holdBufSize)

@@ -62,15 +62,15 @@ func (p *params) now() int64 { return int64(time.Since(p.start)) }
 // Sessions: one struct per worker, reused for every login it runs, so a
 // login allocates nothing beyond what dialing costs.
 type session struct {
-	p     *params
-	shard int
-	rd    *msnp.Reader // nil until a login, and after a hold
-	wbuf  []byte       // nil while parked
-	hash  [32]byte
-	trid  uint32
-	d     msnp.Dialect
-	sm    report.Sample
-	warm  bool
+	p      *params
+	stripe int          // the Recorder stripe it records into
+	rd     *msnp.Reader // nil until a login, and after a hold
+	wbuf   []byte       // nil while parked
+	hash   [32]byte
+	trid   uint32
+	d      msnp.Dialect
+	sm     report.Sample
+	warm   bool
 
 	src connReader // the Reader's source: the connection, plus the hold timer
 	// sentAt is when the last request was written (ns since run start,
@@ -134,9 +134,9 @@ const writeBufSize = 512
 // sessionSeq tells sessions' random streams apart.
 var sessionSeq atomic.Uint64
 
-func newSession(p *params, shard int) *session {
-	s := &session{p: p, shard: shard, wbuf: make([]byte, 0, writeBufSize)}
-	s.rng.Seed(p.seed, uint64(shard)<<32|uint64(sessionSeq.Add(1)))
+func newSession(p *params, stripe int) *session {
+	s := &session{p: p, stripe: stripe, wbuf: make([]byte, 0, writeBufSize)}
+	s.rng.Seed(p.seed, uint64(stripe)<<32|uint64(sessionSeq.Add(1)))
 	s.src.s = s
 	// The login-sized reader is taken when a login starts (run): a worker
 	// waiting for its turn in a ramp, or holding, has none.
@@ -710,7 +710,7 @@ func (s *session) answerCHL(c net.Conn) error {
 
 func (s *session) recordValue(ph report.Phase, d int64) {
 	if !s.warm {
-		s.p.rec.RecordValue(s.shard, ph, d, s.p.now())
+		s.p.rec.RecordValue(s.stripe, ph, d, s.p.now())
 	}
 }
 
