@@ -588,7 +588,7 @@ func (e *Engine) runOne(s *session, intended int64) (parked bool) {
 	return false
 }
 
-// endHold counts how a hold ended (ph, err: see holdAndLogout) and ends
+// endHold counts how a hold ended (ph, err: see holdRun) and ends
 // the session.
 func (e *Engine) endHold(s *session, ph report.Phase, err error) {
 	e.held.Add(-1)

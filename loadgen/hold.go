@@ -229,16 +229,6 @@ func (s *session) holdTick() error {
 	return nil
 }
 
-// holdAndLogout holds the logged-in session on c, then sends OUT. It
-// returns the phase and error if the hold ended early (kicked, closed,
-// a ping or QRY timeout, a server error); the end of the run ends it
-// cleanly.
-func (s *session) holdAndLogout(c net.Conn) (report.Phase, error) {
-	s.holdBegin()
-	ph, err, _ := s.holdRun(false)
-	return ph, err
-}
-
 // holdBegin starts the hold of the session on its connection (s.src.c).
 func (s *session) holdBegin() {
 	p := s.p
@@ -275,7 +265,9 @@ func (s *session) holdBegin() {
 // arrived, it parks the session instead of waiting (s.parker: the event
 // loop then holds it without a goroutine, and its reader and write buffer
 // go back to their pools) and returns parked; holdRun is called again when
-// the connection needs the session.
+// the connection needs the session. It returns the phase and error if the
+// hold ended early (kicked, closed, a ping or QRY timeout, a server error);
+// the end of the run ends it cleanly.
 func (s *session) holdRun(park bool) (ph report.Phase, err error, parked bool) {
 	p := s.p
 	h := &s.hs

@@ -159,15 +159,6 @@ func (r *roster) leave(acct int32) {
 	sl.mu.Unlock()
 }
 
-// held returns the session holding acct, or nil.
-func (r *roster) held(acct int32) *session {
-	sl := &r.slots[acct]
-	sl.mu.Lock()
-	s := sl.s
-	sl.mu.Unlock()
-	return s
-}
-
 // online reports whether acct is held by a session of this process that
 // is online.
 func (r *roster) online(acct int32) bool { return r.slots[acct].state.Load()&1 != 0 }

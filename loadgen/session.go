@@ -187,7 +187,7 @@ func (s *session) closeConn(c net.Conn) {
 // run performs one whole session for account acct, intended to start at
 // intended (ns since run start), and leaves its result in s.sm. The
 // connection stays open if the session succeeded and must be held: the
-// caller then calls holdAndLogout.
+// caller then holds it (holdBegin, then holdRun).
 func (s *session) run(acct int32, intended int64) (held net.Conn) {
 	p := s.p
 	sm := &s.sm
