@@ -215,13 +215,6 @@ func pctlName(p float64) string {
 	return "p" + trimPct(p)
 }
 
-// trimPct formats a percentile without trailing zeros: 50, 99.9, 99.99.
-func trimPct(p float64) string {
-	s := fmt.Sprintf("%.4f", p)
-	s = strings.TrimRight(s, "0")
-	return strings.TrimSuffix(s, ".")
-}
-
 // fmtChange formats a relative change: +12.3%, -0.4%, +250%.
 func fmtChange(f float64) string {
 	switch {
@@ -234,10 +227,6 @@ func fmtChange(f float64) string {
 	default:
 		return fmt.Sprintf("%+.1f%%", 100*f)
 	}
-}
-
-func fmtPct(f float64) string {
-	return strings.TrimSuffix(fmt.Sprintf("%.2f", 100*f), ".00") + "%"
 }
 
 // fmtPP formats a difference of fractions in percentage points.

@@ -1,11 +1,14 @@
 package report
 
-// Latency formatting for the HTML writer's plots and compare's tables (the
-// flattened distribution both read quantiles from is in cdist.go).
+// Formatting shared by the writers and compare: latencies, percentiles and
+// shares (the flattened distribution they read quantiles from is in
+// cdist.go).
 
 import (
+	"fmt"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // vizFmtUs formats a latency in µs with three significant digits and a unit
@@ -46,4 +49,17 @@ func trimFloat(v float64, sig int) string {
 		dec = 0
 	}
 	return strconv.FormatFloat(v, 'f', dec, 64)
+}
+
+// trimPct formats a percentile without trailing zeros: 50, 99.9, 99.99.
+func trimPct(p float64) string {
+	s := fmt.Sprintf("%.4f", p)
+	s = strings.TrimRight(s, "0")
+	return strings.TrimSuffix(s, ".")
+}
+
+// fmtPct formats a fraction as a percentage with two decimals, without
+// ".00": 0.5 -> "50%", 0.0012 -> "0.12%".
+func fmtPct(f float64) string {
+	return strings.TrimSuffix(fmt.Sprintf("%.2f", 100*f), ".00") + "%"
 }
