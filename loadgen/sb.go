@@ -58,6 +58,7 @@ type sbState struct {
 	seq      uint64
 	payload  [msgPayloadLen]byte
 	ending   bool // stop seen: no new messages, the last ACK is waited for
+	peerLeft bool // BYE came while a message waited for its ACK or NAK
 	failedPh report.Phase
 }
 
@@ -363,7 +364,11 @@ func (s *session) sbCommand(cmd *msnp.Command) error {
 		s.recordValue(report.SBJoi, s.replyAt(b.calAt)-b.calAt)
 		b.nextMsg = time.Now() // the message that opened the switchboard
 	case cmd.Is("BYE"):
-		return errPeerLeft
+		if b.msgTrID == 0 {
+			return errPeerLeft
+		}
+		// The NAK (or ACK) of the message in flight is still to come.
+		b.peerLeft, b.ending = true, true
 	case cmd.Is("OUT"):
 		return kicked(cmd.Arg(0))
 	}
@@ -410,6 +415,9 @@ func (s *session) sbTick() error {
 	c := s.conn
 	if c == nil {
 		return errHoldDone
+	}
+	if b.peerLeft && b.msgTrID == 0 {
+		return errPeerLeft
 	}
 	now := time.Now()
 	if p.stopHold.Load() || s.canceled.Load() || b.stop.Load() || !now.Before(b.end) {
@@ -502,6 +510,9 @@ func (s *session) drainSB(c net.Conn) {
 	now := time.Now()
 	_ = c.SetDeadline(now.Add(p.timeout))
 	s.wbuf = msnp.AppendOUT(s.wbuf[:0], "")
+	// The hold's end came to the reader as an error of its source: what
+	// the socket still holds is read on.
+	s.rd.Resume()
 	if _, err := c.Write(s.wbuf); err == nil && !s.canceled.Load() {
 		for {
 			cmd, err := s.rd.Next()

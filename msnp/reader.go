@@ -188,6 +188,11 @@ func (r *Reader) readLine() ([]byte, error) {
 	}
 }
 
+// Resume forgets the error the source last returned, so that Next reads on
+// from where it was: for a source whose error ended a wait, not the stream
+// (a timer that fired). A command that error cut short is read again whole.
+func (r *Reader) Resume() { r.err = nil }
+
 // fill moves unread data to the front and reads at least one more byte.
 func (r *Reader) fill() error {
 	if r.err != nil {
@@ -292,6 +297,9 @@ func (r *Reader) readPayload(c *Command) error {
 	}
 	for r.w-r.r < size {
 		if r.err != nil {
+			// The command is not taken: after Resume it is read again,
+			// line and payload.
+			r.r = r.lineStart
 			if r.err == io.EOF {
 				return io.ErrUnexpectedEOF
 			}

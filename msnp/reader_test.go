@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -342,4 +343,50 @@ func FuzzReader(f *testing.F) {
 		}
 		t.Fatal("reader did not finish")
 	})
+}
+
+// stepSource returns its chunks one per Read, an error where a chunk is nil.
+type stepSource struct {
+	chunks [][]byte
+	err    error
+}
+
+func (s *stepSource) Read(p []byte) (int, error) {
+	if len(s.chunks) == 0 {
+		return 0, io.EOF
+	}
+	c := s.chunks[0]
+	s.chunks = s.chunks[1:]
+	if c == nil {
+		return 0, s.err
+	}
+	return copy(p, c), nil
+}
+
+// TestReaderResume: after an error of its source that only ended a wait
+// (a timer), Resume reads on; a payload command cut by it is read whole.
+func TestReaderResume(t *testing.T) {
+	timer := errors.New("timer")
+	for _, chunks := range [][][]byte{
+		{[]byte("MSG a b 10\r\nhel"), nil, []byte("lo12345"), []byte("ACK 3\r\n")},
+		{[]byte("MS"), nil, []byte("G a b 10\r\nhello12345ACK 3\r\n")},
+		{[]byte("MSG a b 10\r\nhello12345"), nil, []byte("ACK 3\r\n")},
+	} {
+		rd := NewReader(&stepSource{chunks: chunks, err: timer}, FromServer, 64)
+		var got []string
+		for range 4 {
+			cmd, err := rd.Next()
+			if errors.Is(err, timer) {
+				rd.Resume()
+				continue
+			}
+			if err != nil {
+				break
+			}
+			got = append(got, string(cmd.Name)+" "+string(cmd.Payload))
+		}
+		if want := []string{"MSG hello12345", "ACK "}; !slices.Equal(got, want) {
+			t.Errorf("chunks %q: got %q, want %q", chunks, got, want)
+		}
+	}
 }
