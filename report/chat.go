@@ -19,12 +19,3 @@ func (c *Chat) add(o *Chat) {
 	c.Duplicated += o.Duplicated
 	c.Reordered += o.Reordered
 }
-
-// chatSent is the number of messages sent, for the shares of chat failures
-// (at least 1, so a switchboard that never opened still shows a share).
-func chatSent(run *Run) int64 {
-	if run.Chat == nil {
-		return 1
-	}
-	return max(run.Chat.Sent, 1)
-}

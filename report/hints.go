@@ -6,13 +6,46 @@ import (
 )
 
 // Hints returns what the figures of run suggest to check, in plain words,
-// for the text and HTML reports: today, why sessions got 911.
+// for the text and HTML reports: why sessions got 911, why held users
+// could not chat.
 func Hints(run *Run) []string {
 	var hints []string
 	if h := authHint(run); h != "" {
 		hints = append(hints, h)
 	}
+	if h := switchboardHint(run); h != "" {
+		hints = append(hints, h)
+	}
 	return hints
+}
+
+// switchboardHint explains sb.xfr failures: XFR SB refused or unanswered
+// means no chat at all for those users (their sessions stay held).
+func switchboardHint(run *Run) string {
+	var n, hidden int64
+	for _, e := range run.ChatErrors {
+		if e.Phase == SBXfr.String() {
+			n += e.Count
+			if e.Code == 913 {
+				hidden += e.Count
+			}
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	users := strconv.FormatInt(n, 10) + " users"
+	if n == 1 {
+		users = "1 user"
+	}
+	if hidden == n {
+		return "913 for XFR SB (" + users + "): the server does not give hidden users (HDN, or before their " +
+			"first CHG) a switchboard; chat needs --status NLN and the chg step. Their sessions stayed held, " +
+			"without chat"
+	}
+	return "no switchboard for " + users + " (XFR SB refused, not understood or not answered; see chat " +
+		"failures): the server runs none, or has it turned off (msnbench serve: --sb, not --sb off). Their " +
+		"sessions stayed held, without chat"
 }
 
 // authHint explains 911 (authentication failed). When some sessions logged

@@ -48,3 +48,20 @@ func TestHints(t *testing.T) {
 		}
 	}
 }
+
+func TestSwitchboardHint(t *testing.T) {
+	for _, tc := range []struct {
+		errs []ErrorCount
+		want string
+	}{
+		{nil, ""},
+		{[]ErrorCount{{Phase: "msg.ack", Class: "timeout", Count: 3}}, ""},
+		{[]ErrorCount{{Phase: "sb.xfr", Class: "unavailable", Code: 502, Count: 200}}, "no switchboard for 200 users"},
+		{[]ErrorCount{{Phase: "sb.xfr", Class: "server-other", Code: 913, Count: 1}}, "913 for XFR SB (1 user)"},
+	} {
+		got := strings.Join(Hints(&Run{ChatErrors: tc.errs}), "\n")
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("errors %+v: hints %q, want %q", tc.errs, got, tc.want)
+		}
+	}
+}

@@ -109,8 +109,8 @@ func writeMarkdown(w io.Writer, run *Run, slo SLOReport) error {
 	if c := run.Chat; c != nil {
 		ew.printf("**Chat**: %s\n\n", mdText(c.Line()))
 	}
-	writeMarkdownErrors(ew, "Chat failures (the held sessions went on; share of messages sent)", run.ChatErrors,
-		chatSent(run))
+	writeMarkdownErrors(ew, "Chat failures (the held sessions went on; share of held sessions)", run.ChatErrors,
+		n.OK)
 
 	if warnings := runWarnings(run); len(warnings) > 0 {
 		ew.printf("**Warnings**\n\n")

@@ -269,8 +269,8 @@ func writeTextErrors(ew *errWriter, run *Run) {
 	if c := run.Chat; c != nil {
 		ew.printf("%s\n\n", c.Line())
 	}
-	writeTextErrorTable(ew, "chat failures by phase / class / code (the held sessions went on; share of messages sent)",
-		run.ChatErrors, chatSent(run))
+	writeTextErrorTable(ew, "chat failures by phase / class / code (the held sessions went on; share of held sessions)",
+		run.ChatErrors, run.Counts.OK)
 }
 
 // writeTextErrorTable prints one error table; shares are of total.
