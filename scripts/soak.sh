@@ -19,6 +19,8 @@
 #   RAMP [120s]       ramp of the held sessions    SAMPLE [10s]    RSS sampling interval
 #   SOURCE [127.0.0.2-127.0.0.20]  local addresses to dial from (loopback only)
 #   PARTS             server + generator pairs; default: as few as the open-files limit allows (below)
+#   IO                the generators' --io (loop, net) [msnbench's default]
+#   TIMEOUT           the generators' --timeout [msnbench's default]
 #   FLAT_PCT [10]     largest RSS growth over the steady part still called flat
 #   MSNBENCH          a msnbench binary to use instead of building ./cmd/msnbench
 #   OUT               directory for logs, samples.csv and the JSON reports [a new temporary directory, kept]
@@ -30,8 +32,9 @@
 # Why PARTS: every held session is one socket in the generator and one in the server, and RLIMIT_NOFILE's
 # hard limit caps the sockets of one process (20000 in the sandbox this was written in, and it cannot be
 # raised there without CAP_SYS_RESOURCE). The held sessions are therefore split over PARTS pairs of
-# `msnbench serve` + `msnbench run`, each pair on its own ports and its own accounts; the RATE generator runs
-# against the first server. Everything listens and dials on loopback only, every loop is bounded, and every
+# `msnbench serve` + `msnbench run`, each pair on its own ports and its own accounts (the first
+# SESSIONS % PARTS pairs hold one session more than the others); the RATE generator runs against the first
+# server. Everything listens and dials on loopback only, every loop is bounded, and every
 # process is stopped at the end (also on Ctrl-C or an error).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,8 +78,17 @@ if [ -z "${PARTS:-}" ]; then
     PARTS=$(( (SESSIONS + per_max - 1) / per_max ))
   fi
 fi
-per=$(( SESSIONS / PARTS ))
-[ $(( per * PARTS )) -eq "$SESSIONS" ] || die "SESSIONS ($SESSIONS) must split evenly over PARTS ($PARTS)"
+[[ "$PARTS" =~ ^[0-9]+$ && "$PARTS" -gt 0 && "$PARTS" -le "$SESSIONS" ]] || die "PARTS must be 1 to SESSIONS"
+# pers[p]: the sessions pair p holds; starts[p]: its first account.
+pers=() starts=()
+for p in $(seq 0 $(( PARTS - 1 ))); do
+  pers+=($(( SESSIONS / PARTS + (p < SESSIONS % PARTS ? 1 : 0) )))
+  starts+=($(( p == 0 ? 0 : starts[p - 1] + pers[p - 1] )))
+done
+per=${pers[0]} # the largest share
+gen_args=()
+[ -n "${IO:-}" ] && gen_args+=(--io "$IO")
+[ -n "${TIMEOUT:-}" ] && gen_args+=(--timeout "$TIMEOUT")
 rate_accounts=0
 if [ "$RATE" != 0 ]; then
   # Enough accounts for every short login in flight (up to 10 s each at the default timeout).
@@ -108,8 +120,9 @@ if [ -n "${MSNBENCH:-}" ]; then cp "$MSNBENCH" "$OUT/msnbench"; else go build -o
 {
   echo "date: $(date -u +%FT%TZ)"
   echo "uptime: $(uptime)"
-  echo "nofile: $nofile parts: $PARTS held per part: $per rate: $RATE/s accounts per server: $accounts"
-  echo "SESSIONS=$SESSIONS DURATION=$DURATION RATE=$RATE PING=$PING RAMP=$RAMP SAMPLE=$SAMPLE SOURCE=$SOURCE"
+  echo "nofile: $nofile parts: $PARTS held per part: ${pers[*]} rate: $RATE/s accounts per server: $accounts"
+  echo "SESSIONS=$SESSIONS DURATION=$DURATION RATE=$RATE PING=$PING RAMP=$RAMP SAMPLE=$SAMPLE SOURCE=$SOURCE" \
+    "IO=${IO:-} TIMEOUT=${TIMEOUT:-}"
 } | tee "$OUT/setup.txt"
 
 # Servers.
@@ -134,10 +147,10 @@ for i in "${!pids[@]}"; do idle_rss+=("$(awk '/^VmRSS/ {print $2}' "/proc/${pids
 # Held sessions: each generator ramps to its share and holds it; the end of the stages ends the holds.
 gen_first=${#pids[@]}
 for p in $(seq 0 $(( PARTS - 1 ))); do
-  "$OUT/msnbench" run --target "${ds[$p]}" --stages "${RAMP}:0->${per},${DURATION}:${per}" \
-    --hold "${hold_s}s" --ping "$PING" --steps syn,chg --source "$SOURCE" \
-    --accounts "$per" --account-start $(( p * per )) --progress "$SAMPLE" --interval "$SAMPLE" --label "held part $p" \
-    -o "$OUT/held$p.json" >"$OUT/held$p.log" 2>&1 &
+  "$OUT/msnbench" run --target "${ds[$p]}" --stages "${RAMP}:0->${pers[$p]},${DURATION}:${pers[$p]}" \
+    --hold "${hold_s}s" --ping "$PING" --steps syn,chg --source "$SOURCE" "${gen_args[@]}" \
+    --accounts "${pers[$p]}" --account-start "${starts[$p]}" --progress "$SAMPLE" --interval "$SAMPLE" \
+    --label "held part $p" -o "$OUT/held$p.json" >"$OUT/held$p.log" 2>&1 &
   pids+=($!) roles+=("held$p")
 done
 
@@ -145,7 +158,7 @@ done
 rate_pid=
 start_rate() {
   "$OUT/msnbench" run --target "${ds[0]}" --rate "$RATE" -d "$DURATION" --steps syn,chg \
-    --source "$SOURCE" --accounts "$rate_accounts" --account-start "$SESSIONS" --progress "$SAMPLE" \
+    --source "$SOURCE" "${gen_args[@]}" --accounts "$rate_accounts" --account-start "$SESSIONS" --progress "$SAMPLE" \
     --interval "$SAMPLE" --label "short logins" -o "$OUT/rate.json" >"$OUT/rate.log" 2>&1 &
   rate_pid=$!
   pids+=($!) roles+=(rate)
@@ -200,6 +213,7 @@ echo "== soak summary ($OUT), ${end_s}s =="
 lost=0 failed=0
 for p in $(seq 0 $(( PARTS - 1 ))); do
   f="$OUT/held$p.json"
+  per=${pers[$p]}
   [ -s "$f" ] || { echo "held$p: no report"; lost=$(( lost + per )); continue; }
   read -r ok fl peak < <(jq -r '[.counts.ok, .counts.failed, .health.peak_inflight] | @tsv' "$f")
   # A held session that ends early (ping or QRY timeout, kicked, closed) counts as ok (its login was) and
@@ -235,36 +249,58 @@ done
 # Memory: the steady part runs from a settling time after the ramp (a fifth of DURATION, at least two
 # samples: heaps and pools reach their working size) to the end of DURATION.
 settle_s=$(( dur_s / 5 )); [ "$settle_s" -ge $(( 2 * sample_s )) ] || settle_s=$(( 2 * sample_s ))
+# held_of ROLE: the sessions that process holds.
+held_of() { case "$1" in serve*) echo "${pers[${1#serve}]}" ;; held*) echo "${pers[${1#held}]}" ;; *) echo 0 ;; esac; }
 echo
-printf '%-7s %9s %12s %12s %12s %8s %10s %12s %8s\n' process idle_MiB steady_first steady_last max_MiB growth held \
-  kB/session cpu%
+printf '%-7s %9s %12s %12s %12s %8s %7s %10s %10s %7s %10s %9s\n' process idle_MiB steady_first steady_last max_MiB \
+  growth held held_seen kB/session cpu% cpu%/10k ms/login
 growth_bad=0
+totals=()
 for i in "${!roles[@]}"; do
   role=${roles[$i]}
   idle=${idle_rss[$i]:-}
-  row=$(awk -F, -v r="$role" -v a=$(( ramp_s + settle_s )) -v b=$(( ramp_s + dur_s )) -v idle="$idle" \
-        -v per="$per" -v flat="$FLAT_PCT" '
+  row=$(awk -F, -v r="$role" -v a=$(( ramp_s + settle_s )) -v b=$(( ramp_s + dur_s )) -v ramp="$ramp_s" \
+        -v idle="$idle" -v per="$(held_of "$role")" -v flat="$FLAT_PCT" '
     $2 == r { if ($4 > max) max = $4
+              if (c_start == "") c_start = $8
+              if ($1 <= ramp || c_ramp == "") c_ramp = $8
               if ($1 >= a && $1 <= b) { if (first == "") { first = $4; t0 = $1; c0 = $8 }; last = $4; t1 = $1; c1 = $8
                                         n++; if ($7 != "") cnt = $7 } }
     END {
-      if (n == 0) { printf "%9s %12s %12s %12.1f %8s %10s %12s %d\n", "-", "-", "-", max/1024, "-", "-", "-", 0; exit }
+      if (n == 0) { printf "%9s %12s %12s %12.1f %8s %7s %10s %10s %7s %10s %9s %d\n", "-", "-", "-", max/1024, "-",
+                      per, "-", "-", "-", "-", "-", 0; exit }
       g = (last - first) * 100 / first
       base = (idle != "" ? idle : 0)
-      held = (r ~ /^(serve|held)/ ? per : 0)
+      held = per + 0
       kb = (held > 0 ? sprintf("%.1f", (last - base) / held) : "-")
-      cpu = (t1 > t0 ? sprintf("%.0f", (c1 - c0) * 100 / (t1 - t0)) : "-")
-      printf "%9s %12.1f %12.1f %12.1f %7.1f%% %10s %12s %8s %d\n", (idle != "" ? sprintf("%.1f", idle/1024) : "-"),
-        first/1024, last/1024, max/1024, g, cnt, kb, cpu, (g > flat ? 1 : 0)
-    }' "$OUT/samples.csv")
+      cpu = (t1 > t0 ? (c1 - c0) * 100 / (t1 - t0) : -1)
+      cpu10k = (cpu >= 0 && held > 0 ? sprintf("%.2f", cpu * 10000 / held) : "-")
+      # CPU per login over the ramp: everything the process did until the ramp ended (logins, and holding
+      # the sessions already in) over the sessions it logged in.
+      ms = (held > 0 ? sprintf("%.3f", (c_ramp - c_start) * 1000 / held) : "-")
+      printf "%9s %12.1f %12.1f %12.1f %7.1f%% %7s %10s %10s %7s %10s %9s %d\n", \
+        (idle != "" ? sprintf("%.1f", idle/1024) : "-"), first/1024, last/1024, max/1024, g, per, cnt, kb,
+        (cpu >= 0 ? sprintf("%.1f", cpu) : "-"), cpu10k, ms, (g > flat ? 1 : 0)
+      # for the totals: side, RSS over idle (kB), held, CPU seconds and wall seconds of the steady part
+      printf "TOTAL %s %d %d %f %d %d\n", (r ~ /^serve/ ? "servers" : (r ~ /^held/ ? "generators" : "other")),
+        last - base, held, c1 - c0, t1 - t0, cnt + 0 > "/dev/stderr"
+    }' "$OUT/samples.csv" 2>>"$OUT/totals.txt")
   bad=${row##* }
   printf '%-7s %s\n' "$role" "${row% *}"
   [ "$bad" = 1 ] && growth_bad=1
 done
-echo "(MiB; steady = samples from RAMP+${settle_s}s to RAMP+DURATION; kB/session = (steady_last - idle) / held sessions"
-echo " of that process, idle = before any login for servers, 0 for generators; cpu% = CPU time over the steady"
-echo " part / its wall time (100 = one core); samples in $OUT/samples.csv)"
-
+echo "(MiB; steady = samples from RAMP+${settle_s}s to RAMP+DURATION; held = sessions of that process, held_seen"
+echo " = the last count it reported; kB/session = (steady_last - idle) / held, idle = before any login for servers,"
+echo " 0 for generators (their whole RSS counts); cpu% = CPU time over the steady part / its wall time (100 = one"
+echo " core), cpu%/10k = that per 10,000 held sessions; ms/login = CPU time from the start to the end of the ramp"
+echo " over the sessions logged in, holding included; samples in $OUT/samples.csv)"
+echo
+awk '$1 == "TOTAL" && $2 != "other" { kb[$2] += $3; held[$2] += $4; seen[$2] += $7; if ($6 > 0) cpu[$2] += $5 / $6 * 100 }
+  END { for (s in kb) if (held[s] > 0)
+          printf "%s: %d sessions (%d seen held at the end of the steady part), %.1f kB RSS per held session, " \
+            "%.1f %% of a core while holding (%.2f %% per 10,000)\n",
+            s, held[s], seen[s], kb[s] / held[s], cpu[s], cpu[s] * 10000 / held[s] }' "$OUT/totals.txt" | sort
+rm -f "$OUT/totals.txt"
 echo
 echo "lost sessions: $lost  failed logins: $failed  RSS growth over ${FLAT_PCT}%: $([ $growth_bad = 1 ] && echo yes || echo no)"
 if [ "$lost" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$growth_bad" = 1 ] || [ "$status" -ne 0 ]; then
