@@ -143,6 +143,7 @@ for p in $(seq 0 $(( PARTS - 1 ))); do
 done
 idle_rss=()
 for i in "${!pids[@]}"; do idle_rss+=("$(awk '/^VmRSS/ {print $2}' "/proc/${pids[$i]}/status")"); done
+echo "${idle_rss[*]}" >"$OUT/idle_rss_kb.txt" # the servers' RSS before any login, in order
 
 # Held sessions: each generator ramps to its share and holds it; the end of the stages ends the holds.
 gen_first=${#pids[@]}
@@ -180,7 +181,8 @@ while :; do
     rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
     thr=$(awk '/^Threads/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
     cpu=$(awk -v hz="$hz" '{ print ($14 + $15) / hz }' "/proc/$pid/stat" 2>/dev/null || true)
-    fds=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+    # (|| true: a process that exits while it is looked at fails find, and with it the script.)
+    fds=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l || true)
     case "$role" in
       serve*) cnt=$(sed -n 's/^stats .* online=\([0-9]*\) .*/\1/p' "$OUT/$role.log" | tail -n 1) ;;
       held*) cnt=$(grep -o 'held [0-9]*' "$OUT/$role.log" | tail -n 1 | cut -d' ' -f2 || true) ;;
