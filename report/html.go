@@ -180,6 +180,20 @@ func buildHTMLView(run *Run) (*htmlView, error) {
 	}
 	v.Errors = htmlErrors(run)
 	v.Deliveries = deliveryLines(run)
+	if c := run.Chat; c != nil {
+		v.Deliveries = append(v.Deliveries, c.Line())
+	}
+	for _, e := range run.ChatErrors {
+		line := "chat failure (the held session went on): " + e.Phase + " " + e.Class
+		if e.Code != 0 {
+			line += " " + strconv.Itoa(e.Code)
+		}
+		line += " ×" + strconv.FormatInt(e.Count, 10)
+		if m := e.Meaning(); m != "" {
+			line += " (" + m + ")"
+		}
+		v.Deliveries = append(v.Deliveries, line)
+	}
 	for _, t := range run.ErrorTexts {
 		where := t.Phase
 		if t.Hold {

@@ -223,3 +223,21 @@ func TestHexColor(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteHTMLChat: the chat counts and failures are on the page.
+func TestWriteHTMLChat(t *testing.T) {
+	full := synthRun(t, synthSpec{Seed: 3, Seconds: 2, NoIntervals: true})
+	run := &Run{Schema: SchemaVersion, Phases: []PhaseResult{*full.Phase("ds.connect")},
+		Chat:       &Chat{Switchboards: 2, Sent: 10, Acked: 10, Delivered: 9, Lost: 1},
+		ChatErrors: []ErrorCount{{Phase: "sb.xfr", Class: "unavailable", Code: 502, Count: 3}}}
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, run); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"chat: 2 switchboards, 10 messages sent", "9 delivered here, 1 lost",
+		"chat failure (the held session went on): sb.xfr unavailable 502 ×3", "no switchboard for 3 users"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
