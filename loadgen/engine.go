@@ -384,6 +384,9 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 	}
 
 	rec := report.NewRecorder(e.stripes, c.Interval)
+	if c.Hold > 0 {
+		rec.SetHeld(e.held.Load)
+	}
 	e.rec.Store(rec)
 	if e.p.stamps {
 		// The first replies come stamped too (rxstamp.Warm); without it,

@@ -178,10 +178,15 @@ func htmlTraffic(run *Run, tl timeline) ([]htmlFigure, error) {
 	failed := vizLine{Name: "failed/s", Color: vizColor(3), Width: 2}
 	started := vizLine{Name: "started/s", Color: vizColor(7), Dash: true}
 	inflight := vizLine{Name: "in flight (end of interval)", Color: vizColor(0), Width: 2}
+	held := vizLine{Name: "held (logged in)", Color: vizColor(4), Width: 2}
+	anyHeld := false
 	dropped := vizLine{Name: "dropped starts/s", Color: vizColor(1)}
 	anyDropped := false
 	for _, pt := range run.Series {
-		inflight.X, inflight.Y = append(inflight.X, math.Min(pt.T+tl.Interval, tl.End)), append(inflight.Y, float64(pt.Inflight))
+		end := math.Min(pt.T+tl.Interval, tl.End)
+		inflight.X, inflight.Y = append(inflight.X, end), append(inflight.Y, float64(pt.Inflight))
+		held.X, held.Y = append(held.X, end), append(held.Y, float64(pt.Held))
+		anyHeld = anyHeld || pt.Held > 0
 		sec := tl.length(pt.T)
 		if sec < tl.Interval/5 {
 			continue // the run's last few ms: a rate over them says little
@@ -204,7 +209,13 @@ func htmlTraffic(run *Run, tl timeline) ([]htmlFigure, error) {
 	if err != nil {
 		return nil, err
 	}
-	f2, err := timeFigure("Sessions in flight", vizPlot{Kind: vizCount, W: vizWideW, H: vizWideH, YLabel: "sessions in flight (count)", Lines: []vizLine{inflight}}, tl, "")
+	// A held session has finished its login, so it is not in flight; a run
+	// that holds draws its held sessions beside those still in flight.
+	title, ylabel, lines := "Sessions in flight", "sessions in flight (count)", []vizLine{inflight}
+	if anyHeld {
+		title, ylabel, lines = "Sessions in flight and held", "sessions (count)", []vizLine{inflight, held}
+	}
+	f2, err := timeFigure(title, vizPlot{Kind: vizCount, W: vizWideW, H: vizWideH, YLabel: ylabel, Lines: lines}, tl, "")
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,7 @@ type IntervalStats struct {
 	Warmup   int64 `json:"warmup"`
 	Dropped  int64 `json:"dropped"`
 	Inflight int64 `json:"in_flight"`
+	Held     int64 `json:"held,omitempty"` // sessions being held when the interval closed (Point.Held)
 	// FailedByClass splits Failed by error class ("timeout", "auth-fail", ...)
 	// and Errors by phase × class × code, most frequent first.
 	FailedByClass map[string]int64 `json:"failed_by_class"`
@@ -125,7 +126,7 @@ func (r *Recorder) intervalStats(k int64, pt *Point, warm int64) *IntervalStats 
 	st := &IntervalStats{
 		Index: k, Start: r.origin.Add(time.Duration(from)), End: r.origin.Add(time.Duration(to)),
 		Started: pt.Started, OK: pt.OK, Failed: pt.Failed, Cut: pt.Cut, Warmup: warm, Dropped: pt.Dropped,
-		Inflight: pt.Inflight, FailedByClass: map[string]int64{}, Errors: []ErrorCount{}, Phases: []IntervalPhase{},
+		Inflight: pt.Inflight, Held: pt.Held, FailedByClass: map[string]int64{}, Errors: []ErrorCount{}, Phases: []IntervalPhase{},
 	}
 	for p, h := range r.acc {
 		if h == nil || h.TotalCount() == 0 {

@@ -363,6 +363,7 @@ func mergeSeries(runs []*Run, offsets []time.Duration, iv time.Duration) []Point
 			s.Failed += pt.Failed
 			s.Cut += pt.Cut
 			s.Inflight += pt.Inflight
+			s.Held += pt.Held
 			s.Dropped += pt.Dropped
 			for c, n := range pt.FailedByClass {
 				if s.FailedByClass == nil {

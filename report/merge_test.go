@@ -272,3 +272,29 @@ func equalJSON(t *testing.T, a, b any) bool {
 	}
 	return bytes.Equal(x.Bytes(), y.Bytes())
 }
+
+// TestHeldInSeries: the held sessions of each interval are added up by
+// merge and drawn in the HTML report beside those in flight.
+func TestHeldInSeries(t *testing.T) {
+	a, b := rpRun(t, false), rpRun(t, false)
+	for i := range a.Series {
+		a.Series[i].Held = 3
+	}
+	for i := range b.Series {
+		b.Series[i].Held = 4
+	}
+	m, err := (MergeOptions{Force: true}).Merge(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Series) == 0 || m.Series[0].Held != 7 {
+		t.Fatalf("merged series %+v, want 7 held", m.Series)
+	}
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	if page := buf.String(); !strings.Contains(page, "Sessions in flight and held") || !strings.Contains(page, "held (logged in)") {
+		t.Error("the HTML report does not draw the held sessions")
+	}
+}

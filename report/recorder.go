@@ -88,6 +88,7 @@ type Recorder struct {
 	intervals [NumPhases][]Interval
 	series    []Point
 	inflight  int64
+	held      func() int64 // SetHeld
 	errTotals map[errKey]int64
 	lastFail  int64
 	encErr    error
@@ -245,9 +246,17 @@ func (r *Recorder) Tick(now int64) {
 
 // closeInterval folds interval k of every stripe into the accumulators, then
 // publishes its histograms, its series point and the Live figures.
+// SetHeld gives the recorder how many sessions are being held now; each
+// interval's point records it when the interval is closed (Point.Held).
+// Call it before the first Tick.
+func (r *Recorder) SetHeld(f func() int64) { r.held = f }
+
 func (r *Recorder) closeInterval(k int64) {
 	var pt Point
 	pt.T = float64(k*r.interval) / float64(time.Second)
+	if r.held != nil {
+		pt.Held = r.held()
+	}
 	var warm int64
 	for _, s := range r.stripes {
 		s.mu.Lock()

@@ -248,7 +248,11 @@ type Point struct {
 	Failed   int64   `json:"failed"`
 	Cut      int64   `json:"cut,omitempty"` // sessions cut by the end of the run
 	Inflight int64   `json:"inflight"`
-	Dropped  int64   `json:"dropped,omitempty"`
+	// Held is how many sessions were logged in and being held (--hold)
+	// when the interval was closed: held sessions have finished their
+	// login, so Inflight does not count them.
+	Held    int64 `json:"held,omitempty"`
+	Dropped int64 `json:"dropped,omitempty"`
 	// FailedByClass splits Failed by error class ("timeout", "auth-fail",
 	// ...). Runs written before it existed have none.
 	FailedByClass map[string]int64 `json:"failed_by_class,omitempty"`
