@@ -185,6 +185,11 @@ func (s *session) runSB() {
 		ph, err = s.sbLoop()
 		s.src.inHold = false
 	}
+	// The owner's stopSB may come only now (its hold ended after this
+	// conversation's): it must not cut the drain below short, or the
+	// messages the server relayed before our OUT go unread and are
+	// counted lost (TestDrainSBLateStop).
+	s.endHolding()
 	switch {
 	case c == nil:
 	case err == nil || errors.Is(err, errHoldDone) || errors.Is(err, errPeerLeft):

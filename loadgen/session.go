@@ -173,9 +173,20 @@ func (s *session) wake() {
 		return
 	}
 	s.mu.Lock()
-	if s.conn != nil {
+	// Looked at again under the lock: endHolding may have ended the hold
+	// since, and the deadline then belongs to what follows it.
+	if s.conn != nil && s.holding.Load() {
 		_ = s.conn.SetReadDeadline(aLongTimeAgo)
 	}
+	s.mu.Unlock()
+}
+
+// endHolding ends the part of a hold that wake may cut short: after it, a
+// late wake leaves the connection's deadline alone, so what follows the
+// hold (a switchboard's drain or logout) is not ended by it.
+func (s *session) endHolding() {
+	s.mu.Lock()
+	s.holding.Store(false)
 	s.mu.Unlock()
 }
 

@@ -1,0 +1,78 @@
+package loadgen
+
+import (
+	"bufio"
+	"bytes"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/msnbench/msnbench/report"
+)
+
+// TestDrainSBLateStop: a callee's switchboard that has begun its drain
+// (its own hold end came first) still reads the messages the server
+// relayed before its OUT when its owner's stopSB comes only then. The
+// late stopSB used to set the read deadline into the past, the drain read
+// timed out at once, and a message the sender had its ACK for was counted
+// lost (TestE2EChat, about 1 run in 40 on the event loop).
+func TestDrainSBLateStop(t *testing.T) {
+	cfg := baseConfig("127.0.0.1:1")
+	cfg.IO, cfg.Loops = IONet, 0
+	cfg.Concurrency, cfg.Logins, cfg.Hold, cfg.ChatEvery = 2, 2, time.Hour, time.Second
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.p.start = time.Now()
+	e.p.rec = report.NewRecorder(1, time.Hour)
+	h := e.p.chat
+	a, b := e.newSession(0), e.newSession(0)
+	a.acct, b.acct = 0, 1
+	a.hs.end, b.hs.end = time.Now().Add(time.Hour), time.Now().Add(time.Hour)
+	h.holdEnd[1].Store(int64(time.Hour))
+	caller, callee := newSBSession(a, true), newSBSession(b, false)
+	caller.sb.peer, callee.sb.peer = 1, 0
+	caller.sb.conv = h.open(0, 1, e.p.now())
+	callee.sb.conv = h.join(0, 1)
+	caller.sb.joined = true
+
+	// The message the server will relay: the caller's MSG A, as sent.
+	if err := caller.sendMsg(sinkConn{}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	w := caller.wbuf
+	pl := w[bytes.IndexByte(w, '\n')+1:]
+	relay := strconv.AppendInt([]byte("MSG user0@example.com user0 "), int64(len(pl)), 10)
+	relay = append(append(relay, "\r\n"...), pl...)
+
+	srv, cli := net.Pipe()
+	defer srv.Close()
+	callee.setConn(cli)
+	callee.src.set(cli)
+	callee.rd.Reset(&callee.src)
+	callee.holding.Store(true)
+	callee.endHolding() // as runSB does once its loop is over
+
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		callee.drainSB(cli)
+	}()
+	// The drain has begun when its OUT arrives; only then the owner's
+	// stopSB, then the relayed message and the server's close.
+	line, err := bufio.NewReader(srv).ReadString('\n')
+	if err != nil || line != "OUT\r\n" {
+		t.Fatalf("read %q, %v; want the drain's OUT", line, err)
+	}
+	callee.stopSB()
+	if _, err := srv.Write(relay); err != nil {
+		t.Fatalf("relay: %v (the drain stopped reading)", err)
+	}
+	srv.Close()
+	<-drained
+	if got := h.delivered.Load(); got != 1 {
+		t.Fatalf("%d messages delivered, want the one relayed before the OUT", got)
+	}
+}
