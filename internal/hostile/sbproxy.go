@@ -63,7 +63,7 @@ type sbClient struct {
 	c, up  net.Conn
 	wmu    sync.Mutex // writes to c
 	fired  bool       // touched by the upstream reader only
-	callee bool
+	callee bool       // it sent ANS; written and read under SBProxy.mu
 }
 
 // NewSBProxy listens on a fresh 127.0.0.1 port.
@@ -165,7 +165,9 @@ func (p *SBProxy) fromClient(cl *sbClient) {
 		}
 		out = append(out[:0], cmd.Line...)
 		if cmd.Is("ANS") {
+			p.mu.Lock() // other, on another client's goroutine, reads it under p.mu
 			cl.callee = true
+			p.mu.Unlock()
 			if p.act == SBUnknownSession && cmd.NArgs == 3 {
 				p.fired.Add(1)
 				out = msnp.AppendCmd(out[:0], "ANS", cmd.TrID)
