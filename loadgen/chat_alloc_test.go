@@ -19,14 +19,14 @@ func (sinkConn) SetWriteDeadline(time.Time) error { return nil }
 func (sinkConn) SetReadDeadline(time.Time) error  { return nil }
 func (sinkConn) SetDeadline(time.Time) error      { return nil }
 
-// TestChatAllocs: the per-message path allocates nothing: the caller
-// writes MSG A, the callee takes the relayed MSG (msg.deliver, counted
-// new), the caller takes its ACK (msg.ack).
-func TestChatAllocs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("allocation test")
-	}
+// chatPair makes a caller (account 0) and a callee (account 1), held for
+// an hour, joined in one conversation, without a network or a run.
+func chatPair(t *testing.T, io string) (h *chatHub, caller, callee *session) {
+	t.Helper()
 	cfg := baseConfig("127.0.0.1:1")
+	if io != "" {
+		cfg.IO, cfg.Loops = io, 0
+	}
 	cfg.Concurrency, cfg.Logins, cfg.Hold, cfg.ChatEvery = 2, 2, time.Hour, time.Second
 	e, err := New(cfg)
 	if err != nil {
@@ -34,17 +34,28 @@ func TestChatAllocs(t *testing.T) {
 	}
 	e.p.start = time.Now()
 	e.p.rec = report.NewRecorder(1, time.Hour)
-	h := e.p.chat
+	h = e.p.chat
 	a, b := e.newSession(0), e.newSession(0)
 	a.acct, b.acct = 0, 1
 	a.hs.end, b.hs.end = time.Now().Add(time.Hour), time.Now().Add(time.Hour)
 	h.holdEnd[1].Store(int64(time.Hour))
-	caller, callee := newSBSession(a, true), newSBSession(b, false)
+	caller, callee = newSBSession(a, true), newSBSession(b, false)
 	caller.sb.peer, callee.sb.peer = 1, 0
-	cv := h.open(0, 1, e.p.now())
-	caller.sb.conv = cv
+	caller.sb.conv = h.open(0, 1, e.p.now())
 	callee.sb.conv = h.join(0, 1)
 	caller.sb.joined = true
+	return h, caller, callee
+}
+
+// TestChatAllocs: the per-message path allocates nothing: the caller
+// writes MSG A, the callee takes the relayed MSG (msg.deliver, counted
+// new), the caller takes its ACK (msg.ack).
+func TestChatAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation test")
+	}
+	h, caller, callee := chatPair(t, "")
+	cv := caller.sb.conv
 	var c net.Conn = sinkConn{}
 
 	var relay, ack []byte

@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/msnbench/msnbench/report"
 )
 
 // TestDrainSBLateStop: a callee's switchboard that has begun its drain
@@ -18,25 +16,7 @@ import (
 // timed out at once, and a message the sender had its ACK for was counted
 // lost (TestE2EChat, about 1 run in 40 on the event loop).
 func TestDrainSBLateStop(t *testing.T) {
-	cfg := baseConfig("127.0.0.1:1")
-	cfg.IO, cfg.Loops = IONet, 0
-	cfg.Concurrency, cfg.Logins, cfg.Hold, cfg.ChatEvery = 2, 2, time.Hour, time.Second
-	e, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.p.start = time.Now()
-	e.p.rec = report.NewRecorder(1, time.Hour)
-	h := e.p.chat
-	a, b := e.newSession(0), e.newSession(0)
-	a.acct, b.acct = 0, 1
-	a.hs.end, b.hs.end = time.Now().Add(time.Hour), time.Now().Add(time.Hour)
-	h.holdEnd[1].Store(int64(time.Hour))
-	caller, callee := newSBSession(a, true), newSBSession(b, false)
-	caller.sb.peer, callee.sb.peer = 1, 0
-	caller.sb.conv = h.open(0, 1, e.p.now())
-	callee.sb.conv = h.join(0, 1)
-	caller.sb.joined = true
+	h, caller, callee := chatPair(t, IONet)
 
 	// The message the server will relay: the caller's MSG A, as sent.
 	if err := caller.sendMsg(sinkConn{}, time.Now()); err != nil {
