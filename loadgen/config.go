@@ -308,6 +308,22 @@ func (c *Config) Model() string {
 // rate stages) rather than by workers finishing.
 func (c *Config) open() bool { return c.Rate > 0 || (len(c.Stages) > 0 && c.StagesRate) }
 
+// end is when the run's time is up, counted from its start: the end of
+// the Stages or Warmup+Duration, whichever comes first; 0 when neither is
+// set (the run then ends by Logins or by cancellation). It is the one
+// place that says so: the stop timer, the open model's pacer and Live's
+// estimate all use it.
+func (c *Config) end() time.Duration {
+	end := time.Duration(0)
+	if len(c.Stages) > 0 {
+		end = stagesDuration(c.Stages)
+	}
+	if c.Duration > 0 && (end == 0 || c.Warmup+c.Duration < end) {
+		end = c.Warmup + c.Duration
+	}
+	return end
+}
+
 // Validate fills defaults and checks the configuration. It does not touch
 // the system; New does the preflight checks that do.
 func (c *Config) Validate() error {

@@ -269,15 +269,7 @@ func (e *Engine) Live() Live {
 	elapsed := time.Since(time.Unix(0, start))
 	l.Elapsed = elapsed
 	l.Inflight = e.inflight.Load()
-	c := &e.cfg
-	end := time.Duration(0)
-	if len(c.Stages) > 0 {
-		end = stagesDuration(c.Stages)
-	}
-	if c.Duration > 0 && (end == 0 || c.Warmup+c.Duration < end) {
-		end = c.Warmup + c.Duration
-	}
-	if end > 0 {
+	if end := e.cfg.end(); end > 0 {
 		l.Left = max(end-elapsed, 0)
 	}
 	if e.logins > 0 {
@@ -434,14 +426,7 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 		// time (it knows every start's intended time, and must issue the
 		// late ones too); it then closes timeUp.
 		var end <-chan time.Time
-		total := time.Duration(0)
-		if len(c.Stages) > 0 {
-			total = stagesDuration(c.Stages)
-		}
-		if c.Duration > 0 && (total == 0 || c.Warmup+c.Duration < total) {
-			total = c.Warmup + c.Duration
-		}
-		if total > 0 && !c.open() {
+		if total := c.end(); total > 0 && !c.open() {
 			t := time.NewTimer(total)
 			defer t.Stop()
 			end = t.C
@@ -799,16 +784,13 @@ func (e *Engine) newArrivals(i, n int) *arrivals {
 		e:     e,
 		rate:  e.rate / float64(n),
 		scale: e.levelScale / float64(n),
-		total: time.Duration(math.MaxInt64),
+		total: c.end(),
 		// Stream 0 of shard k draws what the single stream drew before
 		// streams existed, so a seeded run with one loop is reproducible.
 		rng: rand.New(rand.NewPCG(seed, uint64(c.ShardIndex)+uint64(i)<<32)),
 	}
-	if len(c.Stages) > 0 {
-		a.total = stagesDuration(c.Stages)
-	}
-	if c.Duration > 0 {
-		a.total = min(a.total, c.Warmup+c.Duration)
+	if a.total == 0 { // no end by time: -n or cancellation ends the run
+		a.total = time.Duration(math.MaxInt64)
 	}
 	if i > 0 {
 		r := a.rate

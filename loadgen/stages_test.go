@@ -58,3 +58,30 @@ func TestClosedWorkerSleepsUntilItsTurn(t *testing.T) {
 		t.Fatalf("worker 5 of a 0->10 ramp over 100 s paused %v, want once about 50 s", pauses)
 	}
 }
+
+// TestConfigEnd: the run's time ends at the end of the stages or after
+// warm-up plus -d, whichever comes first, and not at all without either.
+func TestConfigEnd(t *testing.T) {
+	st := []Stage{{Duration: 10 * time.Second, From: 0, To: 10}, {Duration: 5 * time.Second, From: 10, To: 10}}
+	for _, c := range []struct {
+		stages           []Stage
+		warmup, duration time.Duration
+		want             time.Duration
+	}{
+		{nil, 0, 0, 0},
+		{nil, 2 * time.Second, 0, 0}, // warm-up alone does not end a run
+		{nil, 0, 30 * time.Second, 30 * time.Second},
+		{nil, 2 * time.Second, 30 * time.Second, 32 * time.Second},
+		{st, 0, 0, 15 * time.Second},
+		{st, 2 * time.Second, 0, 15 * time.Second},
+		{st, 2 * time.Second, 8 * time.Second, 10 * time.Second},  // -d first
+		{st, 2 * time.Second, 13 * time.Second, 15 * time.Second}, // stages first
+		{st, 0, 15 * time.Second, 15 * time.Second},
+	} {
+		cfg := Config{Stages: c.stages, Warmup: c.warmup, Duration: c.duration}
+		if got := cfg.end(); got != c.want {
+			t.Errorf("stages %v warm-up %v -d %v: end %v, want %v", FormatStages(c.stages), c.warmup, c.duration,
+				got, c.want)
+		}
+	}
+}
