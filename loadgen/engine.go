@@ -725,19 +725,20 @@ func (e *Engine) runOpen() {
 	var g errgroup.Group
 	g.SetLimit(c.MaxInflight)
 	work := make(chan int64)
-	arr := e.newArrivals(0, 1)
+	arr := e.newPacer(0, 1)
 	tm := time.NewTimer(time.Hour)
 	tm.Stop()
 	lagTimer := time.NewTimer(time.Hour)
 	lagTimer.Stop()
 loop:
 	for {
-		intended, ok := arr.next()
+		at, ok := arr.next()
 		if !ok {
 			e.markTimeUp()
 			break
 		}
-		if d := time.Until(p.start.Add(time.Duration(intended))); d > 0 {
+		intended := int64(at)
+		if d := time.Until(p.start.Add(at)); d > 0 {
 			tm.Reset(d)
 			select {
 			case <-tm.C:
@@ -760,80 +761,22 @@ loop:
 	_ = g.Wait()
 }
 
-// arrivals is one stream of intended start times of the open model. The
-// run's rate may be split over several streams (one per event loop): each
-// has its share of the rate, its own random numbers, and a first start
-// offset so that uniform streams interleave.
-type arrivals struct {
-	e     *Engine
-	rate  float64 // this stream's rate (no stages)
-	scale float64 // a stage level times scale is this stream's rate
-	total time.Duration
-	rng   *rand.Rand
-	t     time.Duration // intended offset of the next start
-}
-
-// newArrivals makes stream i of n.
-func (e *Engine) newArrivals(i, n int) *arrivals {
+// newPacer makes the open model's arrival stream i of n (pacer.go): the
+// run's rate may be split over several streams (one per event loop), each
+// with its share of the rate and random numbers of its own.
+func (e *Engine) newPacer(i, n int) *pacer {
 	c := &e.cfg
-	seed := c.Seed
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	a := &arrivals{
-		e:     e,
-		rate:  e.rate / float64(n),
-		scale: e.levelScale / float64(n),
-		total: c.end(),
+	var rng *rand.Rand
+	if c.Arrival == Poisson {
+		seed := c.Seed
+		if seed == 0 {
+			seed = uint64(time.Now().UnixNano())
+		}
 		// Stream 0 of shard k draws what the single stream drew before
 		// streams existed, so a seeded run with one loop is reproducible.
-		rng: rand.New(rand.NewPCG(seed, uint64(c.ShardIndex)+uint64(i)<<32)),
+		rng = rand.New(rand.NewPCG(seed, uint64(c.ShardIndex)+uint64(i)<<32))
 	}
-	if a.total == 0 { // no end by time: -n or cancellation ends the run
-		a.total = time.Duration(math.MaxInt64)
-	}
-	if i > 0 {
-		r := a.rate
-		if len(c.Stages) > 0 {
-			if lvl, ok := levelAt(c.Stages, 0); ok {
-				r = lvl * a.scale
-			}
-		}
-		if r > 0 {
-			a.t = time.Duration(float64(time.Second) / r * float64(i) / float64(n))
-		}
-	}
-	return a
-}
-
-// next returns the next intended start (ns since the run start), or false
-// at the end of the schedule.
-func (a *arrivals) next() (int64, bool) {
-	c := &a.e.cfg
-	for {
-		rate := a.rate
-		if len(c.Stages) > 0 {
-			lvl, ok := levelAt(c.Stages, a.t)
-			if !ok {
-				return 0, false
-			}
-			rate = lvl * a.scale
-		}
-		if a.t >= a.total {
-			return 0, false
-		}
-		if rate <= 0 {
-			a.t += 10 * time.Millisecond // no starts due at level 0: step over it
-			continue
-		}
-		intended := a.t
-		gap := float64(time.Second) / rate
-		if c.Arrival == Poisson {
-			gap *= a.rng.ExpFloat64()
-		}
-		a.t += time.Duration(gap)
-		return int64(intended), true
-	}
+	return newPacer(e.rate, c.Stages, e.levelScale, c.end(), rng, i, n)
 }
 
 // count counts a start against -n; false means -n is reached and this

@@ -354,7 +354,7 @@ func (g *loopGroup) runOpen() {
 		if i < e.cfg.MaxInflight%n {
 			share++
 		}
-		lc.l.Go(func(t *evloop.Task) { lc.schedule(t, e.newArrivals(i, n), share) })
+		lc.l.Go(func(t *evloop.Task) { lc.schedule(t, e.newPacer(i, n), share) })
 	}
 	g.run()
 }
@@ -370,7 +370,7 @@ type openWorker struct {
 // schedule is the open model's scheduler on one loop: the loop version of
 // Engine.runOpen and Engine.issue, with the same rules (a start waits for
 // a free worker at most MaxLag, then is dropped and counted).
-func (lc *loopCtx) schedule(t *evloop.Task, arr *arrivals, maxWorkers int) {
+func (lc *loopCtx) schedule(t *evloop.Task, arr *pacer, maxWorkers int) {
 	e := lc.g.e
 	p := &e.p
 	l := lc.l
@@ -426,11 +426,12 @@ func (lc *loopCtx) schedule(t *evloop.Task, arr *arrivals, maxWorkers int) {
 		return false
 	}
 	for !e.stopped() {
-		intended, ok := arr.next()
+		at, ok := arr.next()
 		if !ok {
 			lc.g.timeUp.Store(true)
 			break
 		}
+		intended := int64(at)
 		for !e.stopped() && !t.SleepUntil(when(intended)) {
 		}
 		if e.stopped() || !e.count(intended) {
