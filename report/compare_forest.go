@@ -37,19 +37,21 @@ func forestPlot(c *Comparison) template.HTML {
 		return ""
 	}
 	// The axis: log(1 + change), wide enough for the changes and a little
-	// of every interval, within -75 % .. +300 %.
+	// of every interval, within -95 % .. +1900 % (B/A from 1/20 to 20). A
+	// change beyond that is drawn at the edge as an arrow with its value.
+	const axisMin, axisMax = -0.95, 19.0
 	th := math.Max(c.Threshold, 0.01)
 	lo, hi := math.Log(1-2*th), math.Log(1+2*th)
 	for _, r := range rows {
-		lo = math.Min(lo, math.Log1p(math.Max(r.change, -0.75)))
-		hi = math.Max(hi, math.Log1p(math.Min(r.change, 3)))
-		lo = math.Max(math.Min(lo, math.Log1p(math.Max(r.lo, -0.75))), math.Log(0.25))
-		hi = math.Min(math.Max(hi, math.Log1p(math.Min(r.hi, 3))), math.Log(4))
+		lo = math.Min(lo, math.Log1p(math.Max(r.change, axisMin)))
+		hi = math.Max(hi, math.Log1p(math.Min(r.change, axisMax)))
+		lo = math.Max(math.Min(lo, math.Log1p(math.Max(r.lo, axisMin))), math.Log1p(axisMin))
+		hi = math.Min(math.Max(hi, math.Log1p(math.Min(r.hi, axisMax))), math.Log1p(axisMax))
 	}
 	const (
-		labelW, plotW, rowH, top = 170.0, 560.0, 18.0, 26.0
+		labelW, plotW, rowH, top, valueW = 170.0, 560.0, 18.0, 26.0, 56.0
 	)
-	width, height := labelW+plotW+20, top+rowH*float64(len(rows))+8
+	width, height := labelW+plotW+valueW, top+rowH*float64(len(rows))+8
 	x := func(change float64) float64 {
 		v := math.Log1p(math.Max(change, -0.99))
 		v = math.Max(lo, math.Min(hi, v))
@@ -64,7 +66,7 @@ func forestPlot(c *Comparison) template.HTML {
 	fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" style="stroke:#555;stroke-width:1"/>`, x(0), x(0), top-6, height-4)
 	// Ticks.
 	lastX := math.Inf(-1)
-	for _, t := range []float64{-0.75, -0.5, -0.25, -0.1, 0, 0.1, 0.25, 0.5, 1, 2, 3} {
+	for _, t := range []float64{-0.95, -0.9, -0.75, -0.5, -0.25, -0.1, 0, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 19} {
 		if v := math.Log1p(t); v < lo-1e-9 || v > hi+1e-9 || x(t)-lastX < 34 && t != 0 {
 			continue
 		}
@@ -101,8 +103,23 @@ func forestPlot(c *Comparison) template.HTML {
 		if math.Log1p(r.hi) > hi {
 			fmt.Fprintf(&b, `<path d="M%.1f %.1fl-6 -4v8z" style="fill:%s"/>`, x(r.hi), y, color)
 		}
-		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="4" style="fill:%s;stroke:%s;stroke-width:1.5"><title>%s: %s [%s, %s]</title></circle>`,
-			x(r.change), y, fill, color, html.EscapeString(r.label), fmtChange(r.change), fmtChange(r.lo), fmtChange(r.hi))
+		title := fmt.Sprintf("<title>%s: %s [%s, %s]</title>", html.EscapeString(r.label),
+			fmtChange(r.change), fmtChange(r.lo), fmtChange(r.hi))
+		switch v := math.Log1p(math.Max(r.change, -0.99)); {
+		case v < lo-1e-9: // off the axis on the left: an arrow at the edge and the value beside it
+			fmt.Fprintf(&b, `<path d="M%.1f %.1fl9 -6v12z" style="fill:%s;stroke:%s;stroke-width:1.5">%s</path>`,
+				labelW-2, y, fill, color, title)
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" style="font-size:10px;fill:%s">%s</text>`,
+				labelW+12, y-3, color, html.EscapeString(fmtChange(r.change)))
+		case v > hi+1e-9:
+			fmt.Fprintf(&b, `<path d="M%.1f %.1fl-9 -6v12z" style="fill:%s;stroke:%s;stroke-width:1.5">%s</path>`,
+				labelW+plotW+2, y, fill, color, title)
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="end" style="font-size:10px;fill:%s">%s</text>`,
+				labelW+plotW-10, y-3, color, html.EscapeString(fmtChange(r.change)))
+		default:
+			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="4" style="fill:%s;stroke:%s;stroke-width:1.5">%s</circle>`,
+				x(r.change), y, fill, color, title)
+		}
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) // built from numbers and escaped labels only
