@@ -26,8 +26,8 @@ Examples:
   # in CI: a JUnit file with one test case per phase (a regression fails, an indicative change is skipped)
   msnbench compare --junit compare.xml --a a1.json a2.json a3.json --b b1.json b2.json b3.json
 
-  # run the comparison live: alternate 3 s rounds at 200 logins/s until the verdict is clear, at most 2 minutes
-  MSNBENCH_PASSWORD=secret msnbench compare --run --target old:1863 --target new:1863 -d 3s --rate 200 --precision 5% --max-time 2m
+  # run the comparison live: alternate 1 s rounds at 200 logins/s until the verdict is clear, at most 2 minutes
+  MSNBENCH_PASSWORD=secret msnbench compare --run --target old:1863 --target new:1863 --rate 200 --precision 5% --max-time 2m
 
 For every phase (login first) and percentile (p50, p90, p99, p99.9) compare
 prints B/A - 1 and a confidence interval. Its width comes from the spread

@@ -18,8 +18,8 @@ import (
 
 const compareRunExamples = `
 Examples:
-  # short rounds until login p50 is known to ±5%, at most 2 minutes; stops early when B is clearly worse
-  MSNBENCH_PASSWORD=secret msnbench compare --run --target old:1863 --target new:1863 --rate 300 -d 3s --precision 5% --max-time 2m
+  # 1-s rounds until login p50 is known to ±5%, at most 2 minutes; stops early when B is clearly worse
+  MSNBENCH_PASSWORD=secret msnbench compare --run --target old:1863 --target new:1863 --rate 300 --precision 5% --max-time 2m
 
   # a fixed design: 6 rounds of 20 s at 300 logins/s each, alternating between the old and the new server
   MSNBENCH_PASSWORD=secret msnbench compare --run --target old:1863 --target new:1863 --rounds 6 -d 20s --rate 300
@@ -35,8 +35,10 @@ generator's machine affects both sides alike; each round is a complete run
 with the run command's flags (-d or -n is per round). With --rounds the
 rounds of a side are compared as several runs per side, so the run-to-run
 spread counts. With --precision or --max-time the comparison chooses its
-own length: the first round per side is a warm-up and dropped
-(--warmup-rounds), round r of A and of B are compared as a pair, and after
+own length: rounds are 1 s unless -d or -n is given (longer at a low
+--rate, for about 200 logins each), the first round per side is a warm-up
+and dropped (--warmup-rounds), round r of A and of B are compared as a
+pair, and after
 every pair the rounds so far are compared, with the error rate spent over
 the looks (O'Brien-Fleming-type alpha spending, so stopping early keeps the
 stated confidence) and half of it on login p50. It stops when B is
@@ -86,7 +88,7 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 	rounds := fs.Int("rounds", 6, "rounds per side (without --precision or --max-time)")
 	var precision percentFlag
 	fs.Var(&precision, "precision", "run rounds until login p50's interval is this narrow (±), e.g. 5%; stops early when B is clearly worse")
-	maxTime := fs.Duration("max-time", 0, "run rounds until this much time has passed or the verdict is clear (default 2m with --precision)")
+	maxTime := fs.Duration("max-time", 0, "run rounds until this much time has passed or the verdict is clear (default 2m with --precision); rounds are then 1s unless -d or -n is given")
 	warmRounds := fs.Int("warmup-rounds", -1, "rounds per side run first and dropped (default 1 with --precision or --max-time, else 0)")
 	saveDir := fs.String("save-dir", "", "write every round's run as JSON into `dir` (a-1.json, b-1.json, ...)")
 	if code, ok := parseFlags(fs, args, stderr); !ok {
@@ -116,6 +118,10 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := rf.resolve(set); err != nil {
 		return usageErr("%v", err)
 	}
+	seq := *maxTime > 0 || precision.v > 0
+	if seq && !set["d"] && !set["n"] && len(rf.cfg.Stages) == 0 && rf.cfg.Logins == 0 {
+		rf.cfg.Duration = seqRoundLength(rf.cfg.Rate)
+	}
 	cf.html, cf.quiet, cf.junit = rf.html, rf.quiet, rf.junit
 	if *saveDir != "" {
 		if err := os.MkdirAll(*saveDir, 0o755); err != nil {
@@ -141,7 +147,6 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 			}
 		}
 	}
-	seq := *maxTime > 0 || precision.v > 0
 	if seq && *maxTime == 0 {
 		*maxTime = 2 * time.Minute
 	}
@@ -285,6 +290,29 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	return finishCompareDesign(sides[0], sides[1], opt, &cf, design, stdout, stderr)
 }
+
+// seqRoundLength is the length of a round when --precision or --max-time
+// chooses the number of rounds and neither -d nor -n gives their length: 1 s,
+// or long enough for about minRoundLogins logins at the open model's rate.
+// Shorter rounds give more pairs in the same time, and the pairs' ratios
+// are more alike than the rounds' length alone explains (the drift that
+// widens a pair's spread builds up within a round): on this project's
+// machine at 200 logins/s, +10 % on login p50 was found in 110 s with 1-s
+// rounds after 47 s on average, with 3-s rounds after 70 s, and a pair of
+// 1-s rounds costs only about 25 ms more than its 2 s (docs/benchmarks.md,
+// "Error rates on real runs"). A round needs about 20 logins for its p50
+// to be judged at all (10 beyond it), so rounds at a low rate are longer.
+func seqRoundLength(rate float64) time.Duration {
+	d := time.Second
+	if rate > 0 {
+		d = max(d, time.Duration(minRoundLogins/rate*float64(time.Second)).Round(100*time.Millisecond))
+	}
+	return d
+}
+
+// minRoundLogins is how many logins a round of the sequential design's
+// default length should hold (seqRoundLength).
+const minRoundLogins = 200
 
 // lookLine summarises one sequential look for the progress output.
 func lookLine(c *report.Comparison) string {

@@ -484,3 +484,50 @@ func TestCompareJUnitFile(t *testing.T) {
 	}
 	decode([]byte(stdout))
 }
+
+// TestCompareLiveSequentialRoundLength: with --max-time and neither -d nor
+// -n, the rounds are 1 s long (more, shorter pairs find a change sooner;
+// docs/benchmarks.md), not run's 10 s, and long enough for about 200 logins
+// at a low --rate; -d still sets them.
+func TestCompareLiveSequentialRoundLength(t *testing.T) {
+	for _, c := range []struct {
+		rate float64
+		want time.Duration
+	}{{0, time.Second}, {200, time.Second}, {1000, time.Second}, {50, 4 * time.Second}, {3, 66700 * time.Millisecond}} {
+		if got := seqRoundLength(c.rate); got != c.want {
+			t.Errorf("seqRoundLength(%v) = %v, want %v", c.rate, got, c.want)
+		}
+	}
+	srv, err := server.New(server.Config{NSAddr: "127.0.0.1:0", Password: "pw", Accounts: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	a := srv.Addr()
+	rounds := func(args ...string) []string {
+		dir := t.TempDir()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		var out, errb bytes.Buffer
+		args = append([]string{"--run", "--target", a, "--target", a, "--password", "pw", "--accounts", "200",
+			"--steps", "none", "--allow-limited", "--threshold", "1000%", "--max-time", "1s", "--save-dir", dir, "--quiet"}, args...)
+		if code := commands["compare"].run(ctx, args, &out, &errb); code == exitUsage || code == exitInterrupted {
+			t.Fatalf("%q: exit %d\n%s%s", args, code, out.String(), errb.String())
+		}
+		var got []string
+		for _, f := range []string{"a-1.json", "b-1.json", "a-2.json", "b-2.json"} {
+			run, err := loadRunFile(filepath.Join(dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, time.Duration(run.Config.Duration).String())
+		}
+		return got
+	}
+	if got := rounds("--rate", "200"); strings.Join(got, " ") != "1s 1s 1s 1s" {
+		t.Errorf("--rate 200, no -d: rounds %v, want 1s", got)
+	}
+	if got := rounds("--rate", "200", "-d", "500ms"); strings.Join(got, " ") != "500ms 500ms 500ms 500ms" {
+		t.Errorf("-d 500ms: rounds %v", got)
+	}
+}
