@@ -18,7 +18,9 @@
 #   analyze  the designs single and 3+3 (in blocks, and alternating) on the saved runs, with the msnbench built
 #            from this tree; for single runs also what the time batches and --assume-independent would say
 #   live     LIVE_AA A/A and LIVE_B10 +10 % trials of `compare --run` ($LIVE_ARGS), LIVE_B5 +5 % trials with
-#            $LIVE_LONG_ARGS, LIVE_MS +3 ms trials
+#            $LIVE_LONG_ARGS, LIVE_MS +3 ms trials; with LIVE_ALT_ARGS, the A/A and +10 % trials alternate between
+#            $LIVE_ARGS (trials aa-1, b10-1, ...) and $LIVE_ALT_ARGS (aa-alt-1, b10-alt-1, ...), so that two
+#            designs meet the same machine
 # Counts are printed with 95 % Clopper-Pearson intervals; load averages are printed before and after each stage.
 # Loopback only; every loop is bounded. About 50 minutes with the defaults on a 2-core machine (10 for collect,
 # 35-40 for live).
@@ -39,8 +41,10 @@ LIVE_AA=${LIVE_AA:-10}
 LIVE_B10=${LIVE_B10:-10}
 LIVE_B5=${LIVE_B5:-3}
 LIVE_MS=${LIVE_MS:-2}
-LIVE_ARGS=${LIVE_ARGS:--d 3s --precision 5% --max-time 110s}
-LIVE_LONG_ARGS=${LIVE_LONG_ARGS:--d 3s --precision 5% --max-time 4m}
+# compare --run's own round length (1 s at this rate since the third series; the first two passed -d 3s)
+LIVE_ARGS=${LIVE_ARGS:---precision 5% --max-time 110s}
+LIVE_LONG_ARGS=${LIVE_LONG_ARGS:---precision 5% --max-time 4m}
+LIVE_ALT_ARGS=${LIVE_ALT_ARGS:-}
 # On a busy machine most runs carry the generator-limited warning (schedule lag), which makes latency inconclusive;
 # the measurement judges them anyway and counts how many were.
 COMPARE_ARGS=${COMPARE_ARGS:---allow-limited}
@@ -208,13 +212,13 @@ if [[ " $STAGES " == *" analyze "* ]]; then
   done
 fi
 
-# live NAME TARGET-B TRIALS ARGS...: compare --run trials A against TARGET-B
+# live NAME TARGET-B TRIALS ARGS...: compare --run trials A against TARGET-B (LIVE_FIRST: the first trial's number)
 live() {
-  local name=$1 tb=$2 trials=$3 k=0 kx=0 t0 t1 code
+  local name=$1 tb=$2 trials=$3 k=0 kx=0 t0 t1 code first=${LIVE_FIRST:-1}
   shift 3
   [ "$trials" -gt 0 ] || return 0
   t0=$(date +%s)
-  for i in $(seq 1 "$trials"); do
+  for i in $(seq "$first" $((first + trials - 1))); do
     code=0 save=() s0=$(date +%s)
     [ -z "$LIVE_SAVE" ] || save=(--save-dir "$OUT/live/$name-$i")
     # shellcheck disable=SC2086
@@ -233,10 +237,25 @@ live() {
 
 if [[ " $STAGES " == *" live "* ]]; then
   load "before live"
-  # shellcheck disable=SC2086
-  live aa "$A2" "$LIVE_AA" $LIVE_ARGS
-  # shellcheck disable=SC2086
-  live b10 "$B10" "$LIVE_B10" $LIVE_ARGS
+  if [ -n "$LIVE_ALT_ARGS" ]; then
+    for i in $(seq 1 "$LIVE_AA"); do
+      # shellcheck disable=SC2086
+      LIVE_FIRST=$i live aa "$A2" 1 $LIVE_ARGS
+      # shellcheck disable=SC2086
+      LIVE_FIRST=$i live aa-alt "$A2" 1 $LIVE_ALT_ARGS
+    done
+    for i in $(seq 1 "$LIVE_B10"); do
+      # shellcheck disable=SC2086
+      LIVE_FIRST=$i live b10 "$B10" 1 $LIVE_ARGS
+      # shellcheck disable=SC2086
+      LIVE_FIRST=$i live b10-alt "$B10" 1 $LIVE_ALT_ARGS
+    done
+  else
+    # shellcheck disable=SC2086
+    live aa "$A2" "$LIVE_AA" $LIVE_ARGS
+    # shellcheck disable=SC2086
+    live b10 "$B10" "$LIVE_B10" $LIVE_ARGS
+  fi
   # shellcheck disable=SC2086
   live b5 "$B5" "$LIVE_B5" $LIVE_LONG_ARGS
   # shellcheck disable=SC2086
