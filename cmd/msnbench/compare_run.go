@@ -294,14 +294,15 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 // seqRoundLength is the length of a round when --precision or --max-time
 // chooses the number of rounds and neither -d nor -n gives their length: 1 s,
 // or long enough for about minRoundLogins logins at the open model's rate.
-// Shorter rounds give more pairs in the same time, and the pairs' ratios
-// are more alike than the rounds' length alone explains (the drift that
-// widens a pair's spread builds up within a round): on this project's
-// machine at 200 logins/s, +10 % on login p50 was found in 110 s with 1-s
-// rounds after 47 s on average, with 3-s rounds after 70 s, and a pair of
-// 1-s rounds costs only about 25 ms more than its 2 s (docs/benchmarks.md,
-// "Error rates on real runs"). A round needs about 20 logins for its p50
-// to be judged at all (10 beyond it), so rounds at a low rate are longer.
+// Shorter rounds give more pairs in the same time, and more pairs let the
+// paired interval use the signed-rank test (from about 26 pairs) instead of
+// the coarser sign test. On this project's 2-core machine at 200 logins/s
+// (docs/benchmarks.md, "Error rates on real runs", third series), trials
+// of 110 s with 1-s rounds found +10 % on login p50 in 9 of 12, after 55 s
+// on average; 3-s rounds, alternating with them, in 7 of 12, after 72 s. A
+// round costs 15-30 ms beyond its length. A round needs about 20 logins for
+// its p50 to be judged at all (10 beyond it), so rounds at a low rate are
+// longer.
 func seqRoundLength(rate float64) time.Duration {
 	d := time.Second
 	if rate > 0 {
