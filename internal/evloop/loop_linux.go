@@ -71,10 +71,19 @@ type Loop struct {
 	holdP   int64
 	active  int64 // when epoll last reported events
 	yielded int64
+	// capped: the last wait was a raw one cut short by yieldBy and nothing
+	// came; the loop is in a quiet spell and parks on the runtime's poller
+	// for the next (see parker). pk is the parker, made at the first park;
+	// noPark, parking failed once (the loop waits raw, yielding).
+	capped   bool
+	pk       *parker
+	noPark   bool
+	parkHook func() // tests: called in each park, armed, before it polls
 
 	// waits counts the waits that could block: raw (the P kept) and
-	// through the runtime's syscall path. For tests.
-	rawWaits, sysWaits uint64
+	// through the runtime's syscall path; yields, the runtime.Gosched
+	// calls. For tests.
+	rawWaits, sysWaits, yields, parks uint64
 
 	// stamp: Dial turns on kernel receive timestamps and Read reads with
 	// recvmsg into msg (see SetStampReads); one set of buffers serves
@@ -140,19 +149,46 @@ func (l *Loop) SetSpin(d time.Duration) { l.spin = int64(max(d, 0)) }
 // hand-off sets sysmon polling every 20 µs again. With replies a few
 // milliseconds apart (a server that takes milliseconds to answer) that
 // cost 1.5-2 times the floor client's CPU per login (docs/benchmarks.md).
-// A loop holding its P yields it to the scheduler (runtime.Gosched) every
-// 8 ms, under sysmon's 10 ms, so that it is not preempted with a signal.
+// A loop holding its P lets the scheduler run (runtime.Gosched) at least
+// every 9 ms, under sysmon's 10 ms, so that it is not preempted with a
+// signal: preferably just before it goes to sleep anyway (see waitPlan).
 //
 // Use it only when a P is left over for the rest of the program (fewer
 // loops than GOMAXPROCS): a P held by a wait runs nothing else. Call it
 // before Run.
 func (l *Loop) SetHoldP(d time.Duration) { l.holdP = int64(max(d, 0)) }
 
-// yieldEvery is how often a loop holding its P through raw waits lets the
-// scheduler run: under sysmon's 10 ms before it preempts a goroutine with
-// a signal. Each yield costs a thread woken and put back to sleep (the
-// runtime's wakep), so not much more often than that either.
-const yieldEvery = int64(8 * time.Millisecond)
+// How often a loop holding its P through raw waits lets the scheduler run
+// (runtime.Gosched): sysmon preempts a goroutine with a signal when it has
+// seen it run for 10 ms without passing through the scheduler, and a raw
+// wait counts as running. Each yield costs a thread woken and put back to
+// sleep (the runtime's wakep), so not much more often than needed either.
+//
+//   - yieldBeforeSleep: a loop about to sleep yields first if it has not
+//     for this long; the yield then costs no wake-up of its own.
+//   - yieldEvery: a loop that never sleeps yields between runs of its tasks.
+//   - yieldBy: no raw wait lasts past this long after the last yield; a
+//     loop asleep that long wakes up to yield (an empty wake-up: the case
+//     the yield before sleeping avoids when events come every few ms).
+const (
+	yieldBeforeSleep = int64(6 * time.Millisecond)
+	yieldEvery       = int64(8 * time.Millisecond)
+	yieldBy          = int64(9 * time.Millisecond)
+)
+
+// waitPlan decides a wait that keeps the P, at now, the last yield at
+// yielded, for at most timeout ns (-1: no limit; never 0): whether to yield
+// before it, and how long it may last (-1: no limit).
+func waitPlan(now, yielded, timeout int64) (yield bool, d int64) {
+	if now-yielded >= yieldBeforeSleep {
+		yield, yielded = true, now
+	}
+	d = max(yielded+yieldBy-now, 0)
+	if timeout >= 0 {
+		d = min(d, timeout)
+	}
+	return yield, d
+}
 
 // SetStampReads makes Dial turn on the kernel's receive timestamps
 // (SO_TIMESTAMPNS) on its sockets and Read fetch them with recvmsg, so that
@@ -311,9 +347,8 @@ func (l *Loop) Run() error {
 			return nil
 		}
 		if l.holdP > 0 {
-			if now := l.Now(); now-l.yielded >= yieldEvery {
-				l.yielded = now
-				runtime.Gosched()
+			if now := l.Now(); now-l.yielded >= yieldEvery && !l.capped { // a park yields too
+				l.yield(now)
 			}
 		}
 		if err := l.poll(); err != nil {
@@ -444,18 +479,31 @@ func (l *Loop) spinWait(timeout int64) (int, error) {
 func (l *Loop) epollWait(timeout int64) (int, error) {
 	if timeout != 0 && l.holdP > 0 {
 		if now := l.Now(); now-l.active < l.holdP {
-			// Keep the P: wait raw, at most until the next yield is due
-			// (Run yields, then waits again).
-			d := max(yieldEvery-(now-l.yielded), 0)
-			if timeout > 0 {
-				d = min(d, timeout)
+			if l.capped && (timeout < 0 || timeout > 2*parkEarly) {
+				// A quiet spell: park on the runtime's poller, which
+				// passes through the scheduler (a yield) and lets the P
+				// go.
+				if n, err, ok := l.park(timeout); ok {
+					l.capped = false
+					l.yielded = l.Now()
+					return n, err
+				}
+			}
+			// Keep the P: yield now if one is near due, then wait raw,
+			// at most until the next yield is due (Run yields, then
+			// waits again).
+			yield, d := waitPlan(now, l.yielded, timeout)
+			if yield {
+				l.yield(now)
 			}
 			l.rawWaits++
 			if r, errno := l.pwait2(d, false); errno != unix.ENOSYS {
+				l.capped = r == 0 && errno == 0 && (timeout < 0 || d < timeout)
 				return l.waitResult(r, errno)
 			}
 		}
 	}
+	l.capped = false
 	if timeout != 0 {
 		l.sysWaits++
 	}
@@ -475,6 +523,13 @@ func (l *Loop) epollWait(timeout int64) (int, error) {
 		return n, nil
 	}
 	return l.waitResult(r, errno)
+}
+
+// yield lets the scheduler run (see yieldBy); now is the time before it.
+func (l *Loop) yield(now int64) {
+	l.yielded = now
+	l.yields++
+	runtime.Gosched()
 }
 
 // pwait2 is one epoll_pwait2 with a timeout in ns (-1: none), through the
@@ -539,6 +594,9 @@ func (l *Loop) Close() {
 		if c != nil {
 			_ = c.Close()
 		}
+	}
+	if l.pk != nil {
+		l.pk.close()
 	}
 	unix.Close(l.evfd)
 	unix.Close(l.epfd)

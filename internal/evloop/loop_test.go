@@ -988,3 +988,73 @@ func TestPark(t *testing.T) {
 		t.Fatalf("%d still parked", l.parked)
 	}
 }
+
+// TestWaitPlan: a loop holding its P yields just before it sleeps once a
+// yield is near due (the yield then costs no wake-up of its own), and no
+// raw wait runs past yieldBy after the last yield (sysmon would preempt the
+// loop with a signal at 10 ms). Before, a loop that slept 7 ms after its
+// last yield was woken at 8 ms only to yield.
+func TestWaitPlan(t *testing.T) {
+	const ms = int64(time.Millisecond)
+	for _, c := range []struct {
+		now, yielded, timeout int64
+		yield                 bool
+		d                     int64
+	}{
+		{now: 1 * ms, yielded: 0, timeout: -1, yield: false, d: 8 * ms},         // capped at yieldBy
+		{now: 1 * ms, yielded: 0, timeout: 2 * ms, yield: false, d: 2 * ms},     // its own timeout first
+		{now: 7 * ms, yielded: 0, timeout: 5 * ms, yield: true, d: 5 * ms},      // yield, then sleep it all
+		{now: 7 * ms, yielded: 0, timeout: -1, yield: true, d: yieldBy},         // yield, then up to yieldBy
+		{now: 5 * ms, yielded: 0, timeout: 20 * ms, yield: false, d: 4 * ms},    // not near due: capped
+		{now: 12 * ms, yielded: 0, timeout: 1, yield: true, d: 1},               // overdue (a late wake-up)
+		{now: 100 * ms, yielded: 95 * ms, timeout: -1, yield: false, d: 4 * ms}, // relative to the last yield
+	} {
+		yield, d := waitPlan(c.now, c.yielded, c.timeout)
+		if yield != c.yield || d != c.d {
+			t.Errorf("waitPlan(now %d, yielded %d, timeout %d) = %v, %d; want %v, %d",
+				c.now, c.yielded, c.timeout, yield, d, c.yield, c.d)
+		}
+		last := c.yielded
+		if yield {
+			last = c.now
+		}
+		if c.now+d-last > yieldBy {
+			t.Errorf("waitPlan(now %d, yielded %d, timeout %d): a wait to %d, past yieldBy after the last yield",
+				c.now, c.yielded, c.timeout, c.now+d)
+		}
+	}
+}
+
+// TestHoldPPark: a loop holding its P through a quiet spell (a sleep
+// longer than yieldBy) parks on the runtime's poller instead of waking to
+// yield, never through the syscall path; the sleep still ends at its time
+// and an event (here a Post) ends a park. Counted, not timed. Before, it
+// woke every 8 ms only to yield (runtime.Gosched).
+func TestHoldPPark(t *testing.T) {
+	l := newLoop(t)
+	l.SetHoldP(time.Hour)
+	parked := make(chan struct{}, 1)
+	l.parkHook = func() {
+		select {
+		case parked <- struct{}{}:
+		default:
+		}
+	}
+	slept := false
+	var waiter *Task
+	l.Go(func(tk *Task) {
+		slept = tk.Sleep(30 * time.Millisecond)
+		waiter = tk
+		tk.Park() // until the Post below
+	})
+	go func() {
+		<-parked // the sleep's park
+		<-parked // the Park's: the loop is in the runtime's poller or about to be
+		l.Post(func() { l.Ready(waiter) })
+	}()
+	run(t, l)
+	if !slept || l.parks < 2 || l.sysWaits != 0 {
+		t.Errorf("slept %v, %d parks, %d yields, %d raw waits, %d through the syscall path; want the sleep to end at its time, at least 2 parks, none through the syscall path",
+			slept, l.parks, l.yields, l.rawWaits, l.sysWaits)
+	}
+}
