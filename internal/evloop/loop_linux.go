@@ -151,7 +151,9 @@ func (l *Loop) SetSpin(d time.Duration) { l.spin = int64(max(d, 0)) }
 // cost 1.5-2 times the floor client's CPU per login (docs/benchmarks.md).
 // A loop holding its P lets the scheduler run (runtime.Gosched) at least
 // every 9 ms, under sysmon's 10 ms, so that it is not preempted with a
-// signal: preferably just before it goes to sleep anyway (see waitPlan).
+// signal: preferably just before it goes to sleep anyway (see waitPlan);
+// through a quiet spell (a raw wait ran 9 ms and nothing came) it parks on
+// the runtime's poller instead, which gives the P back (see parker).
 //
 // Use it only when a P is left over for the rest of the program (fewer
 // loops than GOMAXPROCS): a P held by a wait runs nothing else. Call it
