@@ -154,22 +154,73 @@ func TestCompareRealBatches(t *testing.T) {
 	}
 }
 
-// TestCompareRealRuns: three runs per side against a server 50 ms slower in
-// ns.usr.s is a regression, judged from the spread between runs; a run
-// limited by the generator makes it inconclusive unless allowed.
+// delayedRuns makes runs runs at once, each of n logins all at once against
+// a server of its own whose ns.usr.s waits d (separate servers, so no run's
+// login kicks another's off an account).
+func delayedRuns(t *testing.T, runs, n int, d time.Duration) []*report.Run {
+	t.Helper()
+	type result struct {
+		run *report.Run
+		err error
+	}
+	done := make([]chan result, runs)
+	for i := range done {
+		target := realServer(t, func(c *server.Config) {
+			c.Accounts = n
+			c.PhaseDelay = map[server.Phase]time.Duration{server.PhaseNSUSRS: d}
+		})
+		done[i] = make(chan result, 1)
+		go func() {
+			e, err := loadgen.New(loadgen.Config{
+				Target: target, UserPattern: "user%d@example.com", Accounts: n, Password: "password",
+				Concurrency: n, Logins: int64(n), Timeout: time.Minute, Interval: 5 * time.Millisecond,
+			})
+			if err != nil {
+				done[i] <- result{err: err}
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			run, err := e.Run(ctx)
+			done[i] <- result{run, err}
+		}()
+	}
+	var out []*report.Run
+	for _, ch := range done {
+		r := <-ch
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if r.run.Counts.OK != int64(n) {
+			t.Fatalf("run: %d of %d logins ok, errors %+v", r.run.Counts.OK, n, r.run.Errors)
+		}
+		out = append(out, r.run)
+	}
+	return out
+}
+
+// TestCompareRealRuns: three runs per side against a server twenty times
+// slower in ns.usr.s is a regression, judged from the spread between runs;
+// a run limited by the generator makes it inconclusive unless allowed.
 func TestCompareRealRuns(t *testing.T) {
-	// The runs' spread is real: on a machine with a load average of 20 one
-	// run of 100 logins had a login p50 ten times another's, and +5 ms was
-	// then no significant change. So the slowdown here is 50 ms (a hundred
-	// times the unloaded login), A's runs have enough logins that a stall
-	// does not move their median, and only login is compared (one interval,
-	// not one per phase, shares the confidence).
-	fast := realServer(t, nil)
-	slow := realServer(t, slowServer)
-	var a, b []*report.Run
-	for range 3 {
-		a = append(a, realRun(t, fast, 400))
-		b = append(b, realRun(t, slow, 30))
+	// Both sides wait in ns.usr.s, A 100 ms and B 2 s, so that what a busy
+	// machine adds to a login is small against both. It is the log of each
+	// run's p50 that spreads: with A waiting nothing, a login of 0.5 ms was
+	// 5 ms in one run and 0.5 in another under load, a spread (ln 10) that
+	// hid +50 ms. Now a run's p50 is 100 ms + N, N what the machine adds:
+	// the three runs of a side run at the same time, so they share most of
+	// N and spread little, and A's p50 stays far below B's unless N nears
+	// B's 2 s (with -race beside busy loops on both cores at a load average
+	// of 20, N reached 0.9 s and the interval's low end was still +125 %;
+	// run one after the other, N was below 0.3 s but spread more, low end
+	// +265 %). 20 logins a run (the fewest that give p50 ten values beyond
+	// it), all at once, keep the test at about 2 s on an idle machine.
+	const logins = 20
+	a := delayedRuns(t, 3, logins, 100*time.Millisecond)
+	b := delayedRuns(t, 3, logins, 2*time.Second)
+	for i := range a {
+		t.Logf("run %d: login p50 A %v B %v", i+1, time.Duration(a[i].Phase("login").Summary.P50)*time.Microsecond,
+			time.Duration(b[i].Phase("login").Summary.P50)*time.Microsecond)
 	}
 	opt := report.CompareOptions{AllowLimited: true, Percentiles: []float64{50}, Phases: []string{"login"}}
 	c, err := report.Compare(a, b, opt)
@@ -177,11 +228,12 @@ func TestCompareRealRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := loginP50(t, c)
+	t.Logf("login p50 %+.0f%% [%+.0f%%, %+.0f%%]", 100*q.Change, 100*q.Low, 100*q.High)
 	if q.Verdict != report.Slower || q.Indicative || q.Variance != report.VarianceRuns {
 		t.Errorf("login p50 %+v: want slower from the runs' spread", q)
 	}
 	if !c.Regressed(c.Threshold) || c.Latency != report.LatencyBinding {
-		t.Errorf("3+3 runs, +50ms: regressed %v, latency %q", c.Regressed(c.Threshold), c.Latency)
+		t.Errorf("3+3 runs, B 20 times slower in ns.usr.s: regressed %v, latency %q", c.Regressed(c.Threshold), c.Latency)
 	}
 
 	b[1].Health.Saturated = true
