@@ -482,6 +482,9 @@ func (c *conn) write(b []byte, timeout time.Duration) bool {
 // that does not read is dropped rather than stalling the sender.
 func (c *conn) writeFrom(b []byte, timeout time.Duration) bool {
 	if !c.wmu.TryLock() {
+		if f := c.s.lockWaited.Load(); f != nil {
+			(*f)(c)
+		}
 		deadline := time.Now().Add(timeout)
 		for !c.wmu.TryLock() {
 			if time.Now().After(deadline) {

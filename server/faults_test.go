@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -150,12 +151,21 @@ func TestStall(t *testing.T) {
 	c.expectPrefix("OUT SSD")
 }
 
-// TestDelayedRepliesStayWhole sends delayed 20 KB SYN answers to a client
+// TestDelayedRepliesStayWhole sends delayed 24 KB SYN answers to a client
 // with a tiny receive buffer while a contact keeps changing status: presence
 // lines may come between replies but never inside one, even when the waker
 // could write only part of a reply at its deadline.
+//
+// One presence line meets a partial answer on purpose: the client reads
+// nothing beyond the first answer's first line until the contact's push has
+// found the write lock held over that answer (Server.lockWaited), so the
+// line must come right after that answer's end. The other 19 SYNs go out
+// one every five status changes and race them; a push waits for at most
+// the answers then pending, never for 20 at once (a push gives up after
+// pushTimeout, 2 s, which a loaded machine could spend on 300 KB through a
+// 2 KB window).
 func TestDelayedRepliesStayWhole(t *testing.T) {
-	s := newServer(t, Config{Accounts: 100, Password: "pw", Contacts: 50,
+	s := newServer(t, Config{Accounts: 200, Password: "pw", Contacts: 80,
 		PhaseDelay: map[Phase]time.Duration{PhaseSYN: time.Millisecond}})
 	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
 		return rc.Control(func(fd uintptr) { setRcvBuf(fd, 2048) })
@@ -188,54 +198,92 @@ func TestDelayedRepliesStayWhole(t *testing.T) {
 		}
 	}
 	s.mu.Unlock()
-	// The contact logs in and changes status once before the SYNs go out:
-	// the server tells a contact before it echoes the CHG, so a's stream
-	// holds at least that presence line whatever the scheduling (under
-	// -race on a loaded machine the 20 answers were once all read before
-	// the contact had logged in). The other 99 changes race the answers.
+	// The contact logs in (hidden: no presence yet).
 	b := login(t, s.Addr(), "user1@example.com", "pw", "MSNP7 CVR0").c
-	b.toggleStatus(0)
-	const syns = 20
-	for i := 0; i < syns; i++ {
-		a.send("SYN 9 0")
+	waited := make(chan struct{})
+	var once sync.Once
+	hook := func(c *conn) {
+		if c.acct == 0 {
+			once.Do(func() { close(waited) })
+		}
+	}
+	s.lockWaited.Store(&hook)
+
+	const syns, changes = 20, 100
+	a.send("SYN 9 0")
+	// The first line of the first answer: its delay is over and the waker
+	// has written part of it (the answer is about twice what both sockets'
+	// buffers hold, a margin set by the buffer sizes, not by timing, and
+	// the client reads no further for now), so the write lock stays held
+	// until the client reads the rest.
+	a.expectPrefix("SYN 9 ")
+	b.send("CHG 10 NLN") // the server pushes NLN to a before it echoes
+	select {
+	case <-waited:
+	case <-time.After(testTimeout):
+		t.Fatal("the contact's presence never waited for the write lock held over a partial answer")
 	}
 	type result struct {
-		presence int
-		err      error
+		presence, endsBefore int // presence lines; answers ended before the first
+		err                  error
 	}
 	done := make(chan result, 1)
-	go func() { // the client reads its answers while its contact changes status
-		ends, presence := 0, 0
-		for ends < syns {
+	// The client reads its answers while its contact changes status, until
+	// it has all 20 and the 100 presence lines (CHG 10 and 99 toggles, each
+	// a change).
+	go func() {
+		ends, presence, endsBefore := 0, 0, -1
+		for ends < syns || presence < changes {
 			cmd, err := a.rd.Next()
 			if err != nil {
-				done <- result{presence, fmt.Errorf("after %d SYN answers: %w", ends, err)}
+				done <- result{presence, endsBefore, fmt.Errorf("after %d SYN answers and %d presence lines: %w",
+					ends, presence, err)}
 				return
 			}
 			switch string(cmd.Name) {
 			case "SYN", "GTC", "BLP", "PRP", "LSG", "BPR", "ILN":
 			case "NLN", "FLN":
+				if presence == 0 {
+					endsBefore = ends
+				}
 				presence++
 			case "LST":
 				if string(cmd.Arg(0)) == "RL" && string(cmd.Arg(2)) == string(cmd.Arg(3)) {
 					ends++
 				}
 			default:
-				done <- result{presence, fmt.Errorf("unexpected %q", cmd.Line)}
+				done <- result{presence, endsBefore, fmt.Errorf("unexpected %q", cmd.Line)}
 				return
 			}
 		}
-		done <- result{presence, nil}
+		done <- result{presence, endsBefore, nil}
 	}()
-	for i := 1; i < 100; i++ {
+	for { // the CHG 10 echo, once a has been told
+		cmd, err := b.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cmd.Is("CHG") {
+			break
+		}
+	}
+	sent := 1
+	for i := 1; i < changes; i++ {
+		if i%5 == 0 && sent < syns {
+			a.send("SYN 9 0")
+			sent++
+		}
 		b.toggleStatus(i)
 	}
 	r := <-done
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	presence := r.presence
-	if presence == 0 {
+	if r.presence == 0 {
 		t.Errorf("no presence line reached the client")
+	}
+	if r.endsBefore != 1 {
+		t.Errorf("the first presence line came after %d whole answers, want right after the first: it waited "+
+			"for the lock held over that answer", r.endsBefore)
 	}
 }

@@ -79,6 +79,12 @@ type Server struct {
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
 	closed bool
+
+	// lockWaited, when set (tests only), is called each time a write from
+	// another session (presence, a kick) finds a connection's write lock
+	// busy and starts to wait for it: an event a test can wait on, where
+	// it otherwise could only hope that the wait had happened.
+	lockWaited atomic.Pointer[func(*conn)]
 }
 
 // New starts a server: it loads or generates the accounts and starts
