@@ -187,7 +187,12 @@ func TestEOFAfterData(t *testing.T) {
 	l := newLoop(t)
 	var got []byte
 	rerr := withConn(l, addr, func(tk *Task, c *Conn) error {
-		tk.Sleep(20 * time.Millisecond) // let the data and the FIN arrive
+		// Let the data and the FIN arrive before the first read: wait until
+		// the loop has seen the peer's close (no task waits on the
+		// connection yet, so this polls the flag on the loop's clock).
+		for !c.rdhup {
+			tk.Sleep(time.Millisecond)
+		}
 		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 		buf := make([]byte, 3) // shorter than the data: two reads, then EOF
 		for {
@@ -312,11 +317,16 @@ func TestAbort(t *testing.T) {
 	}
 }
 
+// TestSleepReadyWake: a sleep ends at its deadline, Ready wakes a parked
+// task, WakeSleepers ends a sleep early. Each step is triggered by the one
+// before, not by a later deadline: the waker used to sleep 30 ms, and a
+// loop that was late by 20 ms fired both deadlines in one poll, ran the
+// waker before the parker had gone to sleep, and the parker slept an hour.
 func TestSleepReadyWake(t *testing.T) {
 	l := newLoop(t)
 	var order []string
-	var sleeper, parker *Task
-	sleeper = l.Go(func(tk *Task) {
+	var parker, waker *Task
+	l.Go(func(tk *Task) {
 		if tk.Sleep(10 * time.Millisecond) {
 			order = append(order, "slept")
 		}
@@ -325,17 +335,17 @@ func TestSleepReadyWake(t *testing.T) {
 	parker = l.Go(func(tk *Task) {
 		tk.Park()
 		order = append(order, "readied")
+		l.Ready(waker) // it runs once this task sleeps
 		if tk.Sleep(time.Hour) {
 			order = append(order, "slept an hour?")
 		} else {
 			order = append(order, "woken")
 		}
 	})
-	l.Go(func(tk *Task) {
-		tk.Sleep(30 * time.Millisecond)
+	waker = l.Go(func(tk *Task) {
+		tk.Park()
 		l.WakeSleepers()
 	})
-	_ = sleeper
 	run(t, l)
 	if want := "slept readied woken"; joined(order) != want {
 		t.Fatalf("order %q, want %q", joined(order), want)
@@ -413,8 +423,7 @@ func TestSourceAddress(t *testing.T) {
 			derr = err
 			return
 		}
-		tk.Sleep(10 * time.Millisecond)
-		c.Close()
+		c.Close() // the server accepts it all the same
 	})
 	run(t, l)
 	if derr != nil {
@@ -567,8 +576,12 @@ func TestStampReads(t *testing.T) {
 			return err
 		}
 		// The kernel turns timestamps on asynchronously when the first
-		// socket asks: exchange until one comes (bounded).
-		for try := 0; ; try++ {
+		// socket asks: exchange until one comes, for at most 10 s (a
+		// guard against a hang, not a measure: 200 tries 5 ms apart
+		// were about a second, which a loaded machine's deferred work
+		// could outlast).
+		giveUp := time.Now().Add(10 * time.Second)
+		for try := 1; ; try++ {
 			if err := exchange(); err != nil {
 				return err
 			}
@@ -576,8 +589,8 @@ func TestStampReads(t *testing.T) {
 			if c.Arrival() != 0 {
 				break
 			}
-			if try == 200 {
-				return errors.New("no receive timestamp after 200 reads")
+			if time.Now().After(giveUp) {
+				return fmt.Errorf("no receive timestamp after %d reads in 10 s", try)
 			}
 			tk.Sleep(5 * time.Millisecond)
 		}
