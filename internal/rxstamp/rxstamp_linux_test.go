@@ -43,8 +43,11 @@ func TestReaderStamp(t *testing.T) {
 	}
 	buf := make([]byte, 64)
 	// The kernel turns timestamps on asynchronously when the first socket
-	// asks: exchange until one comes (bounded), then check them.
-	for try := 0; ; try++ {
+	// asks: exchange until one comes, for at most 10 s (a guard against a
+	// hang, not a measure: 200 tries 5 ms apart were about a second, which
+	// a loaded machine's deferred work could outlast), then check them.
+	giveUp := time.Now().Add(10 * time.Second)
+	for try := 1; ; try++ {
 		if _, err := cli.Write([]byte("x")); err != nil {
 			t.Fatal(err)
 		}
@@ -55,8 +58,8 @@ func TestReaderStamp(t *testing.T) {
 		if _, ok := a.Arrived(); ok {
 			break
 		}
-		if try == 200 {
-			t.Fatal("no receive timestamp after 200 reads")
+		if time.Now().After(giveUp) {
+			t.Fatalf("no receive timestamp after %d reads in 10 s", try)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
