@@ -3,6 +3,7 @@ package loadgen
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"net"
 	"strconv"
 	"testing"
@@ -54,5 +55,28 @@ func TestDrainSBLateStop(t *testing.T) {
 	<-drained
 	if got := h.delivered.Load(); got != 1 {
 		t.Fatalf("%d messages delivered, want the one relayed before the OUT", got)
+	}
+}
+
+// TestSBTickStopWhileAcked: the end of the run (stopHold) while a message
+// waits for its ACK: the caller goes on waiting for the ACK (up to its
+// timeout) instead of calling itself again and again until its stack
+// overflowed (a Ctrl-C of a chatting run crashed the generator).
+func TestSBTickStopWhileAcked(t *testing.T) {
+	_, caller, _ := chatPair(t, IONet)
+	caller.setConn(sinkConn{})
+	if err := caller.sendMsg(sinkConn{}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	caller.p.stopHold.Store(true)
+	if err := caller.sbTick(); err != nil {
+		t.Fatalf("sbTick with a message waiting for its ACK: %v, want nil (the ACK is waited for)", err)
+	}
+	if !caller.sb.ending {
+		t.Error("not ending after the end of the run")
+	}
+	caller.sb.msgTrID = 0 // the ACK came
+	if err := caller.sbTick(); !errors.Is(err, errHoldDone) {
+		t.Errorf("sbTick after the ACK: %v, want errHoldDone", err)
 	}
 }

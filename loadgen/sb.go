@@ -466,8 +466,10 @@ func (s *session) sbTick() error {
 		wake = minTime(wake, b.nextMsg)
 	}
 	_ = c.SetReadDeadline(wake)
-	if p.stopHold.Load() || s.canceled.Load() || (b.stop.Load() && !b.ending) {
-		return s.sbTick() // seen after arming: end now (or wait for the ACK)
+	if !b.ending && (p.stopHold.Load() || s.canceled.Load() || b.stop.Load()) {
+		// Seen after arming: end now (or wait for the ACK). Once ending,
+		// the check above has seen it: calling again would only spin.
+		return s.sbTick()
 	}
 	return nil
 }
