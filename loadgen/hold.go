@@ -62,7 +62,7 @@ type connReader struct {
 	c      net.Conn
 	st     arrivalConn     // c, if it can say when its reads' data arrived
 	rx     *rxstamp.Reader // or what reads c (a Go net connection) with stamps
-	rxr    rxstamp.Reader  // rx's storage, reused from connection to connection
+	rxr    *rxstamp.Reader // rx's storage, reused from connection to connection
 	inHold bool
 	at     int64 // the last read's data arrived at (ns since run start); 0: unknown
 }
@@ -79,8 +79,11 @@ func (r *connReader) set(c net.Conn) {
 	r.c, r.at, r.rx = c, 0, nil
 	r.st, _ = c.(arrivalConn)
 	if sc, ok := c.(*stampedConn); ok {
+		if r.rxr == nil {
+			r.rxr = new(rxstamp.Reader) // only Go net connections with stamps need one
+		}
 		r.rxr.Reset(sc.raw, r.s.p.start)
-		r.rx = &r.rxr
+		r.rx = r.rxr
 	}
 }
 
@@ -378,6 +381,9 @@ func (s *session) putReader() {
 // parker's) when c needs the session.
 type holdParker interface {
 	park(c net.Conn) bool
+	// forSB is the parker of a switchboard connection s of this
+	// session's user, on the same loop (sb.go).
+	forSB(s *session) holdParker
 }
 
 // Write buffers of parked sessions: a parked session has nothing to

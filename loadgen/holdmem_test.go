@@ -22,6 +22,10 @@ import (
 // the server when this variable is set.
 const serveEnv = "LOADGEN_TEST_SERVE_ACCOUNTS"
 
+// serveSBEnv, set to K, gives that server a switchboard and K contacts per
+// account, for the chatting sessions' memory test.
+const serveSBEnv = "LOADGEN_TEST_SERVE_SB_CONTACTS"
+
 func TestMain(m *testing.M) {
 	if n := os.Getenv(serveEnv); n != "" {
 		os.Exit(serveForTest(n))
@@ -34,8 +38,12 @@ func TestMain(m *testing.M) {
 // server process's Go memory in use and its goroutines (takeHeldMem).
 func serveForTest(accounts string) int {
 	n, _ := strconv.Atoi(accounts)
-	srv, err := server.New(server.Config{DSAddr: "127.0.0.1:0", NSAddr: "127.0.0.1:0", Accounts: n,
-		Password: "password", IdleTimeout: time.Hour})
+	cfg := server.Config{DSAddr: "127.0.0.1:0", NSAddr: "127.0.0.1:0", Accounts: n,
+		Password: "password", IdleTimeout: time.Hour}
+	if k, err := strconv.Atoi(os.Getenv(serveSBEnv)); err == nil {
+		cfg.SBAddr, cfg.Contacts = "127.0.0.1:0", k
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		fmt.Println("error", err)
 		return 1
@@ -76,10 +84,10 @@ func (sp *serverProcess) mem(tb testing.TB) (m heldMem, online int64) {
 	return m, online
 }
 
-func startServerProcess(tb testing.TB, accounts int) *serverProcess {
+func startServerProcess(tb testing.TB, accounts int, env ...string) *serverProcess {
 	tb.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), serveEnv+"="+strconv.Itoa(accounts))
+	cmd.Env = append(append(os.Environ(), serveEnv+"="+strconv.Itoa(accounts)), env...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		tb.Fatal(err)

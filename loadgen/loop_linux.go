@@ -334,6 +334,10 @@ func (r *holdRunner) run(t *evloop.Task) {
 
 // resumeHold goes on with an unparked session's hold, on a runner.
 func (lc *loopCtx) resumeHold(s *session) {
+	if s.sb != nil {
+		s.resumeSB() // a switchboard connection (sb.go)
+		return
+	}
 	ph, err, parked := s.holdRun(true)
 	if parked {
 		return

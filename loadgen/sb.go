@@ -32,14 +32,7 @@ type sbState struct {
 	acct   int32 // the owner's account
 	peer   int32 // the other side's account, -1 when not this run's
 	conv   *conv // nil when the other side is not held by this process
-
-	addr       string
-	cookie     [128]byte
-	cookieLen  int
-	session    [24]byte // the callee's session id (RNG)
-	sessionLen int
-	peerHandle [130]byte
-	peerLen    int
+	setup  *sbSetup
 
 	end        time.Time // the owner's hold ends
 	stop, done atomic.Bool
@@ -56,10 +49,21 @@ type sbState struct {
 	msgAt    int64
 	msgDue   time.Time
 	seq      uint64
-	payload  [msgPayloadLen]byte
 	ending   bool // stop seen: no new messages, the last ACK is waited for
 	peerLeft bool // BYE came while a message waited for its ACK or NAK
 	failedPh report.Phase
+}
+
+// sbSetup is what a switchboard connection needs only to open it: dropped
+// once it is open, so that the connection costs less while it lasts.
+type sbSetup struct {
+	addr       string
+	cookie     [128]byte
+	cookieLen  int
+	session    [24]byte // the callee's session id (RNG)
+	sessionLen int
+	peerHandle [130]byte
+	peerLen    int
 }
 
 // The message a caller sends: a plain-text MIME message whose X-MB header
@@ -74,6 +78,16 @@ const (
 )
 
 var msgTag, msgTailBytes = []byte("\r\nX-MB: "), []byte(msgTail)
+
+// msgTemplate is the message with its fields blank, copied into the write
+// buffer and filled in there (sendMsg).
+var msgTemplate = func() (b [msgPayloadLen]byte) {
+	copy(b[:], msgHead)
+	b[len(msgHead)+msgField] = ' '
+	b[len(msgHead)+2*msgField+1] = ' '
+	copy(b[len(msgHead)+3*msgField+2:], msgTail)
+	return b
+}()
 
 func putDigits(b []byte, v uint64) {
 	for i := len(b) - 1; i >= 0; i-- {
@@ -137,10 +151,13 @@ var (
 // newSBSession makes a switchboard connection for owner's held user.
 func newSBSession(owner *session, caller bool) *session {
 	p := owner.p
-	s := &session{p: p, stripe: owner.stripe, warm: owner.warm, wbuf: make([]byte, 0, writeBufSize),
-		dial: owner.dial, spawn: owner.spawn}
+	s := &session{p: p, stripe: owner.stripe, warm: owner.warm, wbuf: getWriteBuf(), dial: owner.dial,
+		spawn: owner.spawn}
 	s.src.s = s
-	s.rd = msnp.NewReader(&s.src, msnp.FromServer, holdBufSize)
+	s.rd, s.smallRd = getReader(&smallReaders, &s.src, holdBufSize), true
+	if owner.parker != nil {
+		s.parker = owner.parker.forSB(s)
+	}
 	b := &sbState{caller: caller, acct: owner.acct, peer: -1, end: owner.hs.end}
 	b.rnd = splitmix(p.chat.seed ^ uint64(owner.acct)<<1 ^ uint64(p.now()))
 	s.sb = b
@@ -174,17 +191,41 @@ func (s *session) stopSB() {
 }
 
 func (s *session) runSB() {
+	s.holding.Store(true)
+	ph, c, err := s.openSB()
+	s.sb.setup = nil
+	if err != nil {
+		s.endSB(c, ph, err)
+		return
+	}
+	s.src.inHold = true
+	s.resumeSB()
+}
+
+// resumeSB goes on with the conversation until it is over, or until its
+// connection is parked (event loops: between two messages a switchboard
+// connection has neither a task nor a reader or write buffer, like a held
+// session). A runner of the loop calls it again when the connection needs
+// it (loopCtx.resumeHold).
+func (s *session) resumeSB() {
+	if s.rd == nil { // unparked
+		s.rd, s.smallRd = getReader(&smallReaders, &s.src, holdBufSize), true
+		s.wbuf = getWriteBuf()
+	}
+	ph, err, parked := s.sbLoop()
+	if parked {
+		return
+	}
+	s.src.inHold = false
+	s.endSB(s.src.c, ph, err)
+}
+
+// endSB ends the switchboard connection c (nil: it was never connected):
+// OUT or a drain when the conversation ended normally, a close otherwise;
+// counts a failure in phase ph and lets go of the conversation.
+func (s *session) endSB(c net.Conn, ph report.Phase, err error) {
 	b := s.sb
 	p := s.p
-	defer b.done.Store(true)
-	s.holding.Store(true)
-	defer s.holding.Store(false)
-	ph, c, err := s.openSB()
-	if err == nil {
-		s.src.inHold = true
-		ph, err = s.sbLoop()
-		s.src.inHold = false
-	}
 	// The owner's stopSB may come only now (its hold ended after this
 	// conversation's): it must not cut the drain below short, or the
 	// messages the server relayed before our OUT go unread and are
@@ -211,6 +252,10 @@ func (s *session) runSB() {
 	if b.conv != nil {
 		p.chat.leave(b.conv, b.caller)
 	}
+	s.putReader()
+	putWriteBuf(s.wbuf)
+	s.wbuf = nil
+	b.done.Store(true)
 }
 
 // openSB dials the switchboard and logs in: USR and CAL for the caller,
@@ -223,7 +268,8 @@ func (s *session) openSB() (report.Phase, net.Conn, error) {
 		dial = p.dial
 	}
 	t0 := p.now()
-	c, err := dial(b.addr)
+	u := b.setup
+	c, err := dial(u.addr)
 	if err != nil {
 		return report.SBConnect, nil, err
 	}
@@ -232,10 +278,10 @@ func (s *session) openSB() (report.Phase, net.Conn, error) {
 	s.src.set(c)
 	s.rd.Reset(&s.src)
 	handle := p.accts.handles[b.acct]
-	cookie := b.cookie[:b.cookieLen]
+	cookie := u.cookie[:u.cookieLen]
 	if !b.caller {
 		trid := s.nextTrID()
-		s.wbuf = msnp.AppendANS(s.wbuf[:0], trid, handle, cookie, b.session[:b.sessionLen])
+		s.wbuf = msnp.AppendANS(s.wbuf[:0], trid, handle, cookie, u.session[:u.sessionLen])
 		if err := s.send(c); err != nil {
 			return report.SBAns, c, err
 		}
@@ -282,7 +328,7 @@ func (s *session) openSB() (report.Phase, net.Conn, error) {
 	// CAL: its reply (RINGING) and the JOI that follows are waited for in
 	// sbLoop, where the JOI may even come first.
 	b.calTrID = s.nextTrID()
-	s.wbuf = msnp.AppendCAL(s.wbuf[:0], b.calTrID, b.peerHandle[:b.peerLen])
+	s.wbuf = msnp.AppendCAL(s.wbuf[:0], b.calTrID, u.peerHandle[:u.peerLen])
 	now := time.Now()
 	b.calAt = p.now()
 	if b.peer >= 0 && p.chat.holdEnd[b.peer].Load() != 0 {
@@ -299,10 +345,20 @@ func (s *session) openSB() (report.Phase, net.Conn, error) {
 
 // sbLoop reads the switchboard until the hold ends or the other side
 // leaves; sbTick (through connReader on a read timeout) sends what is due.
-func (s *session) sbLoop() (report.Phase, error) {
+// With a parker, whenever nothing is buffered and nothing has arrived, it
+// parks the connection instead of waiting, gives its reader and write
+// buffer back to their pools, and returns parked.
+func (s *session) sbLoop() (ph report.Phase, err error, parked bool) {
 	b := s.sb
-	err := s.sbTick()
+	c := s.src.c
+	err = s.sbTick()
 	for err == nil {
+		if s.parker != nil && s.rd.Buffered() == 0 && s.parker.park(c) {
+			s.putReader()
+			putWriteBuf(s.wbuf)
+			s.wbuf = nil
+			return 0, nil, true
+		}
 		var cmd *msnp.Command
 		cmd, err = s.rd.Next()
 		if err != nil {
@@ -337,7 +393,7 @@ func (s *session) sbLoop() (report.Phase, error) {
 			b.failedPh = report.MsgDeliver
 		}
 	}
-	return b.failedPh, err
+	return b.failedPh, err, false
 }
 
 // sbCommand handles one command from the switchboard.
@@ -485,19 +541,13 @@ func (s *session) sendMsg(c net.Conn, now time.Time) error {
 	} else {
 		key = convKey(b.acct, b.peer)
 	}
-	pl := b.payload[:]
-	if pl[0] == 0 {
-		copy(pl, msgHead)
-		pl[len(msgHead)+msgField] = ' '
-		pl[len(msgHead)+2*msgField+1] = ' '
-		copy(pl[len(msgHead)+3*msgField+2:], msgTail)
-	}
+	trid := s.nextTrID()
+	s.wbuf = msnp.AppendSBMSG(s.wbuf[:0], trid, 'A', msgTemplate[:])
+	pl := s.wbuf[len(s.wbuf)-msgPayloadLen:]
 	putDigits(pl[len(msgHead):len(msgHead)+msgField], key)
 	putDigits(pl[len(msgHead)+msgField+1:len(msgHead)+2*msgField+1], b.seq)
-	trid := s.nextTrID()
 	at := p.now()
 	putDigits(pl[len(msgHead)+2*msgField+2:len(msgHead)+3*msgField+2], uint64(at))
-	s.wbuf = msnp.AppendSBMSG(s.wbuf[:0], trid, 'A', pl)
 	_ = c.SetWriteDeadline(now.Add(p.timeout))
 	if _, err := c.Write(s.wbuf); err != nil {
 		return err
@@ -542,9 +592,10 @@ func (s *session) startCaller(peer int32, addr string, cookie []byte) *session {
 	d := newSBSession(s, true)
 	b := d.sb
 	b.peer = peer
-	b.peerLen = copy(b.peerHandle[:], s.p.accts.handles[peer])
-	b.cookieLen = copy(b.cookie[:], cookie)
-	b.addr = addr
+	u := &sbSetup{addr: addr}
+	u.peerLen = copy(u.peerHandle[:], s.p.accts.handles[peer])
+	u.cookieLen = copy(u.cookie[:], cookie)
+	b.setup = u
 	d.start()
 	return d
 }
@@ -567,10 +618,11 @@ func (s *session) startCallee(cmd *msnp.Command) *session {
 	d := newSBSession(s, false)
 	b := d.sb
 	b.peer = p.chat.lookup(cmd.Arg(4))
-	b.peerLen = copy(b.peerHandle[:], cmd.Arg(4))
-	b.cookieLen = copy(b.cookie[:], cmd.Arg(3))
-	b.sessionLen = copy(b.session[:], cmd.Arg(0))
-	b.addr = addr
+	u := &sbSetup{addr: addr}
+	u.peerLen = copy(u.peerHandle[:], cmd.Arg(4))
+	u.cookieLen = copy(u.cookie[:], cmd.Arg(3))
+	u.sessionLen = copy(u.session[:], cmd.Arg(0))
+	b.setup = u
 	if cv := p.chat.join(b.peer, s.acct); cv != nil {
 		b.conv = cv
 		s.recordValue(report.SBRing, s.replyAt(cv.calAt)-cv.calAt)

@@ -66,10 +66,8 @@ type session struct {
 	stripe int          // the Recorder stripe it records into
 	rd     *msnp.Reader // nil until a login, and after a hold
 	wbuf   []byte       // nil while parked
-	hash   [32]byte
 	trid   uint32
 	d      msnp.Dialect
-	sm     report.Sample
 	warm   bool
 
 	src connReader // the Reader's source: the connection, plus the hold timer
@@ -82,13 +80,40 @@ type session struct {
 	lagSum int64
 	lagN   int32
 
-	hs      holdState
 	smallRd bool       // rd is a hold-sized reader (smallReaders)
 	parker  holdParker // parks this session's holds (event loops); nil: it holds on its goroutine
 
-	acct int32    // the account of the session in progress
-	rst  uint64   // its roster state while held (roster.enter)
-	rng  rand.PCG // jitter of its status changes
+	acct int32 // the account of the session in progress
+
+	mu       sync.Mutex // guards conn against abort/wake from the engine
+	conn     net.Conn
+	canceled atomic.Bool // the run is being torn down: fail fast
+	holding  atomic.Bool
+
+	// dial is this session's way to connect: the event loop's that runs
+	// it, or nil for the run's (p.dial, Go's net package).
+	dial func(addr string) (net.Conn, error)
+	// spawn runs f as a task of the event loop that runs this session; nil:
+	// Go's net package (a goroutine).
+	spawn func(f func())
+
+	sb *sbState // set: this is a switchboard connection of a held user (sb.go)
+
+	// *nsState is what only a login and its hold use; a switchboard
+	// connection (sb != nil) has none, so that it costs a third of a held
+	// session (issue 14: a chatting user has two of them).
+	*nsState
+}
+
+// nsState is the part of a session that a switchboard connection does not
+// need: the login's result, referrals and hash, the hold's timers.
+type nsState struct {
+	hash [32]byte
+	sm   report.Sample
+	hs   holdState
+
+	rst uint64   // the roster state while held (roster.enter)
+	rng rand.PCG // jitter of its status changes
 
 	// firstReply is what the first server answered this session's USR I
 	// with: roleDS for a referral, roleNS for a challenge, roleAuto for
@@ -103,30 +128,17 @@ type session struct {
 	// all after a session that reached the server (see nextBackoff).
 	backoff time.Duration
 
-	mu       sync.Mutex // guards conn against abort/wake from the engine
-	conn     net.Conn
-	canceled atomic.Bool // the run is being torn down: fail fast
-	holding  atomic.Bool
-
-	// A CHL that arrived while a reply was awaited is answered after it,
-	// because we never have two requests outstanding.
-	chl        [128]byte
-	chlLen     int
-	chlAt      int64 // when the CHL arrived (ns since run start)
-	chlPending bool
-
 	refBuf  [280]byte
 	lastRef string
 	ds      net.Conn // the dispatch connection, closed once the login is over
 
-	// dial is this session's way to connect: the event loop's that runs
-	// it, or nil for the run's (p.dial, Go's net package).
-	dial func(addr string) (net.Conn, error)
-	// spawn runs f as a task of the event loop that runs this session; nil:
-	// Go's net package (a goroutine).
-	spawn func(f func())
-
-	sb *sbState // set: this is a switchboard connection of a held user (sb.go)
+	// A CHL that arrived while a reply was awaited is answered after it,
+	// because we never have two requests outstanding. (A switchboard does
+	// not challenge: one that does is not answered.)
+	chl        [128]byte
+	chlLen     int
+	chlAt      int64 // when the CHL arrived (ns since run start)
+	chlPending bool
 }
 
 const writeBufSize = 512
@@ -135,7 +147,7 @@ const writeBufSize = 512
 var sessionSeq atomic.Uint64
 
 func newSession(p *params, stripe int) *session {
-	s := &session{p: p, stripe: stripe, wbuf: make([]byte, 0, writeBufSize)}
+	s := &session{p: p, stripe: stripe, wbuf: make([]byte, 0, writeBufSize), nsState: &nsState{}}
 	s.rng.Seed(p.seed, uint64(stripe)<<32|uint64(sessionSeq.Add(1)))
 	s.src.s = s
 	// The login-sized reader is taken when a login starts (run): a worker
@@ -747,7 +759,7 @@ func (s *session) await(trid uint32) (*msnp.Command, error) {
 // async handles a command that is not the reply being waited for.
 func (s *session) async(cmd *msnp.Command) error {
 	switch {
-	case cmd.Is("CHL"):
+	case cmd.Is("CHL") && s.nsState != nil:
 		if ch := cmd.Arg(0); len(ch) > 0 && len(ch) <= len(s.chl) {
 			s.chlLen = copy(s.chl[:], ch)
 			// The qry phase runs from when the generator read the CHL, as

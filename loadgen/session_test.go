@@ -279,7 +279,7 @@ func TestSessionReferrals(t *testing.T) {
 }
 
 func TestReferralAddress(t *testing.T) {
-	s := &session{}
+	s := &session{nsState: &nsState{}}
 	tests := []struct{ in, cur, want string }{
 		{"10.0.0.5:1863", "x:1", "10.0.0.5:1863"},
 		{"10.0.0.5", "x:1", "10.0.0.5:1863"},
@@ -320,7 +320,7 @@ func TestTargetDefaultPort(t *testing.T) {
 		if c.Target != want {
 			t.Errorf("target %q became %q, want %q", in, c.Target, want)
 		}
-		s := &session{}
+		s := &session{nsState: &nsState{}}
 		if got, err := s.referral([]byte(in), "x:1"); err != nil || got != want {
 			t.Errorf("referral(%q) = %q, %v; want %q, as the target", in, got, err, want)
 		}
