@@ -175,8 +175,8 @@ type Comparison struct {
 
 	Phases   []PhaseComparison `json:"phases"` // headline (login) first
 	Failures FailureChange     `json:"failures"`
-	// Deliveries are the notifications lost on each side, per phase
-	// (presence): shown, not judged.
+	// Deliveries are the notifications lost and duplicated on each side,
+	// per phase (presence, msg.deliver), judged as the failure rate is.
 	Deliveries []DeliveryChange `json:"deliveries,omitempty"`
 	Warnings   []string         `json:"warnings,omitempty"`
 
@@ -287,7 +287,8 @@ type FailureChange struct {
 // Regressed reports whether B is significantly worse than A beyond
 // threshold (a fraction; 0.05 = 5%): some judged percentile of some phase is
 // slower with its whole confidence interval above zero and a change above
-// threshold, or the failure rate rose significantly. CI gates use it for the
+// threshold, or the failure rate or the share of notifications lost or
+// duplicated (Deliveries) rose significantly. CI gates use it for the
 // exit code. The failure rate is judged with the comparison's own
 // FailThreshold.
 func (c *Comparison) Regressed(threshold float64) bool {
@@ -296,6 +297,11 @@ func (c *Comparison) Regressed(threshold float64) bool {
 			if q.Judged && !q.Indicative && q.Low > 0 && q.Change > threshold {
 				return true
 			}
+		}
+	}
+	for _, d := range c.Deliveries {
+		if d.regressed() {
+			return true
 		}
 	}
 	return c.Failures.Verdict == MoreFailures
@@ -381,7 +387,7 @@ func Compare(a, b []*Run, opt CompareOptions) (*Comparison, error) {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("the run-to-run spread rests on %d degree(s) of freedom (%d+%d runs): intervals are wide; run at least 3 per side", df, c.A.Runs, c.B.Runs))
 	}
 	c.Failures = compareFailures(c.A, c.B, opt)
-	c.Deliveries = compareDeliveries(a, b)
+	c.Deliveries = compareDeliveries(a, b, opt)
 	return c, nil
 }
 

@@ -149,8 +149,20 @@ func buildCompareView(c *Comparison) (*compareView, error) {
 		lost := func(l, e int64) string {
 			return strconv.FormatInt(l, 10) + " of " + strconv.FormatInt(e, 10) + " (" + fmtPercent(ratio(l, e)) + ")"
 		}
-		v.Deliveries = append(v.Deliveries, compareRow{Phase: d.Phase + " lost", Verdict: "not judged",
-			A: lost(d.LostA, d.ExpectedA), B: lost(d.LostB, d.ExpectedB)})
+		row := compareRow{Phase: d.Phase + " lost", Verdict: string(d.Verdict()), VerdictClass: verdictClass(d.Verdict()),
+			A: lost(d.LostA, d.ExpectedA), B: lost(d.LostB, d.ExpectedB), Change: fmtPP(d.Lost.Diff) + " pp",
+			Interval: "[" + fmtPP(d.Lost.Low) + ", " + fmtPP(d.Lost.High) + "] pp"}
+		if d.DuplicateA > 0 || d.DuplicateB > 0 {
+			row.A += ", " + strconv.FormatInt(d.DuplicateA, 10) + " duplicated"
+			row.B += ", " + strconv.FormatInt(d.DuplicateB, 10) + " duplicated"
+		}
+		switch d.Verdict() {
+		case MoreFailures:
+			row.ChangeClass = "worse"
+		case FewerFailures:
+			row.ChangeClass = "better"
+		}
+		v.Deliveries = append(v.Deliveries, row)
 	}
 	return v, nil
 }

@@ -40,6 +40,9 @@ func CompareJUnit(c *Comparison) *JUnitSuites {
 		suite.Cases = append(suite.Cases, phaseCase(c, p))
 	}
 	suite.Cases = append(suite.Cases, failureCase(c))
+	for _, d := range c.Deliveries {
+		suite.Cases = append(suite.Cases, deliveryCase(c, d))
+	}
 	for _, k := range suite.Cases {
 		suite.Tests++
 		if k.Failure != nil {
@@ -122,6 +125,19 @@ func failureCase(c *Comparison) JUnitCase {
 	if f.Verdict == MoreFailures {
 		k.Failure = &JUnitFailure{Message: "failure rate rose beyond " + fmtPct(c.FailThreshold) + ": " + line,
 			Type: "more-failures", Text: line}
+	}
+	return k
+}
+
+// deliveryCase is the test case of one phase's lost and duplicated
+// notifications.
+func deliveryCase(c *Comparison, d DeliveryChange) JUnitCase {
+	line := string(d.Verdict()) + ": " + d.String() + " (" + fmtPP(d.Lost.Diff) + " pp, interval [" +
+		fmtPP(d.Lost.Low) + ", " + fmtPP(d.Lost.High) + "] pp)"
+	k := JUnitCase{Name: d.Phase + " lost", ClassName: "msnbench.compare", Time: "0", SystemOut: line + "\n"}
+	if d.regressed() {
+		k.Failure = &JUnitFailure{Message: d.Phase + ": share lost or duplicated rose beyond " +
+			fmtPct(c.FailThreshold) + ": " + line, Type: "more-lost", Text: line}
 	}
 	return k
 }

@@ -67,7 +67,8 @@ func WriteCompareText(w io.Writer, c *Comparison) error {
 	fmt.Fprintf(bw, "\n%-16s %-21s  %s -> %s (%s pp, interval [%s, %s] pp)\n", "failures", f.Verdict,
 		fmtPct(f.RateA), fmtPct(f.RateB), fmtPP(f.Diff), fmtPP(f.Low), fmtPP(f.High))
 	for _, d := range c.Deliveries {
-		fmt.Fprintf(bw, "%-16s %-21s  %s\n", d.Phase+" lost", "(not judged)", d)
+		fmt.Fprintf(bw, "%-16s %-21s  %s (%s pp, interval [%s, %s] pp)\n", d.Phase+" lost", d.Verdict(), d,
+			fmtPP(d.Lost.Diff), fmtPP(d.Lost.Low), fmtPP(d.Lost.High))
 	}
 	for _, wr := range c.Warnings {
 		fmt.Fprintf(bw, "warning: %s\n", wr)
@@ -194,6 +195,14 @@ func summaryLine(c *Comparison) string {
 	if c.Failures.Verdict == MoreFailures || c.Failures.Verdict == FewerFailures {
 		parts = append(parts, string(c.Failures.Verdict))
 	}
+	for _, d := range c.Deliveries {
+		switch v := d.Verdict(); v {
+		case MoreFailures:
+			parts = append(parts, "more lost: "+d.Phase)
+		case FewerFailures:
+			parts = append(parts, "fewer lost: "+d.Phase)
+		}
+	}
 	verdict := "no regression"
 	if c.Regressed(c.Threshold) {
 		verdict = "REGRESSION"
@@ -299,7 +308,9 @@ func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
 	fmt.Fprintf(bw, "\nFailures: %s → %s (%s pp, interval [%s, %s] pp): %s.\n", fmtPct(f.RateA), fmtPct(f.RateB),
 		fmtPP(f.Diff), fmtPP(f.Low), fmtPP(f.High), f.Verdict)
 	for _, d := range c.Deliveries {
-		fmt.Fprintf(bw, "\n%s notifications lost: %s (not judged).\n", d.Phase, strings.ReplaceAll(d.String(), "->", "→"))
+		fmt.Fprintf(bw, "\n%s lost: %s (%s pp, interval [%s, %s] pp): %s.\n", d.Phase,
+			strings.ReplaceAll(d.String(), "->", "→"), fmtPP(d.Lost.Diff), fmtPP(d.Lost.Low), fmtPP(d.Lost.High),
+			d.Verdict())
 	}
 	if c.LatencyWhy != "" {
 		fmt.Fprintf(bw, "\n> **Latency %s:** %s\n", c.Latency, mdEscape(c.LatencyWhy))

@@ -155,21 +155,28 @@ func generatorLimited(r *Run) bool { return r.Health.Limited || r.Health.Saturat
 // a difference of proportions (add one success and one failure to each side),
 // which keeps its coverage when failures are rare.
 func compareFailures(a, b Side, opt CompareOptions) FailureChange {
+	return compareRates(a.Failed, a.Attempted, b.Failed, b.Attempted, opt)
+}
+
+// compareRates judges the change of a share, failedA of nA against
+// failedB of nB: the failure rate, or the notifications lost or duplicated
+// (compareDeliveries).
+func compareRates(failedA, nA, failedB, nB int64, opt CompareOptions) FailureChange {
 	var f FailureChange
-	if a.Attempted > 0 {
-		f.RateA = float64(a.Failed) / float64(a.Attempted)
+	if nA > 0 {
+		f.RateA = float64(failedA) / float64(nA)
 	}
-	if b.Attempted > 0 {
-		f.RateB = float64(b.Failed) / float64(b.Attempted)
+	if nB > 0 {
+		f.RateB = float64(failedB) / float64(nB)
 	}
 	f.Diff = f.RateB - f.RateA
-	if a.Attempted == 0 || b.Attempted == 0 {
+	if nA == 0 || nB == 0 {
 		f.Verdict = TooFew
 		return f
 	}
-	pa := (float64(a.Failed) + 1) / (float64(a.Attempted) + 2)
-	pb := (float64(b.Failed) + 1) / (float64(b.Attempted) + 2)
-	se := math.Sqrt(pa*(1-pa)/(float64(a.Attempted)+2) + pb*(1-pb)/(float64(b.Attempted)+2))
+	pa := (float64(failedA) + 1) / (float64(nA) + 2)
+	pb := (float64(failedB) + 1) / (float64(nB) + 2)
+	se := math.Sqrt(pa*(1-pa)/(float64(nA)+2) + pb*(1-pb)/(float64(nB)+2))
 	z := zQuantile(1 - (1-opt.Confidence)/2)
 	f.Low, f.High = pb-pa-z*se, pb-pa+z*se
 	switch {
