@@ -248,6 +248,10 @@ type Live struct {
 	// arrived and were timed so far; PresenceLost how many did not arrive
 	// in time.
 	Presence, PresenceLost int64
+	// Messages is how many chat messages (--chat-every) arrived at a user
+	// held by this run and were timed so far; MessagesLost how many did
+	// not (counted when their conversation ends).
+	Messages, MessagesLost int64
 	State                  string        // waiting, warmup, running, stopping, done
 	Left                   time.Duration // estimated time to the end; -1 if unknown
 }
@@ -258,6 +262,9 @@ func (e *Engine) Live() Live {
 	l := Live{State: stateNames[e.state.Load()], Held: e.held.Load(), Left: -1}
 	if r := e.p.roster; r != nil {
 		l.Presence, l.PresenceLost = r.delivered.Load(), r.lost.Load()
+	}
+	if h := e.p.chat; h != nil {
+		l.Messages, l.MessagesLost = h.delivered.Load(), h.lost.Load()
 	}
 	if r := e.rec.Load(); r != nil {
 		l.Live = r.Live()

@@ -108,6 +108,8 @@ func formatLive(l loadgen.Live, width int) string {
 	add(l.Held > 0, "held "+strconv.FormatInt(l.Held, 10), 45)
 	add(l.Presence > 0 || l.PresenceLost > 0, "presence "+strconv.FormatInt(l.Presence, 10)+" lost "+
 		strconv.FormatInt(l.PresenceLost, 10), 42)
+	add(l.Messages > 0 || l.MessagesLost > 0, "msg "+strconv.FormatInt(l.Messages, 10)+" lost "+
+		strconv.FormatInt(l.MessagesLost, 10), 41)
 	add(l.Dropped > 0, "dropped "+strconv.FormatInt(l.Dropped, 10), 70)
 	add(l.LoginP99 > 0, "login p99 "+l.LoginP99.Round(10*time.Microsecond).String(), 60)
 	add(l.Left >= 0, "left "+l.Left.Round(time.Second).String(), 55)

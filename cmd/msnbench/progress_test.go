@@ -117,3 +117,31 @@ func TestFormatLivePresence(t *testing.T) {
 		t.Errorf("%q lacks the presence counts", got)
 	}
 }
+
+// TestFormatLiveChat: with --chat-every the line shows the messages that
+// arrived and those lost, next to presence; on a narrow terminal they go
+// before the counts of logins (issue 14).
+func TestFormatLiveChat(t *testing.T) {
+	l := busyLive()
+	if got := formatLive(l, 0); strings.Contains(got, "msg ") {
+		t.Errorf("no chat, yet %q", got)
+	}
+	l.Presence, l.PresenceLost = 2530, 3
+	l.Messages, l.MessagesLost = 17394, 2
+	full := formatLive(l, 0)
+	if !strings.Contains(full, "msg 17394 lost 2") || !strings.Contains(full, "presence 2530 lost 3") {
+		t.Errorf("%q lacks the chat or presence counts", full)
+	}
+	for _, width := range []int{40, 80, 120, 160} {
+		got := formatLive(l, width)
+		if n := utf8.RuneCountInString(got); n > width {
+			t.Errorf("width %d: %d columns: %q", width, n, got)
+		}
+		if !strings.Contains(got, "ok 1000") || !strings.Contains(got, "failed 3") {
+			t.Errorf("width %d: %q dropped the login counts before chat", width, got)
+		}
+		if strings.Contains(got, "msg ") && !strings.Contains(got, "presence ") {
+			t.Errorf("width %d: %q kept messages but not presence", width, got)
+		}
+	}
+}
