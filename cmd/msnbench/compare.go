@@ -38,9 +38,12 @@ work): such latency changes are indicative and do not set the exit code
 (--assume-independent makes them count, the old behaviour). A run the load
 generator limited makes latency inconclusive (--allow-limited judges anyway).
 A phase is slower or faster when the interval excludes 0 and the change is
-beyond --threshold. Exit codes: 0 no regression, 1 regression (some phase
-significantly slower beyond --threshold with several runs per side, or
-significantly more failures), 2 usage or unreadable input.
+beyond --threshold. The failure rate, and the share of presence notifications
+and chat messages lost or duplicated (presence, msg.deliver), are judged on
+their own against --fail-threshold. Exit codes: 0 no regression, 1 regression
+(some phase significantly slower beyond --threshold with several runs per
+side, or significantly more failures, or more lost or duplicated), 2 usage or
+unreadable input.
 `
 
 func init() {
