@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/msnbench/msnbench/report"
 )
 
 // TestChatSessionMemory: a held user that chats costs at most twice the
@@ -54,21 +56,14 @@ func TestChatSessionMemory(t *testing.T) {
 		base := heapInUse()
 		baseG := runtime.NumGoroutine()
 		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			run, err := e.Run(ctx)
-			if err != nil {
-				t.Error(err)
-				return
-			}
+		done := runInBackground(t, ctx, e, func(run *report.Run) {
 			if run.Counts.OK != int64(n) || run.Counts.HoldLost != 0 {
 				t.Errorf("counts %+v errors %+v hold errors %+v", run.Counts, run.Errors, run.HoldErrors)
 			}
 			if chat && (run.Chat == nil || run.Chat.Lost != 0 || len(run.ChatErrors) != 0) {
 				t.Errorf("chat %+v errors %+v", run.Chat, run.ChatErrors)
 			}
-		}()
+		})
 		waitFor(t, "all sessions held", func() bool { return e.Live().Held == int64(n) })
 		if chat {
 			// Every user has opened its switchboard and sent a few

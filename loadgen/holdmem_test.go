@@ -137,18 +137,11 @@ func TestHeldSessionMemory(t *testing.T) {
 	}
 	base, baseStack := memInUse()
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		run, err := e.Run(ctx)
-		if err != nil {
-			t.Error(err)
-			return
-		}
+	done := runInBackground(t, ctx, e, func(run *report.Run) {
 		if run.Counts.OK != int64(n) {
 			t.Errorf("counts %+v errors %+v", run.Counts, run.Errors)
 		}
-	}()
+	})
 	waitFor(t, "all sessions held", func() bool { return e.Live().Held == int64(n) })
 	held, heldStack := memInUse()
 	cancel()
@@ -159,6 +152,22 @@ func TestHeldSessionMemory(t *testing.T) {
 	if per > 64<<10 {
 		t.Errorf("%.0f bytes per held session, want well under 64 KiB", per)
 	}
+}
+
+// runInBackground runs e on a goroutine until ctx is canceled (or the run
+// ends), then has check look at the run; the channel is closed after it.
+func runInBackground(t *testing.T, ctx context.Context, e *Engine, check func(*report.Run)) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		run, err := e.Run(ctx)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		check(run)
+	}()
+	return done
 }
 
 // memInUse is the heap and goroutine stack memory in use after a full GC,
