@@ -1,7 +1,6 @@
 package report
 
 import (
-	"math"
 	"sort"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -52,21 +51,24 @@ func (d *cdist) atRank(k int64) int64 {
 }
 
 // quantile returns the value at fraction u in [0, 1] of the distribution,
-// with HdrHistogram's rank rule: the smallest value with at least
-// ceil(u·n) values at or below it.
+// with HdrHistogram's rank rule (quantileRank), so that a percentile read
+// here (plots, compare) is the one the run's summary and text report give.
 func (d *cdist) quantile(u float64) int64 {
 	return d.atRank(quantileRank(u, d.n))
 }
 
-// quantileRank is ceil(u·n), at least 1. The small tolerance keeps
-// 0.99·100 from becoming 100 through floating-point error.
+// quantileRank is the rank of fraction u among n values as hdrhistogram-go's
+// ValueAtQuantile takes it: u·n rounded half up, within [1, n]. (The
+// ceiling, ceil(u·n), picks the next value whenever u·n has a fraction
+// below one half: login p99.9 of 3,829 values was 37.8 ms where the summary
+// said 30.8 ms.)
 func quantileRank(u float64, n int64) int64 {
-	k := int64(math.Ceil(u*float64(n) - 1e-9))
-	if k < 1 {
-		k = 1
+	r := u*float64(n) + 0.5
+	if !(r >= 1) {
+		return 1
 	}
-	if k > n {
-		k = n
+	if r >= float64(n) {
+		return n
 	}
-	return k
+	return int64(r)
 }

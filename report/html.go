@@ -149,7 +149,7 @@ func buildHTMLView(run *Run) (*htmlView, error) {
 		}
 		dists[p.Name] = newCdist(h)
 	}
-	v.Cards = htmlCards(run, dists)
+	v.Cards = htmlCards(run)
 
 	tl := timelineOf(run)
 	v.TimeMarks = tl.legend()
@@ -250,7 +250,7 @@ func htmlSubtitle(run *Run) string {
 	return strings.Join(parts, " · ")
 }
 
-func htmlCards(run *Run, dists map[string]*cdist) []htmlCard {
+func htmlCards(run *Run) []htmlCard {
 	c := run.Counts
 	cards := []htmlCard{
 		{Name: "sessions", Value: strconv.FormatInt(c.Attempted, 10), Note: "attempted"},
@@ -268,12 +268,16 @@ func htmlCards(run *Run, dists map[string]*cdist) []htmlCard {
 		cards = append(cards, htmlCard{Name: "rate", Value: strconv.FormatFloat(r, 'f', 1, 64),
 			Note: "logins/s over " + fmtDuration(run.RateWindow().Round(time.Millisecond)) + " of measured sessions"})
 	}
-	if d := dists[Login.String()]; d != nil && d.n > 0 {
+	// The same figures as the phase table and the text report (the run's
+	// summary), not the plots' compressed distribution, which differs from
+	// them by a few per cent in the tail.
+	if p := run.Phase(Login.String()); p != nil && p.Summary.Count > 0 {
+		s := p.Summary
 		for _, q := range []struct {
 			name string
-			u    float64
-		}{{"login p50", 0.5}, {"login p99", 0.99}, {"login p99.9", 0.999}} {
-			cards = append(cards, htmlCard{Name: q.name, Value: vizFmtUs(float64(d.quantile(q.u)))})
+			v    int64
+		}{{"login p50", s.P50}, {"login p99", s.P99}, {"login p99.9", s.P999}} {
+			cards = append(cards, htmlCard{Name: q.name, Value: vizFmtUs(float64(q.v))})
 		}
 	}
 	return cards

@@ -241,3 +241,48 @@ func TestWriteHTMLChat(t *testing.T) {
 		}
 	}
 }
+
+// The headline cards show the login percentiles of the phase table and the
+// text report (the run's summary), not the plots' compressed distribution:
+// one report, one p99.
+func TestHTMLCardsMatchTable(t *testing.T) {
+	for _, path := range []string{"testdata/closed.json", os.Getenv("MSNBENCH_CARDS_RUN")} {
+		if path == "" {
+			continue
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run, err := Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(path, func(t *testing.T) { checkCardsMatchTable(t, run) })
+	}
+	t.Run("synthetic", func(t *testing.T) {
+		checkCardsMatchTable(t, synthRun(t, synthSpec{Seed: 7, Seconds: 10, Rate: 150, Steps: true, Slowdown: 6}))
+	})
+}
+
+func checkCardsMatchTable(t *testing.T, run *Run) {
+	t.Helper()
+	p := run.Phase(Login.String())
+	if p == nil || p.Summary.Count == 0 {
+		t.Fatal("no login phase")
+	}
+	cards := htmlCards(run)
+	want := map[string]int64{"login p50": p.Summary.P50, "login p99": p.Summary.P99, "login p99.9": p.Summary.P999}
+	for _, c := range cards {
+		if v, ok := want[c.Name]; ok {
+			if got := vizFmtUs(float64(v)); c.Value != got {
+				t.Errorf("card %s = %s, the table says %s", c.Name, c.Value, got)
+			}
+			delete(want, c.Name)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("cards missing: %v", want)
+	}
+}
