@@ -32,7 +32,7 @@ type chatHub struct {
 	convs map[uint64]*conv // by caller<<32 | callee, while the caller's switchboard is open
 	live  map[*session]struct{}
 
-	sent, acked, naked, delivered, lost, dup, reordered, opened, expected atomic.Int64
+	sent, acked, naked, nakedLeft, delivered, lost, dup, reordered, opened, expected atomic.Int64
 
 	failMu sync.Mutex
 	failed map[holdKey]int64
@@ -123,6 +123,7 @@ func (h *chatHub) report(run *report.Run) {
 		Sent:         h.sent.Load(),
 		Acked:        h.acked.Load(),
 		Naked:        h.naked.Load(),
+		NakedLeft:    h.nakedLeft.Load(),
 		Delivered:    h.delivered.Load(),
 		Lost:         h.lost.Load(),
 		Duplicated:   h.dup.Load(),

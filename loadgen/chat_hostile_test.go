@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,6 +51,16 @@ func TestChatHostileSwitchboard(t *testing.T) {
 			// message before its reply to the callee's ANS.
 			if c := run.Chat; len(run.ChatErrors) != 0 || c.Lost != 0 || c.Delivered != c.Acked {
 				t.Errorf("chat %+v errors %+v, want every message delivered", *c, run.ChatErrors)
+			}
+		}},
+		{hostile.SBByeThenNak, func(t *testing.T, run *report.Run) {
+			// Not a failure, and not the server refusing a message it
+			// could deliver: the receiver left while it was on its way.
+			if c := run.Chat; len(run.ChatErrors) != 0 || c.Naked == 0 || c.NakedLeft != c.Naked || c.Lost != 0 {
+				t.Errorf("chat %+v errors %+v, want every NAK counted as after the receiver left", *c, run.ChatErrors)
+			}
+			if line := run.Chat.Line(); !strings.Contains(line, "after the receiver had left") {
+				t.Errorf("chat line %q does not say the refusals came after the receiver left", line)
 			}
 		}},
 		{hostile.SBFlood, func(t *testing.T, run *report.Run) {

@@ -146,6 +146,9 @@ func (s *session) sbCommand(cmd *msnp.Command) error {
 	case cmd.Is("NAK") && b.msgTrID != 0 && cmd.TrID == b.msgTrID:
 		b.msgTrID = 0
 		p.chat.naked.Add(1)
+		if b.peerLeft {
+			p.chat.nakedLeft.Add(1) // the receiver left before the NAK: a race, not a refusal
+		}
 	case cmd.Is("CAL") && b.calTrID != 0 && cmd.TrID == b.calTrID:
 		if !bytesEq(cmd.Arg(0), "RINGING") {
 			b.failedPh = report.SBCal

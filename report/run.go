@@ -178,10 +178,15 @@ type Chat struct {
 	Sent         int64 `json:"sent"`
 	Acked        int64 `json:"acked"`
 	Naked        int64 `json:"naked,omitempty"`
-	Delivered    int64 `json:"delivered"`
-	Lost         int64 `json:"lost"`
-	Duplicated   int64 `json:"duplicated"`
-	Reordered    int64 `json:"reordered"`
+	// NakedLeft are the refusals that came after the receiver had left the
+	// conversation (BYE before the NAK: its hold ended, or it signed out,
+	// while the message was on its way): a race of the two clients, not the
+	// server refusing a message it could deliver. Included in Naked.
+	NakedLeft  int64 `json:"naked_after_bye,omitempty"`
+	Delivered  int64 `json:"delivered"`
+	Lost       int64 `json:"lost"`
+	Duplicated int64 `json:"duplicated"`
+	Reordered  int64 `json:"reordered"`
 }
 
 // ErrorCount is the number of failed sessions for one phase × class × code

@@ -27,10 +27,11 @@ const (
 	SBUnknownSession                 // the callee's ANS names a session the switchboard does not know
 	SBFlood                          // a MSG to a client is then sent again and again, without end
 	SBMsgBeforeAnsOK                 // the callee's ANS OK held back until the first MSG to it is through
+	SBByeThenNak                     // a caller's MSG A is not relayed: BYE of the other party, then NAK (a race legal clients meet)
 )
 
 var sbActionNames = [...]string{"pass", "close-mid-message", "truncated-payload", "wrong-user", "no-joi",
-	"unknown-session", "msg-flood", "msg-before-ans-ok"}
+	"unknown-session", "msg-flood", "msg-before-ans-ok", "bye-then-nak"}
 
 // String returns the action's name.
 func (a SBAction) String() string {
@@ -64,6 +65,7 @@ type sbClient struct {
 	wmu    sync.Mutex // writes to c
 	fired  bool       // touched by the upstream reader only
 	callee bool       // it sent ANS; written and read under SBProxy.mu
+	sent   bool       // fromClient only: SBByeThenNak fired on this connection
 }
 
 // NewSBProxy listens on a fresh 127.0.0.1 port.
@@ -175,6 +177,23 @@ func (p *SBProxy) fromClient(cl *sbClient) {
 				out = msnp.AppendArg(out, "987654321")
 			}
 		}
+		if p.act == SBByeThenNak && cmd.Is("MSG") && !cl.sent && cmd.NArgs >= 1 && bytesEqual(cmd.Arg(0), "A") {
+			p.mu.Lock()
+			callee := cl.callee
+			p.mu.Unlock()
+			if !callee {
+				// The other party leaves while the message is on its way:
+				// the switchboard announces it and refuses the message.
+				cl.sent = true
+				p.fired.Add(1)
+				out = append(out[:0], "BYE peer@example.com\r\nNAK "...)
+				out = strconv.AppendUint(out, uint64(cmd.TrID), 10)
+				if cl.write(append(out, '\r', '\n')) != nil {
+					return
+				}
+				continue
+			}
+		}
 		out = append(out, '\r', '\n')
 		out = append(out, cmd.Payload...)
 		if _, err := cl.up.Write(out); err != nil {
@@ -271,3 +290,5 @@ func (p *SBProxy) other(cl *sbClient) *sbClient {
 	}
 	return any
 }
+
+func bytesEqual(b []byte, s string) bool { return string(b) == s }
