@@ -5,14 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"net/netip"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/msnbench/msnbench/internal/rxstamp"
 	"github.com/msnbench/msnbench/msnp"
@@ -21,6 +18,12 @@ import (
 
 // Engine runs one load test. Create it with New (which does every check
 // that can fail before the run), then call Run once.
+//
+// It holds what the run is (the configuration, this shard's share of the
+// load, the session parameters, the I/O engine) and the run's state; what
+// the run counts as it goes is in counters. The load models are in
+// closed.go and open.go (over pacer.go and stages.go), one session's
+// course in worker.go, the I/O engines in netio.go and loop_linux.go.
 type Engine struct {
 	cfg     Config
 	p       params
@@ -34,38 +37,21 @@ type Engine struct {
 	levelScale  float64
 	logins      int64 // this shard's part of -n
 
-	rec      atomic.Pointer[report.Recorder]
-	runStart atomic.Int64 // unix ns of the run start, 0 before
-	state    atomic.Int32
-
+	io         ioEngine                    // how sessions run (--io), set by Run
 	onInterval func(*report.IntervalStats) // set by OnInterval before Run
+	rec        atomic.Pointer[report.Recorder]
+	runStart   atomic.Int64 // unix ns of the run start, 0 before
+	state      atomic.Int32
 
-	mu       sync.Mutex
-	sessions []*session // every session struct, for abort and wake
+	stop   *latch // set when no more sessions may start
+	timeUp *latch // set when the schedule reached the end of the time (-d or stages)
 
-	inflight atomic.Int64
-	peak     atomic.Int64
-	held     atomic.Int64
-	issued   atomic.Int64 // measured (post-warm-up) starts, for -n
-	spawned  atomic.Int64
-
-	stop     chan struct{} // closed when no more sessions may start
-	stopOnce sync.Once
-	timeUp   chan struct{} // the end of the time (-d or stages) was reached by the schedule
-	timeOnce sync.Once
-
-	holdMu     sync.Mutex
-	holdFailed map[holdKey]int64
-
-	texts       errorTexts
-	backoffNs   atomic.Int64 // time workers spent backing off, summed
-	backoffs    atomic.Int64
-	interrupted atomic.Bool // ctx was canceled before the run's end
+	n     counters
+	texts errorTexts
 
 	ran              atomic.Bool
+	interrupted      atomic.Bool // ctx was canceled before the run's end
 	sessionsCanceled atomic.Bool // the grace period is over: new sessions fail fast too
-
-	loops *loopGroup // the event loops running the sessions; nil with Go's net package
 }
 
 // Engine states, for Live.
@@ -86,7 +72,7 @@ func New(cfg Config) (*Engine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, stop: make(chan struct{}), timeUp: make(chan struct{}), holdFailed: map[holdKey]int64{}}
+	e := &Engine{cfg: cfg, stop: newLatch(), timeUp: newLatch()}
 	verList, offered, _ := msnp.ParseDialectList(cfg.Dialects)
 	steps := append([]Step(nil), cfg.Steps...)
 	e.p = params{
@@ -259,7 +245,7 @@ type Live struct {
 // Live returns the progress so far; it is safe to call from any goroutine
 // at any time, also before and after Run.
 func (e *Engine) Live() Live {
-	l := Live{State: stateNames[e.state.Load()], Held: e.held.Load(), Left: -1}
+	l := Live{State: stateNames[e.state.Load()], Held: e.n.held.Load(), Left: -1}
 	if r := e.p.roster; r != nil {
 		l.Presence, l.PresenceLost = r.delivered.Load(), r.lost.Load()
 	}
@@ -275,7 +261,7 @@ func (e *Engine) Live() Live {
 	}
 	elapsed := time.Since(time.Unix(0, start))
 	l.Elapsed = elapsed
-	l.Inflight = e.inflight.Load()
+	l.Inflight = e.n.inflight.Load()
 	if end := e.cfg.end(); end > 0 {
 		l.Left = max(end-elapsed, 0)
 	}
@@ -285,7 +271,7 @@ func (e *Engine) Live() Live {
 			rate = e.rate
 		}
 		if rate > 0 {
-			left := time.Duration(float64(e.logins-min(e.issued.Load(), e.logins)) / rate * float64(time.Second))
+			left := time.Duration(float64(e.logins-min(e.n.issued.Load(), e.logins)) / rate * float64(time.Second))
 			if l.Left < 0 || left < l.Left {
 				l.Left = left
 			}
@@ -297,54 +283,39 @@ func (e *Engine) Live() Live {
 	return l
 }
 
-func (e *Engine) markTimeUp() { e.timeOnce.Do(func() { close(e.timeUp) }) }
+func (e *Engine) markTimeUp() { e.timeUp.set() }
 
+// stopStarting makes the run start no more sessions.
 func (e *Engine) stopStarting() {
-	e.stopOnce.Do(func() {
-		close(e.stop)
-		e.loops.wakeSleepers() // workers waiting for their stage, schedulers waiting for a start
+	e.stop.once.Do(func() {
+		close(e.stop.ch)
+		if e.io != nil {
+			e.io.wakeSleepers() // workers waiting for their stage, schedulers waiting for a start
+		}
 	})
 }
 
-func (e *Engine) stopped() bool {
-	select {
-	case <-e.stop:
-		return true
-	default:
-		return false
-	}
-}
+func (e *Engine) stopped() bool { return e.stop.isSet() }
 
 // endHolds tells every held session to log out now.
 func (e *Engine) endHolds() {
 	e.p.stopHold.Store(true)
-	e.mu.Lock()
-	for _, s := range e.sessions {
-		s.wake()
-	}
-	e.mu.Unlock()
-	e.loops.each((*session).wake, false)
+	e.io.each((*session).wake, false)
 	e.p.chat.each((*session).wake)
 }
 
+// abortAll fails every session's waits at once: the grace period is over.
 func (e *Engine) abortAll() {
-	e.mu.Lock()
-	for _, s := range e.sessions {
-		s.abort()
-	}
-	e.mu.Unlock()
-	e.loops.each((*session).abort, true)
+	e.io.each((*session).abort, true)
 	e.p.chat.each((*session).abort)
 	if cl := e.p.closer; cl != nil {
 		cl.closeAll()
 	}
 }
 
+// newSession makes a session for a worker of this run.
 func (e *Engine) newSession(stripe int) *session {
 	s := newSession(&e.p, stripe)
-	e.mu.Lock()
-	e.sessions = append(e.sessions, s)
-	e.mu.Unlock()
 	if e.sessionsCanceled.Load() {
 		s.canceled.Store(true)
 	}
@@ -377,14 +348,15 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 		if err != nil {
 			return nil, fmt.Errorf("starting the event loops: %w (--io net uses Go's net package instead)", err)
 		}
-		e.loops = lg
+		e.io = lg
 	} else {
+		e.io = &netIO{e: e}
 		e.p.closer = newCloser()
 	}
 
 	rec := report.NewRecorder(e.stripes, c.Interval)
 	if c.Hold > 0 {
-		rec.SetHeld(e.held.Load)
+		rec.SetHeld(e.n.held.Load)
 	}
 	e.rec.Store(rec)
 	if e.p.stamps {
@@ -411,78 +383,12 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 	done := make(chan struct{})
 	var bg sync.WaitGroup
 	bg.Add(2)
-	go func() { // interval ticks
-		defer bg.Done()
-		t := time.NewTicker(c.Interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				rec.Tick(e.p.now())
-				if e.state.Load() == stateWarmup && time.Since(start) >= c.Warmup {
-					e.state.CompareAndSwap(stateWarmup, stateRunning)
-				}
-			}
-		}
-	}()
-	go func() { // stop conditions by time, cancellation, grace
-		defer bg.Done()
-		// The open model's scheduler ends by itself at the end of the
-		// time (it knows every start's intended time, and must issue the
-		// late ones too); it then closes timeUp.
-		var end <-chan time.Time
-		if total := c.end(); total > 0 && !c.open() {
-			t := time.NewTimer(total)
-			defer t.Stop()
-			end = t.C
-		}
-		select {
-		case <-done:
-			return
-		case <-ctx.Done():
-			e.interrupted.Store(true)
-		case <-end:
-		case <-e.timeUp:
-		case <-e.stop: // -n reached: sessions in flight (and held) finish normally
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				e.interrupted.Store(true)
-			case <-end:
-			case <-e.timeUp:
-			}
-		}
-		e.state.Store(stateStopping)
-		e.stopStarting()
-		e.endHolds()
-		if c.Grace < 0 {
-			e.abortAll()
-			hardCancel()
-			return
-		}
-		g := time.NewTimer(c.Grace)
-		defer g.Stop()
-		select {
-		case <-done:
-		case <-g.C:
-			e.sessionsCanceled.Store(true)
-			e.abortAll()
-			hardCancel()
-		}
-	}()
-
-	switch {
-	case e.loops != nil && c.open():
-		e.loops.runOpen()
-	case e.loops != nil:
-		e.loops.runClosed()
-	case c.open():
-		e.runOpen()
-	default:
-		e.runClosed()
+	go func() { defer bg.Done(); e.tick(done) }()
+	go func() { defer bg.Done(); e.watch(ctx, done, hardCancel) }()
+	if c.open() {
+		e.io.runOpen()
+	} else {
+		e.io.runClosed()
 	}
 	if e.p.chat != nil {
 		e.p.chat.wg.Wait() // the switchboard connections on goroutines
@@ -496,34 +402,78 @@ func (e *Engine) Run(ctx context.Context) (*report.Run, error) {
 	close(done)
 	bg.Wait()
 
-	end := e.p.now()
-	u1 := takeUsage()
-	run := &report.Run{
-		Schema:  report.SchemaVersion,
-		Tool:    c.Tool,
-		ID:      report.NewRunID(),
-		Label:   c.Label,
-		Config:  e.reportConfig(),
-		Machine: machine(),
-		Start:   start,
-		End:     start.Add(time.Duration(end)),
-		Shard:   report.Shard{Index: c.ShardIndex, Count: c.ShardCount, Group: c.ShardGroup, At: c.StartAt},
-	}
-	rec.Finish(run, end)
-	run.Interrupted = e.interrupted.Load()
-	run.ErrorTexts = e.texts.texts()
-	if e.p.chat != nil {
-		e.p.chat.report(run)
-	}
-	e.holdMu.Lock()
-	fillHealth(run, u0, u1, e.peak.Load(), c.SharedProcess, e.holdFailed)
-	e.holdMu.Unlock()
-	run.Health.BackoffTotal = report.Duration(e.backoffNs.Load())
-	run.Health.Backoffs = e.backoffs.Load()
-	run.Health.Warnings = append(run.Health.Warnings, e.Notes()...)
-	e.presenceReport(run)
+	run := e.result(start, e.p.now(), u0, takeUsage())
 	e.state.Store(stateDone)
 	return run, nil
+}
+
+// tick closes the Recorder's intervals, and the warm-up, until done.
+func (e *Engine) tick(done <-chan struct{}) {
+	c := &e.cfg
+	t := time.NewTicker(c.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			e.p.rec.Tick(e.p.now())
+			if e.state.Load() == stateWarmup && e.p.now() >= int64(c.Warmup) {
+				e.state.CompareAndSwap(stateWarmup, stateRunning)
+			}
+		}
+	}
+}
+
+// watch ends the run by time, by cancellation or after -n (stop), until
+// done: it stops starting sessions, ends the holds, and after the grace
+// period aborts what is left and cancels hard (dials in progress).
+func (e *Engine) watch(ctx context.Context, done <-chan struct{}, hardCancel func()) {
+	c := &e.cfg
+	// The open model's scheduler ends by itself at the end of the time
+	// (it knows every start's intended time, and must issue the late ones
+	// too); it then sets timeUp.
+	var end <-chan time.Time
+	if total := c.end(); total > 0 && !c.open() {
+		t := time.NewTimer(total)
+		defer t.Stop()
+		end = t.C
+	}
+	stop := e.stop.ch
+wait:
+	for {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+			e.interrupted.Store(true)
+		case <-end:
+		case <-e.timeUp.ch:
+		case <-stop:
+			// -n reached: sessions in flight (and held) finish normally;
+			// the time, cancellation or done still end the run.
+			stop = nil
+			continue
+		}
+		break wait
+	}
+	e.state.Store(stateStopping)
+	e.stopStarting()
+	e.endHolds()
+	if c.Grace < 0 {
+		e.abortAll()
+		hardCancel()
+		return
+	}
+	g := time.NewTimer(c.Grace)
+	defer g.Stop()
+	select {
+	case <-done:
+	case <-g.C:
+		e.sessionsCanceled.Store(true)
+		e.abortAll()
+		hardCancel()
+	}
 }
 
 func sleepUntil(ctx context.Context, t time.Time) error {
@@ -539,356 +489,4 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// runOne runs one session on s: lease an account, log in and take the
-// steps, record the result, hold, release. It reports parked when the
-// hold goes on without the calling goroutine (an event loop parked the
-// session, see loopCtx.parkHold): endHold then finishes the session later,
-// on another goroutine of the loop, and the caller must stop using s.
-func (e *Engine) runOne(s *session, intended int64) (parked bool) {
-	p := &e.p
-	rec := p.rec
-	acct, ok := p.accts.acquire()
-	if !ok {
-		rec.Dropped(s.stripe, p.now())
-		return false
-	}
-	s.warm = intended < int64(e.cfg.Warmup)
-	rec.Started(s.stripe, p.now())
-	n := e.inflight.Add(1)
-	for {
-		pk := e.peak.Load()
-		if n <= pk || e.peak.CompareAndSwap(pk, n) {
-			break
-		}
-	}
-	held := s.run(acct, intended)
-	if e.cfg.open() && s.sm.Class != msnp.ClassCanceled {
-		s.sm.Set(report.SchedLag, s.sm.Start-intended)
-	}
-	rec.Record(s.stripe, &s.sm)
-	s.backoff = nextBackoff(s.backoff, &s.sm)
-	if held != nil {
-		e.held.Add(1)
-		s.holdBegin()
-		ph, err, parked := s.holdRun(s.parker != nil)
-		if parked {
-			return true
-		}
-		e.endHold(s, ph, err)
-		return false
-	}
-	e.endSession(s)
-	return false
-}
-
-// endHold counts how a hold ended (ph, err: see holdRun) and ends
-// the session.
-func (e *Engine) endHold(s *session, ph report.Phase, err error) {
-	e.held.Add(-1)
-	if err != nil {
-		class, code := msnp.Classify(err)
-		if s.canceled.Load() && class == msnp.ClassTimeout {
-			class = msnp.ClassCanceled
-		}
-		if class == msnp.ClassOther {
-			e.texts.add(ph, true, err)
-		}
-		// A hold cut by the end of the run was not lost: its login
-		// is in ok and the server did nothing wrong.
-		if class != msnp.ClassCanceled {
-			e.holdMu.Lock()
-			e.holdFailed[holdKey{ph, class, code, msnp.DetailOf(err)}]++
-			e.holdMu.Unlock()
-		}
-	}
-	e.endSession(s)
-}
-
-// endSession releases the session's account.
-func (e *Engine) endSession(s *session) {
-	e.inflight.Add(-1)
-	e.p.accts.release(s.acct)
-}
-
-// runClosed runs the closed model: a fixed (or staged) number of workers,
-// each starting its next session when the last one ended.
-func (e *Engine) runClosed() {
-	workers := e.closedWorkers()
-	var g errgroup.Group
-	for id := range workers {
-		if !e.waitTurn(id, e.pauseGoroutine) {
-			break
-		}
-		s := e.newSession(id % e.stripes)
-		g.Go(func() error {
-			e.closedWorker(id, s, e.pauseGoroutine)
-			return nil
-		})
-	}
-	_ = g.Wait()
-}
-
-// waitTurn waits (with pause) until closed-model worker id is first due:
-// at once without stages, else when the stage level first goes above it,
-// so that a worker is set up (a session, a goroutine or task) only when it
-// has work: a ramp up to tens of thousands of held sessions used to begin
-// with all of them waiting. It reports false if the run stops first, or if
-// the profile ends first (the run's time is then up, as a worker would
-// have found).
-func (e *Engine) waitTurn(id int, pause func(time.Duration)) bool {
-	st := e.cfg.Stages
-	for len(st) > 0 {
-		if e.stopped() {
-			return false
-		}
-		d, ok := untilAbove(st, time.Since(e.p.start), float64(id)/e.levelScale)
-		if !ok && d <= 0 {
-			e.markTimeUp()
-			e.stopStarting()
-			return false
-		}
-		if d <= 0 {
-			break
-		}
-		pause(d)
-	}
-	return !e.stopped()
-}
-
-// closedWorkers is how many workers the closed model needs.
-func (e *Engine) closedWorkers() int {
-	if len(e.cfg.Stages) > 0 {
-		return e.peakInflight()
-	}
-	return e.concurrency
-}
-
-// pauseGoroutine waits d, or less if the run stops meanwhile.
-func (e *Engine) pauseGoroutine(d time.Duration) {
-	t := time.NewTimer(d)
-	select {
-	case <-t.C:
-	case <-e.stop:
-		t.Stop()
-	}
-}
-
-// closedWorker runs sessions one after another on s until the run stops.
-// pause waits (the stage level leaves this worker idle), returning early
-// when the run stops.
-func (e *Engine) closedWorker(id int, s *session, pause func(time.Duration)) {
-	c := &e.cfg
-	p := &e.p
-	for !e.stopped() {
-		if len(c.Stages) > 0 {
-			lvl, ok := levelAt(c.Stages, time.Since(p.start))
-			if !ok {
-				e.markTimeUp()
-				e.stopStarting()
-				return
-			}
-			if float64(id) >= lvl*e.levelScale {
-				// Not this worker's turn at the current level: sleep until
-				// it is (or the profile ends), but wake at once when the
-				// run stops. (It used to look again every 20 ms: with tens
-				// of thousands of workers ramping up to held sessions,
-				// their wake-ups took more CPU than the logins.)
-				d, _ := untilAbove(c.Stages, time.Since(p.start), float64(id)/e.levelScale)
-				pause(max(d, time.Millisecond))
-				continue
-			}
-		}
-		now := p.now()
-		if now >= int64(c.Warmup) && e.logins > 0 {
-			if e.issued.Add(1) > e.logins {
-				e.stopStarting()
-				return
-			}
-		}
-		if e.runOne(s, now) {
-			return // the session's hold was parked: resumeClosed goes on
-		}
-		e.backOff(s, pause)
-	}
-}
-
-// resumeClosed goes on with closed worker id after a parked hold ended
-// (endHold has run): what closedWorker does after runOne.
-func (e *Engine) resumeClosed(id int, s *session, pause func(time.Duration)) {
-	e.backOff(s, pause)
-	e.closedWorker(id, s, pause)
-}
-
-// runOpen runs the open model: a scheduler computes the intended start of
-// every session from the rate (or the rate stages) and hands it to an idle
-// worker. Workers are created on demand up to MaxInflight; a start due when
-// all of them are busy is dropped and counted, never queued (a queue would
-// hide the server's slowness from the measurement).
-func (e *Engine) runOpen() {
-	c := &e.cfg
-	p := &e.p
-	var g errgroup.Group
-	g.SetLimit(c.MaxInflight)
-	work := make(chan int64)
-	arr := e.newPacer(0, 1)
-	tm := time.NewTimer(time.Hour)
-	tm.Stop()
-	lagTimer := time.NewTimer(time.Hour)
-	lagTimer.Stop()
-loop:
-	for {
-		at, ok := arr.next()
-		if !ok {
-			e.markTimeUp()
-			break
-		}
-		intended := int64(at)
-		if d := time.Until(p.start.Add(at)); d > 0 {
-			tm.Reset(d)
-			select {
-			case <-tm.C:
-			case <-e.stop:
-				tm.Stop()
-				break loop
-			}
-		} else if e.stopped() {
-			break
-		}
-		if !e.count(intended) {
-			break
-		}
-		if !e.issue(&g, work, intended, lagTimer) {
-			break
-		}
-	}
-	e.stopStarting()
-	close(work)
-	_ = g.Wait()
-}
-
-// newPacer makes the open model's arrival stream i of n (pacer.go): the
-// run's rate may be split over several streams (one per event loop), each
-// with its share of the rate and random numbers of its own.
-func (e *Engine) newPacer(i, n int) *pacer {
-	c := &e.cfg
-	var rng *rand.Rand
-	if c.Arrival == Poisson {
-		seed := c.Seed
-		if seed == 0 {
-			seed = uint64(time.Now().UnixNano())
-		}
-		// Stream 0 of shard k draws what the single stream drew before
-		// streams existed, so a seeded run with one loop is reproducible.
-		rng = rand.New(rand.NewPCG(seed, uint64(c.ShardIndex)+uint64(i)<<32))
-	}
-	return newPacer(e.rate, c.Stages, e.levelScale, c.end(), rng, i, n)
-}
-
-// count counts a start against -n; false means -n is reached and this
-// start is not to be made.
-func (e *Engine) count(intended int64) bool {
-	if intended >= int64(e.cfg.Warmup) && e.logins > 0 {
-		if e.issued.Add(1) > e.logins {
-			e.issued.Add(-1)
-			return false
-		}
-	}
-	return true
-}
-
-// issue hands the start due at intended to an idle worker, creating one
-// if fewer than MaxInflight exist. When all are busy it waits for one, but
-// only until the start is MaxLag late: then the start is dropped and
-// counted. Waiting, rather than dropping at once, is what lets a stalled
-// server show up in sched.lag and login.intended (coordinated omission);
-// the bound keeps the backlog finite. It returns false when the run stops.
-func (e *Engine) issue(g *errgroup.Group, work chan int64, intended int64, lagTimer *time.Timer) bool {
-	c := &e.cfg
-	p := &e.p
-	select {
-	case work <- intended:
-		return true
-	default:
-	}
-	if e.spawned.Load() < int64(c.MaxInflight) {
-		id := int(e.spawned.Add(1) - 1)
-		s := e.newSession(id % e.stripes)
-		if g.TryGo(func() error {
-			e.runOne(s, intended)
-			for it := range work {
-				e.runOne(s, it)
-			}
-			return nil
-		}) {
-			return true
-		}
-	}
-	lagTimer.Reset(time.Until(p.start.Add(time.Duration(intended) + c.MaxLag)))
-	defer lagTimer.Stop()
-	select {
-	case work <- intended:
-		return true
-	case <-lagTimer.C:
-		p.rec.Dropped(int(intended%int64(e.stripes)), p.now())
-		return true
-	case <-e.stop:
-		return false
-	}
-}
-
-// reportConfig is the configuration as the report shows it: no password,
-// no account list, only what describes the run.
-func (e *Engine) reportConfig() report.Config {
-	c := &e.cfg
-	rc := report.Config{
-		Target:      c.Target,
-		Model:       c.Model(),
-		Concurrency: c.Concurrency,
-		Rate:        c.Rate,
-		MaxInflight: c.MaxInflight,
-		Logins:      c.Logins,
-		Duration:    report.Duration(c.Duration),
-		Warmup:      report.Duration(c.Warmup),
-		Steps:       []string{},
-		Hold:        report.Duration(c.Hold),
-		Dialects:    string(e.p.verList),
-		Accounts:    c.accountCount(),
-		UserPattern: c.UserPattern,
-		UsersFile:   c.UsersFile,
-		Source:      c.Source,
-		Timeout:     report.Duration(c.Timeout),
-		Interval:    report.Duration(c.Interval),
-		IO:          c.IO,
-		Timestamps:  c.Timestamps,
-		TargetRole:  e.p.role.String(),
-	}
-	if c.TargetRole == RoleAuto && e.p.role != roleAuto {
-		rc.TargetRoleBy = "probe"
-	}
-	if c.TargetLabel != "" {
-		rc.Target = c.TargetLabel
-	}
-	if c.open() {
-		rc.Arrival = c.Arrival.String()
-	}
-	if len(c.Stages) > 0 {
-		rc.Stages = FormatStages(c.Stages)
-		if c.StagesRate {
-			rc.Stages = "rate " + rc.Stages
-		}
-	}
-	for _, s := range c.Steps {
-		rc.Steps = append(rc.Steps, s.String())
-		if s == StepChg {
-			rc.Status = c.Status
-		}
-	}
-	if c.Hold > 0 {
-		rc.Ping = report.Duration(c.Ping)
-		rc.StatusEvery = report.Duration(c.StatusEvery)
-		rc.ChatEvery = report.Duration(c.ChatEvery)
-	}
-	return rc
 }

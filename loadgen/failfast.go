@@ -57,8 +57,8 @@ func (e *Engine) backOff(s *session, pause func(time.Duration)) {
 	}
 	t0 := time.Now()
 	pause(d)
-	e.backoffNs.Add(int64(time.Since(t0)))
-	e.backoffs.Add(1)
+	e.n.backoffNs.Add(int64(time.Since(t0)))
+	e.n.backoffs.Add(1)
 }
 
 // errorTexts keeps the messages of failures of class other (the class that

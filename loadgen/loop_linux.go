@@ -89,14 +89,10 @@ func defaultLoops() int { return max(1, runtime.GOMAXPROCS(0)-1) }
 
 // session makes a session that runs on this loop.
 func (lc *loopCtx) session(stripe int) *session {
-	e := lc.g.e
-	s := newSession(&e.p, stripe)
+	s := lc.g.e.newSession(stripe)
 	s.dial = lc.dial
 	s.spawn = func(f func()) { lc.l.Go(func(*evloop.Task) { f() }) }
 	s.parker = &parkedSession{lc: lc, s: s}
-	if e.sessionsCanceled.Load() {
-		s.canceled.Store(true)
-	}
 	lc.sessions = append(lc.sessions, s)
 	return s
 }
@@ -163,9 +159,6 @@ func (lc *loopCtx) resolve(addr string) (netip.AddrPort, error) {
 // each runs f on every session of every loop, on the loop's own goroutine;
 // abort also makes every connection wait and later dial on it fail now.
 func (g *loopGroup) each(f func(*session), abort bool) {
-	if g == nil {
-		return
-	}
 	for _, lc := range g.loops {
 		lc.l.Post(func() {
 			for _, s := range lc.sessions {
@@ -181,9 +174,6 @@ func (g *loopGroup) each(f func(*session), abort bool) {
 // wakeSleepers ends the waits of workers and schedulers that are not
 // waiting for the network, so they see that the run stops.
 func (g *loopGroup) wakeSleepers() {
-	if g == nil {
-		return
-	}
 	for _, lc := range g.loops {
 		lc.l.Post(lc.l.WakeSleepers)
 	}
@@ -348,7 +338,8 @@ func (lc *loopCtx) resumeHold(s *session) {
 
 // runOpen runs the open model: each loop has its own stream of arrivals
 // (its share of the rate) and its share of MaxInflight workers, so a start
-// never crosses threads.
+// never crosses threads. Engine.schedule applies the rules (open.go);
+// loopOpen gives it the loop's tasks as workers.
 func (g *loopGroup) runOpen() {
 	e := g.e
 	n := len(g.loops)
@@ -358,9 +349,28 @@ func (g *loopGroup) runOpen() {
 		if i < e.cfg.MaxInflight%n {
 			share++
 		}
-		lc.l.Go(func(t *evloop.Task) { lc.schedule(t, e.newPacer(i, n), share) })
+		lc.l.Go(func(t *evloop.Task) {
+			o := &loopOpen{lc: lc, t: t, max: share}
+			if e.schedule(e.newPacer(i, n), o) {
+				g.timeUp.Store(true)
+			}
+			o.close()
+		})
 	}
 	g.run()
+}
+
+// loopOpen is the open model's starter on one loop: the scheduler is a
+// task, and so is each worker; idle workers park until handed a start.
+// Everything in it is touched only on the loop.
+type loopOpen struct {
+	lc      *loopCtx
+	t       *evloop.Task // the scheduler's
+	idle    []*openWorker
+	spawned int
+	max     int  // this loop's share of MaxInflight
+	waiting bool // the scheduler waits for a worker to become idle
+	closing bool
 }
 
 // openWorker is a worker of the open model on a loop.
@@ -371,102 +381,93 @@ type openWorker struct {
 	has bool // job is set and not yet started
 }
 
-// schedule is the open model's scheduler on one loop: the loop version of
-// Engine.runOpen and Engine.issue, with the same rules (a start waits for
-// a free worker at most MaxLag, then is dropped and counted).
-func (lc *loopCtx) schedule(t *evloop.Task, arr *pacer, maxWorkers int) {
-	e := lc.g.e
-	p := &e.p
-	l := lc.l
-	var idle []*openWorker
-	spawned := 0
-	waiting := false // the scheduler waits for a worker to become idle
-	closing := false
-	when := func(intended int64) int64 { return l.When(p.start.Add(time.Duration(intended))) }
-	// done makes w idle after a session.
-	done := func(w *openWorker) {
-		idle = append(idle, w)
-		if waiting {
-			l.Ready(t)
-		}
+func (o *loopOpen) when(at int64) int64 { return o.lc.l.When(o.lc.g.e.p.start.Add(time.Duration(at))) }
+
+func (o *loopOpen) sleepUntil(at int64) bool {
+	e := o.lc.g.e
+	for !e.stopped() && !o.t.SleepUntil(o.when(at)) {
 	}
-	worker := func(w *openWorker) {
-		for {
-			for !w.has {
-				if closing {
-					return
-				}
-				w.t.Park()
-			}
-			w.has = false
-			if e.runOne(w.s, w.job) {
-				return // parked: resume goes on
-			}
-			done(w)
-		}
+	return !e.stopped()
+}
+
+func (o *loopOpen) hand(intended int64) bool {
+	l := o.lc.l
+	if n := len(o.idle); n > 0 {
+		w := o.idle[n-1]
+		o.idle = o.idle[:n-1]
+		w.job, w.has = intended, true
+		l.Ready(w.t)
+		return true
 	}
-	hand := func(intended int64) bool {
-		if n := len(idle); n > 0 {
-			w := idle[n-1]
-			idle = idle[:n-1]
-			w.job, w.has = intended, true
-			l.Ready(w.t)
-			return true
-		}
-		if spawned < maxWorkers {
-			w := &openWorker{s: lc.session(int(e.spawned.Add(1)-1) % e.stripes), job: intended, has: true}
-			spawned++
-			// After a parked hold, a new task goes on as the worker.
-			w.s.parker.(*parkedSession).resume = func() {
-				l.Go(func(wt *evloop.Task) {
-					w.t = wt
-					done(w)
-					worker(w)
-				})
-			}
-			w.t = l.Go(func(*evloop.Task) { worker(w) })
-			return true
-		}
+	if o.spawned >= o.max {
 		return false
 	}
-	for !e.stopped() {
-		at, ok := arr.next()
-		if !ok {
-			lc.g.timeUp.Store(true)
-			break
-		}
-		intended := int64(at)
-		for !e.stopped() && !t.SleepUntil(when(intended)) {
-		}
-		if e.stopped() || !e.count(intended) {
-			break
-		}
-		if hand(intended) {
-			continue
-		}
-		deadline := when(intended + int64(e.cfg.MaxLag))
-		waiting = true
-		for len(idle) == 0 && !e.stopped() && !t.SleepUntil(deadline) {
-		}
-		waiting = false
-		if e.stopped() {
-			break
-		}
-		if !hand(intended) {
-			p.rec.Dropped(int(intended%int64(e.stripes)), p.now())
-		}
+	e := o.lc.g.e
+	w := &openWorker{s: o.lc.session(int(e.n.spawned.Add(1)-1) % e.stripes), job: intended, has: true}
+	o.spawned++
+	// After a parked hold, a new task goes on as the worker.
+	w.s.parker.(*parkedSession).resume = func() {
+		l.Go(func(wt *evloop.Task) {
+			w.t = wt
+			o.done(w)
+			o.work(w)
+		})
 	}
-	// The run stops starting sessions when the last stream is done, not
-	// the first: another loop may still have starts due.
-	if lc.g.streams.Add(-1) == 0 {
-		if lc.g.timeUp.Load() {
-			e.markTimeUp()
-		}
-		e.stopStarting()
+	w.t = l.Go(func(*evloop.Task) { o.work(w) })
+	return true
+}
+
+func (o *loopOpen) handBy(intended, deadline int64) (handed, stopped bool) {
+	e := o.lc.g.e
+	o.waiting = true
+	for len(o.idle) == 0 && !e.stopped() && !o.t.SleepUntil(o.when(deadline)) {
 	}
-	closing = true
-	for _, w := range idle {
-		l.Ready(w.t)
+	o.waiting = false
+	if e.stopped() {
+		return false, true
+	}
+	return o.hand(intended), false
+}
+
+// work runs w's sessions as they are handed to it.
+func (o *loopOpen) work(w *openWorker) {
+	for {
+		for !w.has {
+			if o.closing {
+				return
+			}
+			w.t.Park()
+		}
+		w.has = false
+		if o.lc.g.e.runOne(w.s, w.job) {
+			return // parked: resume goes on
+		}
+		o.done(w)
+	}
+}
+
+// done makes w idle after a session.
+func (o *loopOpen) done(w *openWorker) {
+	o.idle = append(o.idle, w)
+	if o.waiting {
+		o.lc.l.Ready(o.t)
+	}
+}
+
+// close ends the stream: the run stops starting sessions when the last
+// stream is done, not the first (another loop may still have starts due),
+// and the idle workers end.
+func (o *loopOpen) close() {
+	g := o.lc.g
+	if g.streams.Add(-1) == 0 {
+		if g.timeUp.Load() {
+			g.e.markTimeUp()
+		}
+		g.e.stopStarting()
+	}
+	o.closing = true
+	for _, w := range o.idle {
+		o.lc.l.Ready(w.t)
 	}
 	// Workers still running their session come back to see closing.
 }

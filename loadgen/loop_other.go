@@ -7,13 +7,6 @@ import "errors"
 // Without epoll there are no event loops: Config.IO defaults to IONet.
 const loopsSupported = false
 
-type loopGroup struct{}
-
-func newLoopGroup(*Engine, *dialer) (*loopGroup, error) {
+func newLoopGroup(*Engine, *dialer) (ioEngine, error) {
 	return nil, errors.New("event loops need Linux")
 }
-
-func (g *loopGroup) each(func(*session), bool) {}
-func (g *loopGroup) wakeSleepers()             {}
-func (g *loopGroup) runClosed()                {}
-func (g *loopGroup) runOpen()                  {}

@@ -132,3 +132,25 @@ func maxLevel(st []Stage) float64 {
 	}
 	return m
 }
+
+// stageTurn says how long closed-model worker id must wait for its turn
+// under the stage profile: 0 when it is due now (always without stages),
+// else until the level first goes above it (at least a millisecond), or
+// to the profile's end if it never does; false once the profile has ended
+// (the run's time is up).
+func (e *Engine) stageTurn(id int) (time.Duration, bool) {
+	st := e.cfg.Stages
+	if len(st) == 0 {
+		return 0, true
+	}
+	t := time.Since(e.p.start)
+	lvl, ok := levelAt(st, t)
+	if !ok {
+		return 0, false
+	}
+	if float64(id) < lvl*e.levelScale {
+		return 0, true
+	}
+	d, _ := untilAbove(st, t, float64(id)/e.levelScale)
+	return max(d, time.Millisecond), true
+}
