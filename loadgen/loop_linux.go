@@ -45,7 +45,7 @@ type loopCtx struct {
 	sessions []*session // touched only on the loop
 	resolved map[string]netip.AddrPort
 
-	// Parked holds (parkHold): sessions whose connection needs them, in
+	// Parked holds (parkedSession): sessions whose connection needs them, in
 	// order, and the runner tasks that go on with them.
 	unparked []*session
 	next     int           // unparked[next] is the next one to run

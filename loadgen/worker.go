@@ -13,8 +13,9 @@ import (
 // runOne runs one session on s: lease an account, log in and take the
 // steps, record the result, hold, release. It reports parked when the
 // hold goes on without the calling goroutine (an event loop parked the
-// session, see loopCtx.parkHold): endHold then finishes the session later,
-// on another goroutine of the loop, and the caller must stop using s.
+// session, see parkedSession in loop_linux.go): endHold then finishes the
+// session later, on another goroutine of the loop, and the caller must
+// stop using s.
 func (e *Engine) runOne(s *session, intended int64) (parked bool) {
 	p := &e.p
 	rec := p.rec
