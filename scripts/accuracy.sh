@@ -7,8 +7,11 @@
 #          --timestamps user. Each prints the median and p90 PNG->QNG in us.
 # moderate For each D, `msnbench serve --delay D --chl` with a dispatch tier, and `msnbench run -c 4 -n 100
 #          --hold 50ms --ping 20ms` (full logins with SYN, CHG, PNG, CHL/QRY) with each --timestamps setting:
-#          per reply phase, median - D; the line gives the largest and the median over the phases, and how late
-#          the server's delayed replies left on average (its late_us).
+#          per reply phase, median - D (end to end: the client's error plus the server's own lateness), and
+#          median - D - the server's median lateness for that phase (the server's `late` lines: how late its
+#          delayed replies of that phase left); the second is what the client and loopback add, the client's
+#          accuracy. The line gives the largest and the median over the phases of each, the worst phase of the
+#          second, and how late the server's delayed replies left on average (its late_us).
 # Loopback only; every loop is bounded (500 pings, 2.5 s holds, 100 logins).
 #
 #   scripts/accuracy.sh [rounds] [delays...]      e.g. scripts/accuracy.sh 3 2ms 10ms
@@ -46,8 +49,8 @@ for d in "${delays[@]}"; do
 done
 
 echo
-echo "moderate load (-c 4, full logins): per reply phase median - D, us"
-printf '%-6s %-5s %-11s %8s %8s %10s  %s\n' D round timestamps max med server_late worst
+echo "moderate load (-c 4, full logins): per reply phase median - D, and median - D - server's median lateness, us"
+printf '%-6s %-5s %-11s %8s %8s %10s %10s %10s  %s\n' D round timestamps max med client_max client_med server_late worst
 phases='["ds.ver","ds.inf","ds.usr","ns.ver","ns.inf","ns.usr.i","ns.usr.s","ns.syn","ns.chg","ping","qry"]'
 for d in "${delays[@]}"; do
   for r in $(seq 1 "$rounds"); do
@@ -56,11 +59,16 @@ for d in "${delays[@]}"; do
       MSNBENCH_PASSWORD=password "$work/msnbench" run --target "$ds" --accounts 100 -c 4 -n 100 --hold 50ms \
         --ping 20ms --timestamps "$ts" --quiet -o "$work/run.json" >/dev/null
       stop_serve
-      jq -r --argjson d "$(us "$d")" --argjson names "$phases" \
-        '[.phases[] | select(.name as $n | $names | index($n)) | {n: .name, e: (.summary.p50 - $d)}] | sort_by(.e) |
-         "\(.[-1].e) \(.[(length / 2 | floor)].e) \(.[-1].n)"' "$work/run.json" |
-        while read -r mx md worst; do
-          printf '%-6s %-5s %-11s %8s %8s %10s  %s\n' "$d" "$r" "$ts" "$mx" "$md" "$(late_us)" "$worst"
+      # the server's median lateness per phase, as JSON: {"ns.syn": 12, ...}
+      late=$(sed -n 's/^late \([^ ]*\) .* p50_us=\([0-9]*\).*/"\1": \2/p' "$work/serve.log" | paste -sd, | sed 's/^/{/; s/$/}/')
+      jq -r --argjson d "$(us "$d")" --argjson names "$phases" --argjson late "$late" \
+        '[.phases[] | select(.name as $n | $names | index($n)) |
+          {n: .name, e: (.summary.p50 - $d), c: (.summary.p50 - $d - ($late[.name] // 0))}] as $p |
+         ($p | sort_by(.e)) as $e | ($p | sort_by(.c)) as $c |
+         "\($e[-1].e) \($e[($e | length / 2 | floor)].e) \($c[-1].c) \($c[($c | length / 2 | floor)].c) \($c[-1].n)"' \
+        "$work/run.json" |
+        while read -r mx md cmx cmd worst; do
+          printf '%-6s %-5s %-11s %8s %8s %10s %10s %10s  %s\n' "$d" "$r" "$ts" "$mx" "$md" "$cmx" "$cmd" "$(late_us)" "$worst"
         done
     done
   done

@@ -53,6 +53,7 @@ type conn struct {
 
 	state      uint8
 	gotINF     bool
+	latePhase  Phase // the phase of the reply waiting for the waker
 	dialect    msnp.Dialect
 	acct       int32  // account index once USR I named a known one, else -1
 	chal       []byte // login challenge sent
@@ -347,6 +348,7 @@ func (c *conn) wait(p Phase) bool {
 		// The server read the request only after its reply was due (a
 		// starved process): send at once and count the lateness.
 		s.stats.delayLate.Add(uint64(now - due))
+		s.late.record(p, now-due)
 		return true
 	}
 	if coarse := due - now - coarseMargin; coarse > 0 {
@@ -367,6 +369,7 @@ func (c *conn) wait(p Phase) bool {
 	if c.wk == nil {
 		c.wk = &s.wakers[int(s.nextWaker.Add(1))%len(s.wakers)]
 	}
+	c.latePhase = p
 	c.wk.add(due, c)
 	select {
 	case <-c.wake:

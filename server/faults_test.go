@@ -115,6 +115,11 @@ func TestDelays(t *testing.T) {
 	if d := s.Stats().Delayed; d != 1 {
 		t.Errorf("%d replies delayed, want 1 (only the SYN)", d)
 	}
+	// The server's own lateness is kept for the delayed phase only.
+	if l := s.Stats().DelayLate; len(l) != 1 || l[0].Phase != "ns.syn" || l[0].Replies != 1 ||
+		l[0].P50Micros < 0 || l[0].MaxMicros < l[0].P50Micros {
+		t.Errorf("DelayLate = %+v, want one ns.syn entry with 1 reply", l)
+	}
 
 	s2 := newServer(t, Config{Accounts: 1, Password: "pw", Delay: 20 * time.Millisecond,
 		Jitter: 10 * time.Millisecond})

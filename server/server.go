@@ -57,6 +57,7 @@ type Server struct {
 
 	online []atomic.Pointer[conn] // logged-in session per account
 	stats  counters
+	late   lateHists // how late delayed replies left, per phase
 
 	epoch      time.Time    // monotonic base for stallUntil
 	stallUntil atomic.Int64 // nanoseconds since epoch until which replies are held
@@ -231,7 +232,11 @@ func (s *Server) Stall(d time.Duration) {
 }
 
 // Stats returns a snapshot of the counters.
-func (s *Server) Stats() Stats { return s.stats.snapshot() }
+func (s *Server) Stats() Stats {
+	st := s.stats.snapshot()
+	st.DelayLate = s.late.summary()
+	return st
+}
 
 // Close stops the listeners, sends OUT SSD to logged-in sessions whose
 // connection is not busy, closes every connection and waits for all of the

@@ -41,6 +41,9 @@ type Stats struct {
 	// after their due time (timer and scheduling error); divided by Delayed
 	// it is the server's own contribution to a measured delay.
 	DelayLateNanos uint64 `json:"delay_late_ns"`
+	// DelayLate is, per phase with delayed replies, how late they left:
+	// the server's own share of each phase's measured delay.
+	DelayLate []PhaseLate `json:"delay_late,omitempty"`
 }
 
 // counters is the live, atomically updated form of Stats.

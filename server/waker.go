@@ -135,6 +135,7 @@ func (w *waker) run() {
 			e := w.pop()
 			w.mu.Unlock()
 			w.s.stats.delayLate.Add(uint64(now - e.at))
+			w.s.late.record(e.c.latePhase, now-e.at)
 			e.c.deliver()
 			w.done = append(w.done, e.c)
 			w.mu.Lock()

@@ -191,7 +191,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			}
 		case <-ctx.Done():
 			srv.Close()
-			fmt.Fprintf(stdout, "stopped %s\n", srv.Stats())
+			st := srv.Stats()
+			fmt.Fprintf(stdout, "stopped %s\n", st)
+			// The server's share of each delayed phase, for reading a
+			// client's figures against it (scripts/accuracy.sh).
+			for _, l := range st.DelayLate {
+				fmt.Fprintf(stdout, "late %s replies=%d p50_us=%d p99_us=%d max_us=%d\n",
+					l.Phase, l.Replies, l.P50Micros, l.P99Micros, l.MaxMicros)
+			}
 			return exitOK
 		}
 	}
