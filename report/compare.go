@@ -76,6 +76,12 @@ type CompareOptions struct {
 	// (a weighted Bonferroni correction, still family-wise). 0 splits it
 	// evenly over every judged percentile.
 	HeadlineShare float64
+	// HeadlineAlpha, when positive, is the two-sided error rate of the
+	// headline's paired interval (each of its two halves at half of it),
+	// set by a sequential plan from its group-sequential boundary
+	// (Sequential.HeadlineAlpha); it replaces HeadlineShare × (1 -
+	// Confidence) for a paired headline. The rest keep their shares.
+	HeadlineAlpha float64
 	// Paired says that run i of A and run i of B were taken side by side
 	// (compare --run's interleaved rounds): the variance then comes from
 	// the spread of the per-pair differences, which leaves out whatever
@@ -131,6 +137,9 @@ func (o CompareOptions) validate() error {
 	if o.MinTail < 1 {
 		return fmt.Errorf("compare: min tail %d < 1", o.MinTail)
 	}
+	if o.HeadlineAlpha < 0 || o.HeadlineAlpha >= 1 {
+		return fmt.Errorf("compare: headline error rate %v outside [0, 1)", o.HeadlineAlpha)
+	}
 	if o.HeadlineShare < 0 || o.HeadlineShare >= 1 {
 		return fmt.Errorf("compare: headline share %v outside [0, 1)", o.HeadlineShare)
 	}
@@ -169,6 +178,9 @@ type Comparison struct {
 	Seed          uint64    `json:"seed"`
 	Percentiles   []float64 `json:"percentiles"`
 	HeadlineShare float64   `json:"headline_share,omitempty"` // of 1 - Confidence, for login p50
+	// HeadlineAlpha is the error rate of login p50's interval when a
+	// sequential plan set it from its boundary (CompareOptions).
+	HeadlineAlpha float64 `json:"headline_alpha,omitempty"`
 	// Design describes how the runs were taken when that matters to the
 	// intervals (compare --run's sequential rounds); empty otherwise.
 	Design string `json:"design,omitempty"`
@@ -361,7 +373,7 @@ func Compare(a, b []*Run, opt CompareOptions) (*Comparison, error) {
 		A: sideOf(a), B: sideOf(b),
 		Threshold: opt.Threshold, FailThreshold: opt.FailThreshold, Confidence: opt.Confidence,
 		Resamples: opt.Resamples, Seed: opt.Seed, Percentiles: append([]float64(nil), opt.Percentiles...),
-		HeadlineShare: opt.HeadlineShare,
+		HeadlineShare: opt.HeadlineShare, HeadlineAlpha: opt.HeadlineAlpha,
 	}
 	c.Warnings = append(c.Warnings, healthWarnings("A", a)...)
 	c.Warnings = append(c.Warnings, healthWarnings("B", b)...)

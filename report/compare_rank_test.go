@@ -159,11 +159,12 @@ func TestSequentialPowerProjection(t *testing.T) {
 				if c.stall != 0 {
 					d[r.IntN(maxPairs)] -= c.stall
 				}
-				s := Sequential{Alpha: 0.05, MaxPairs: maxPairs}
+				s := Sequential{Alpha: 0.05, MaxPairs: maxPairs, HeadlineShare: 0.5}
 				stop := maxPairs
 				for n := 2; n <= maxPairs; n++ {
-					// login p50's share of the look's level, as compare --run
-					a := 0.5 * (1 - s.Look(n, n == maxPairs))
+					// login p50's level at this look, as compare --run
+					s.Look(n, n == maxPairs)
+					a := s.HeadlineAlpha()
 					x := slices.Clone(d[:n])
 					slices.Sort(x)
 					if lo, _ := pairedInterval(d[:n], x[n/2], 0, a); lo > 0 && x[n/2] > c.thr {

@@ -17,17 +17,31 @@ import (
 // looks with Lan and DeMets' O'Brien–Fleming-type spending function,
 // α(t) = 2 - 2Φ(z(1-α/2)/√t), where t is the share of the planned rounds
 // done: early looks get almost nothing (only a huge effect stops them), the
-// last look almost all of α. Each look's comparison is family-wise at its
-// share αk (Bonferroni inside, as always), and the looks' shares add up to
-// at most α, so by the union bound the whole sequential comparison, however
-// it stops, calls an A/A pair different with probability at most α. This
-// needs only that each look's intervals hold at its level: the paired
-// interval (pairedInterval), robust to a stalled round, is itself the
-// intersection of two intervals at half the level each, which holds at the
-// level by the same union bound. (A
-// group-sequential boundary computed from the looks' correlation would be a
-// little less conservative; the union bound needs no model of it.) Stopping
-// because the interval is narrow enough never raises the error rate.
+// last look almost all of α. The error rate is split in two:
+//
+//   - The headline, login p50, gets HeadlineShare of α, spent with
+//     group-sequential boundaries (groupSeq): each look's level is chosen
+//     from the joint distribution of the looks' statistics, so the levels of
+//     correlated looks are not simply added. Its paired interval is the
+//     intersection of two intervals (pairedInterval), each with a boundary
+//     of its own for half the share, so by the union bound over the two the
+//     headline is called different with probability at most its share. This
+//     rests on the looks' statistics behaving as a Brownian motion observed
+//     at the pairs done, as means and rank statistics of accumulating pairs
+//     do (Jennison and Turnbull 2000, ch. 3); TestGroupSeqErrorRate checks
+//     the boundaries, and the A/A trials in docs/benchmarks.md the whole.
+//   - Every other percentile shares the rest, spent with the union bound:
+//     each look's comparison is family-wise at its increment of the
+//     spending (Bonferroni inside, as always), and the increments add up to
+//     at most the rest, so however the comparison stops, those percentiles
+//     are called different with probability at most the rest. This needs
+//     only that each look's intervals hold at their level; it is
+//     conservative (with fifty looks the last gets a twentieth of the
+//     rate as its level; a boundary would give it half), which costs the
+//     tails power, not the headline.
+//
+// Stopping because the interval is narrow enough never raises the error
+// rate.
 type Sequential struct {
 	// Alpha is the error rate of the whole sequential comparison
 	// (1 - Confidence).
@@ -38,9 +52,15 @@ type Sequential struct {
 	// Precision, when positive, stops once login p50's interval is at
 	// most ±Precision (a fraction).
 	Precision float64
+	// HeadlineShare is the share of Alpha for login p50, spent with
+	// group-sequential boundaries; 0 leaves the headline in the union
+	// bound with the rest (as CompareOptions.HeadlineShare does).
+	HeadlineShare float64
 
-	spent float64
-	looks int
+	spent     float64
+	looks     int
+	headHalf  *groupSeq // one half of the headline's paired interval
+	headAlpha float64
 }
 
 // obfSpend is the O'Brien–Fleming-type spending function: the error rate
@@ -57,8 +77,9 @@ func obfSpend(alpha, t float64) float64 {
 }
 
 // Look returns the confidence level for a look after pairs measured rounds
-// per side and records its share as spent. final is the last look (the time
-// limit or MaxPairs reached): it spends everything left.
+// per side and records its share as spent; with a HeadlineShare it also
+// sets the headline's level for this look (HeadlineAlpha). final is the
+// last look (the time limit or MaxPairs reached): it spends everything left.
 func (s *Sequential) Look(pairs int, final bool) float64 {
 	t := 1.0
 	if s.MaxPairs > 0 {
@@ -73,10 +94,23 @@ func (s *Sequential) Look(pairs int, final bool) float64 {
 	}
 	s.spent += a
 	s.looks++
+	s.headAlpha = 0
+	if s.HeadlineShare > 0 {
+		if s.headHalf == nil {
+			s.headHalf = &groupSeq{alpha: s.HeadlineShare * s.Alpha / 2, maxInfo: float64(s.MaxPairs)}
+		}
+		// Both halves see the same information, so one boundary serves
+		// both; the interval's level is twice a half's.
+		s.headAlpha = 2 * s.headHalf.look(float64(pairs), final)
+	}
 	// A look that may spend nothing still needs a level below 1; 1e-12 is
 	// "only an astronomically clear result".
 	return 1 - math.Max(a, 1e-12)
 }
+
+// HeadlineAlpha is the error rate of login p50's paired interval at the
+// last look (for CompareOptions.HeadlineAlpha), 0 without a HeadlineShare.
+func (s *Sequential) HeadlineAlpha() float64 { return s.headAlpha }
 
 // Spent is the error rate spent so far; Looks the number of looks.
 func (s *Sequential) Spent() float64 { return s.spent }

@@ -844,10 +844,11 @@ func TestComparePaired(t *testing.T) {
 // compare --run does, and reports whether it stopped on a regression, and
 // after how many pairs.
 func sequentialTrial(t *testing.T, a, b []*Run) (bool, int) {
-	s := Sequential{Alpha: 0.05, MaxPairs: len(a), Precision: 0.01}
+	s := Sequential{Alpha: 0.05, MaxPairs: len(a), Precision: 0.01, HeadlineShare: 0.5}
 	for n := 2; n <= len(a); n++ {
 		opt := CompareOptions{Phases: []string{"login", "ns.usr.s"}, Percentiles: []float64{50, 90}, Paired: true,
 			HeadlineShare: 0.5, Resamples: 200, Confidence: s.Look(n, n == len(a))}
+		opt.HeadlineAlpha = s.HeadlineAlpha()
 		c, err := Compare(a[:n], b[:n], opt)
 		if err != nil {
 			t.Fatal(err)

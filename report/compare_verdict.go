@@ -45,6 +45,9 @@ func (c *Comparison) judge() {
 			a := alpha
 			if isHeadline(p.Phase, q.Percentile) {
 				a = headAlpha
+				if c.HeadlineAlpha > 0 && q.pairs != nil {
+					a = c.HeadlineAlpha
+				}
 			}
 			crit := zQuantile(1 - a/2)
 			if !math.IsInf(q.df, 1) {

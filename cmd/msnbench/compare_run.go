@@ -165,7 +165,7 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 		// the headline, gets half of the error rate.
 		opt.Paired = true
 		opt.HeadlineShare = 0.5
-		plan = &report.Sequential{Alpha: 1 - cf.confidence.v, Precision: precision.v}
+		plan = &report.Sequential{Alpha: 1 - cf.confidence.v, Precision: precision.v, HeadlineShare: opt.HeadlineShare}
 	}
 
 	var sides [2][]*report.Run
@@ -240,6 +240,7 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		lookOpt := opt
 		lookOpt.Confidence = plan.Look(pairs, final)
+		lookOpt.HeadlineAlpha = plan.HeadlineAlpha()
 		c, err := report.Compare(sides[0], sides[1], lookOpt)
 		if err != nil {
 			return usageErr("%v", err)
@@ -271,16 +272,18 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 			// Interrupted before a look, or between looks: the rest of the
 			// error rate goes to this comparison.
 			opt.Confidence = plan.Look(min(len(sides[0]), len(sides[1])), true)
+			opt.HeadlineAlpha = plan.HeadlineAlpha()
 		} else {
-			opt.Confidence = last.Confidence
+			opt.Confidence, opt.HeadlineAlpha = last.Confidence, last.HeadlineAlpha
 		}
 		if stopWhy == "" || ctx.Err() != nil {
 			stopWhy = "interrupted"
 		}
 		design = fmt.Sprintf("sequential: %d rounds per side after %d warm-up (%v), look %d of at most %d, "+
-			"O'Brien-Fleming-type spending of %s: this look's intervals at %s; stopped: %s",
+			"O'Brien-Fleming-type spending of %s: this look's intervals at %s%s; stopped: %s",
 			min(len(sides[0]), len(sides[1])), *warmRounds, time.Since(begin).Round(time.Second), plan.Looks(),
-			max(plan.MaxPairs-1, plan.Looks()), fmtFrac(1-cf.confidence.v), fmtFrac(1-opt.Confidence), stopWhy)
+			max(plan.MaxPairs-1, plan.Looks()), fmtFrac(1-cf.confidence.v), fmtFrac(1-opt.Confidence),
+			headLevel(opt.HeadlineAlpha), stopWhy)
 	}
 	if ctx.Err() != nil {
 		if !rf.quiet {
@@ -326,8 +329,21 @@ func lookLine(c *report.Comparison) string {
 	if c.Regressed(c.Threshold) {
 		verdict = "REGRESSION"
 	}
+	level := (1 - c.Confidence) * c.HeadlineShare
+	if c.HeadlineAlpha > 0 {
+		level = c.HeadlineAlpha
+	}
 	return fmt.Sprintf("login p50 %+.1f%% [%+.1f%%, %+.1f%%] at %s: %s", 100*q.Change, 100*q.Low, 100*q.High,
-		fmtFrac(1-c.Confidence), verdict)
+		fmtFrac(level), verdict)
+}
+
+// headLevel names login p50's own level in the design line, when its
+// group-sequential boundary set one.
+func headLevel(a float64) string {
+	if a <= 0 {
+		return ""
+	}
+	return ", login p50's at " + fmtFrac(a) + " (group-sequential boundary for half of it)"
 }
 
 // fmtFrac formats an error rate: 0.05 -> "5%", 0.0012 -> "0.12%".
