@@ -20,58 +20,6 @@ import (
 	"github.com/msnbench/msnbench/msnp"
 )
 
-// Step is one optional post-login step of a session.
-type Step uint8
-
-// Steps a session can take after USR OK, in the order a real client takes
-// them (MSNP.md §4: SYN before CHG).
-const (
-	StepSyn Step = iota + 1
-	StepChg
-)
-
-// String returns the step's flag name.
-func (s Step) String() string {
-	switch s {
-	case StepSyn:
-		return "syn"
-	case StepChg:
-		return "chg"
-	}
-	return "unknown"
-}
-
-// ParseSteps parses a comma-separated step list such as "syn,chg". "none"
-// or an empty string means login and OUT only; "both" is "syn,chg".
-func ParseSteps(s string) ([]Step, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || s == "none" {
-		return nil, nil
-	}
-	if strings.EqualFold(s, "both") {
-		return []Step{StepSyn, StepChg}, nil
-	}
-	var out []Step
-	seen := map[Step]bool{}
-	for _, f := range strings.Split(s, ",") {
-		var st Step
-		switch strings.TrimSpace(strings.ToLower(f)) {
-		case "syn":
-			st = StepSyn
-		case "chg":
-			st = StepChg
-		default:
-			return nil, fmt.Errorf("unknown step %q (want syn, chg, both or none)", f)
-		}
-		if seen[st] {
-			return nil, fmt.Errorf("step %q listed twice", f)
-		}
-		seen[st] = true
-		out = append(out, st)
-	}
-	return out, nil
-}
-
 // Arrival is the distribution of start times in the open model.
 type Arrival uint8
 
@@ -339,6 +287,9 @@ func (c *Config) Validate() error {
 				c.Target, DefaultPort)
 		}
 	}
+	if err := checkSteps(c.Steps); err != nil {
+		errs = append(errs, err)
+	}
 	models := 0
 	if c.Concurrency > 0 {
 		models++
@@ -363,8 +314,9 @@ func (c *Config) Validate() error {
 			bad("--status-every must not be negative")
 		case c.Hold <= 0:
 			bad("--status-every changes the status of held sessions: it needs --hold")
-		case !hasStep(c.Steps, StepChg):
-			bad("--status-every needs the chg step (a session changes its status once it is online)")
+		case !anyStep(c.Steps, goesOnline):
+			bad("--status-every needs the %s step (a session changes its status once it is online)",
+				stepsWith(goesOnline))
 		case c.AllowSharedAccounts:
 			bad("--status-every needs each account held by one session at a time (not --allow-shared-accounts)")
 		}
@@ -377,8 +329,8 @@ func (c *Config) Validate() error {
 		switch {
 		case c.Hold <= 0:
 			bad("--chat-every makes held users chat: it needs --hold")
-		case !hasStep(c.Steps, StepChg):
-			bad("--chat-every needs the chg step (a user must be online to be called)")
+		case !anyStep(c.Steps, goesOnline):
+			bad("--chat-every needs the %s step (a user must be online to be called)", stepsWith(goesOnline))
 		case c.AllowSharedAccounts:
 			bad("--chat-every needs each account held by one session at a time (not --allow-shared-accounts)")
 		}
@@ -522,15 +474,6 @@ func (c *Config) PeakInflight() int {
 		return int(maxLevel(c.Stages) + 0.5)
 	}
 	return c.Concurrency
-}
-
-func hasStep(steps []Step, st Step) bool {
-	for _, x := range steps {
-		if x == st {
-			return true
-		}
-	}
-	return false
 }
 
 func validStatus(s string) bool {

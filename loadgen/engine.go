@@ -90,7 +90,7 @@ func New(cfg Config) (*Engine, error) {
 		role:    parseRole(cfg.TargetRole),
 
 		statusEvery: cfg.StatusEvery,
-		online:      hasStep(steps, StepChg),
+		online:      anyStep(steps, goesOnline),
 		warmup:      int64(cfg.Warmup),
 		seed:        cfg.Seed,
 	}

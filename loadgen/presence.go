@@ -192,9 +192,10 @@ func (e *Engine) presenceReport(run *report.Run) {
 		Lost:      r.lost.Load(),
 		Duplicate: r.dup.Load(),
 	})
-	if !hasStep(e.cfg.Steps, StepSyn) {
-		run.Health.Warnings = append(run.Health.Warnings, "--status-every without the syn step: the "+
+	if !anyStep(e.cfg.Steps, fetchesLists) {
+		lists := stepsWith(fetchesLists)
+		run.Health.Warnings = append(run.Health.Warnings, "--status-every without the "+lists+" step: the "+
 			"sessions changed their status, but their contact lists are unknown, so no notification was "+
-			"expected and the presence phase was not measured (add syn to --steps)")
+			"expected and the presence phase was not measured (add "+lists+" to --steps)")
 	}
 }

@@ -81,9 +81,9 @@ func (e *Engine) reportConfig() report.Config {
 	}
 	for _, s := range c.Steps {
 		rc.Steps = append(rc.Steps, s.String())
-		if s == StepChg {
-			rc.Status = c.Status
-		}
+	}
+	if anyStep(c.Steps, goesOnline) {
+		rc.Status = c.Status
 	}
 	if c.Hold > 0 {
 		rc.Ping = report.Duration(c.Ping)

@@ -43,8 +43,9 @@ type params struct {
 
 	// roster is what held sessions know of each other (roster.go); nil
 	// when nothing needs it. statusEvery is Config.StatusEvery; online
-	// says held sessions are online (the chg step is taken); warmup is
-	// Config.Warmup in ns; seed draws the sessions' jitter.
+	// says held sessions are online (a step that goesOnline, chg, is
+	// taken); warmup is Config.Warmup in ns; seed draws the sessions'
+	// jitter.
 	roster      *roster
 	statusEvery time.Duration
 	online      bool
