@@ -195,20 +195,29 @@ func (e *Engine) LimitsNote() string {
 		l.LoweredFrom, e.cfg.MaxInflight, l.NoFile, l.FilesPerSession, ends, ports)
 }
 
+// limitsWarning is the report's warning when an open-model run reached a
+// MaxInflight that New had lowered from the default (peak: the most
+// sessions in flight at once), or empty.
+func (e *Engine) limitsWarning(peak int64) string {
+	note := e.LimitsNote()
+	if note == "" || !e.cfg.open() || peak < int64(e.cfg.MaxInflight) {
+		return ""
+	}
+	return fmt.Sprintf("the run reached its max in-flight, %d sessions: %s", e.cfg.MaxInflight, note)
+}
+
 // TargetRole returns what the first server's phases are named for: "ds",
 // "ns", or "auto" (per session); after a Probe with TargetRole auto, the
 // role the probe saw, if it got that far.
 func (e *Engine) TargetRole() string { return e.p.role.String() }
 
-// Notes returns what New changed from what was asked for, one sentence
-// each: the default MaxInflight lowered to fit (LimitsNote), kernel
-// timestamps asked for where there are none. They are also in the report's
-// warnings.
+// Notes returns what New changed from what was asked for and that changes
+// every run, one sentence each: kernel timestamps asked for where there are
+// none. They are also in the report's warnings. A default MaxInflight
+// lowered to fit (LimitsNote) is not among them: it matters only to a run
+// that reached it (limitsWarning), and most never come near.
 func (e *Engine) Notes() []string {
 	var notes []string
-	if note := e.LimitsNote(); note != "" {
-		notes = append(notes, note)
-	}
 	if e.cfg.stampsDowngraded {
 		notes = append(notes, "--timestamps kernel needs Linux (SO_TIMESTAMPNS): replies are timed with "+
 			"--timestamps user instead, when msnbench has read them, so the reply phases include the "+

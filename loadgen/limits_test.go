@@ -147,6 +147,16 @@ func TestNewAdaptsDefaultMaxInflight(t *testing.T) {
 				if e.reportConfig().MaxInflight != c.want {
 					t.Errorf("report max in-flight = %d, want %d", e.reportConfig().MaxInflight, c.want)
 				}
+				// The lowered cap is a warning only for a run that reached it.
+				if w := e.limitsWarning(int64(c.want - 1)); w != "" {
+					t.Errorf("a run below the cap warned %q", w)
+				}
+				if w := e.limitsWarning(int64(c.want)); !strings.Contains(w, note) {
+					t.Errorf("a run at the cap warned %q, want the note %q", w, note)
+				}
+				if slices.ContainsFunc(e.Notes(), func(n string) bool { return strings.Contains(n, "max in-flight") }) {
+					t.Errorf("notes %q carry the lowered cap before any run", e.Notes())
+				}
 			}
 		})
 	}

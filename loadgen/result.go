@@ -34,6 +34,9 @@ func (e *Engine) result(start time.Time, end int64, u0, u1 usage) *report.Run {
 	run.Health.BackoffTotal = report.Duration(e.n.backoffNs.Load())
 	run.Health.Backoffs = e.n.backoffs.Load()
 	run.Health.Warnings = append(run.Health.Warnings, e.Notes()...)
+	if w := e.limitsWarning(e.n.peak.Load()); w != "" {
+		run.Health.Warnings = append(run.Health.Warnings, w)
+	}
 	e.presenceReport(run)
 	return run
 }
