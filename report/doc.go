@@ -14,17 +14,16 @@
 //     striped by lock so that workers do not share one; interval.go is what
 //     it publishes each interval (the live line, the metrics endpoint).
 //   - Writers, one format per file, registered by name (writers.go): text.go,
-//     json.go, markdown.go, html.go (+ html_time.go, html_plot.go,
-//     html_*.tmpl), csv.go, hgrm.go, hlog.go, junit.go.
+//     json.go, markdown.go, html.go (+ html_time.go, html_*.tmpl and
+//     html_style.css; HTMLTemplates gives another page the same look),
+//     csv.go, hgrm.go, hlog.go, junit.go. The plots and the formatting of
+//     values are package report/internal/viz; the flattened distribution
+//     they read percentiles from is report/internal/dist.
 //   - Reading a Run: access.go, health.go, hints.go, failures.go.
 //   - Combining and judging runs: merge.go and merge_check.go (the parts of
-//     a sharded run, exactly), slo.go (thresholds), compare*.go (B against A
-//     with confidence intervals: compare.go the options, result types and
-//     Compare; compare_estimate.go each percentile's estimate and variance;
-//     compare_verdict.go intervals and verdicts; compare_stats.go and
-//     compare_batch.go the statistics; cdist.go the flattened distribution
-//     the bootstrap resamples; compare_text.go, compare_html.go and
-//     compare_junit.go print a Comparison).
+//     a sharded run, exactly), slo.go (thresholds). Comparing runs (B
+//     against A with confidence intervals) is package report/compare, which
+//     imports report; report never imports it.
 //
 // report never imports loadgen: the load generator feeds it Samples, and the
 // command line reads Runs back from files.

@@ -2,6 +2,8 @@ package report_test
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"os"
 	"time"
 
@@ -77,4 +79,41 @@ func ExampleMerge() {
 	s := all.Phase("login").Summary
 	fmt.Println(all.Counts.OK, all.Shard.Parts, s.Count, s.P50, s.Max)
 	// Output: 20 [0 1] 20 1000 2000
+}
+
+// exampleRun makes a run of 5000 logins whose latency is log-normal around
+// median µs.
+func exampleRun(seed uint64, median float64) *report.Run {
+	r := rand.New(rand.NewPCG(seed, 1))
+	h := report.NewHist()
+	for i := 0; i < 5000; i++ {
+		h.RecordValue(int64(median * math.Exp(0.3*r.NormFloat64())))
+	}
+	enc, err := report.EncodeHist(h)
+	if err != nil {
+		panic(err)
+	}
+	return &report.Run{
+		Schema: report.SchemaVersion,
+		Counts: report.Counts{Attempted: 5000, OK: 5000},
+		Phases: []report.PhaseResult{{Name: "login", Hist: enc, Summary: report.SummaryOf(h)}},
+	}
+}
+
+// Render a saved run as a self-contained HTML page.
+func ExampleWriteHTML() {
+	run := exampleRun(1, 2000)
+	f, err := os.CreateTemp("", "run-*.html")
+	if err != nil {
+		panic(err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if err := report.WriteHTML(f, run); err != nil {
+		panic(err)
+	}
+	// The same page is available through the format registry.
+	_, ok := report.Lookup("html")
+	fmt.Println("html registered:", ok)
+	// Output: html registered: true
 }

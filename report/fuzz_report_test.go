@@ -67,3 +67,35 @@ func rpSmallRun(t testing.TB) *Run {
 	rec.Finish(run, last+1)
 	return run
 }
+
+// FuzzWriteHTML renders runs with hostile labels, phase names, interval
+// histograms and series values: no panic, and nothing from the run reaches
+// the page unescaped.
+func FuzzWriteHTML(f *testing.F) {
+	base := synthRun(f, synthSpec{Seed: 2, Seconds: 2, Rate: 30})
+	f.Add("<script>x</script>", "ds.connect", base.Phases[0].Intervals[0].Hist, int64(5), 1.0)
+	f.Add("", "<b>", "garbage", int64(-1), -3.0)
+	f.Fuzz(func(t *testing.T, label, phase, ivHist string, n int64, at float64) {
+		// Markers make the label's text unique in the page, so finding it
+		// raw means it was not escaped (a bare "<" is in every page).
+		label = "QzLabel" + label + "QzLabel"
+		run := *base
+		run.Label = label
+		run.Phases = append([]PhaseResult(nil), base.Phases...)
+		p := run.Phases[1]
+		p.Name = phase
+		p.Intervals = append([]Interval(nil), p.Intervals...)
+		p.Intervals[0] = Interval{Start: at, Hist: ivHist}
+		run.Phases[1] = p
+		run.Series = append([]Point(nil), base.Series...)
+		run.Series[0].OK, run.Series[0].T = n, at
+		run.Errors = []ErrorCount{{Phase: phase, Class: label, Count: n}}
+		var buf bytes.Buffer
+		if err := WriteHTML(&buf, &run); err != nil {
+			return
+		}
+		if strings.Contains(label, "<") && strings.Contains(buf.String(), label) {
+			t.Errorf("label %q reached the page unescaped", label)
+		}
+	})
+}

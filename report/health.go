@@ -1,6 +1,10 @@
 package report
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/msnbench/msnbench/report/internal/viz"
+)
 
 // Verdict texts: one per verdict of Health, the same in every report.
 const (
@@ -40,14 +44,14 @@ func (h *Health) RunQueueShare() float64 {
 func healthEvidence(h *Health) []string {
 	var ev []string
 	if h.ReadLagMeanUs > 0 {
-		ev = append(ev, "read.lag "+fmtMicros(float64(h.ReadLagMeanUs))+" per session ("+fmtPercent(h.ReadLagShare)+
+		ev = append(ev, "read.lag "+fmtMicros(float64(h.ReadLagMeanUs))+" per session ("+viz.FmtPercent(h.ReadLagShare)+
 			" of the session time)")
 	}
 	if h.RunQueueKnown {
 		ev = append(ev, "run-queue wait "+fmtMicros(h.RunQueueSec*1e6)+" ("+
-			fmtPercent(h.RunQueueShare())+" of the time msnbench was ready to run)")
-		ev = append(ev, "machine "+fmtPercent(h.MachineCPU)+" busy (other processes "+fmtPercent(h.OtherCPU)+
-			", steal "+fmtPercent(h.Steal)+")")
+			viz.FmtPercent(h.RunQueueShare())+" of the time msnbench was ready to run)")
+		ev = append(ev, "machine "+viz.FmtPercent(h.MachineCPU)+" busy (other processes "+viz.FmtPercent(h.OtherCPU)+
+			", steal "+viz.FmtPercent(h.Steal)+")")
 	}
 	return ev
 }

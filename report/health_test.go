@@ -106,25 +106,6 @@ func TestDecodeOldSaturatedIsLimited(t *testing.T) {
 	}
 }
 
-// TestCompareWarnsMachineBusy: a comparison names a run whose generator
-// other processes kept waiting, and its latency verdicts are inconclusive
-// as for a saturated generator.
-func TestCompareWarnsMachineBusy(t *testing.T) {
-	a := []*Run{synthRun(t, synthSpec{NoIntervals: true, Seed: 1})}
-	b := []*Run{synthRun(t, synthSpec{NoIntervals: true, Seed: 2})}
-	b[0].Health.MachineBusy, b[0].Health.Limited = true, true
-	c, err := Compare(a, b, CompareOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if w := strings.Join(c.Warnings, "\n"); !strings.Contains(w, "B run 1") || !strings.Contains(w, "kept the machine busy") {
-		t.Errorf("warnings %q", c.Warnings)
-	}
-	if c.Latency != LatencyInconclusive {
-		t.Errorf("latency %v (%s), want inconclusive", c.Latency, c.LatencyWhy)
-	}
-}
-
 // TestMergeKeepsVerdicts: a merged run is limited when any part was, and
 // keeps the evidence: run-queue waits add up, machine shares take the
 // largest, read.lag comes from the merged histograms.

@@ -9,22 +9,30 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/msnbench/msnbench/report/internal/dist"
+	"github.com/msnbench/msnbench/report/internal/viz"
 )
 
 //go:embed html_report.tmpl
 var htmlReportTmpl string
 
-//go:embed html_compare.tmpl
-var htmlCompareTmpl string
-
 //go:embed html_style.css
 var htmlStyle string
 
-// htmlTemplates holds the report page and the comparison page; both share
-// the style sheet and the figure markup.
-var htmlTemplates = template.Must(template.New("html").Funcs(template.FuncMap{
-	"css": func() template.CSS { return template.CSS(htmlStyle) },
-}).Parse(htmlReportTmpl + htmlCompareTmpl))
+// htmlTemplates holds the report page.
+var htmlTemplates = HTMLTemplates()
+
+// HTMLTemplates returns a new copy of the templates the HTML report is made
+// of, for another page to add its own to (with Parse) so that it looks like
+// the report: "head" is the document head with the shared style sheet (its
+// data is the page title), "figure" a titled plot with its legend, and
+// "report" the report page itself.
+func HTMLTemplates() *template.Template {
+	return template.Must(template.New("html").Funcs(template.FuncMap{
+		"css": func() template.CSS { return template.CSS(htmlStyle) },
+	}).Parse(htmlReportTmpl))
+}
 
 func init() { Register("html", WriteHTML) }
 
@@ -140,14 +148,14 @@ func buildHTMLView(run *Run) (*htmlView, error) {
 	v.Subtitle = htmlSubtitle(run)
 	v.Footer = fmt.Sprintf("%s · report schema %d", orDash(run.Tool), run.Schema)
 
-	dists := map[string]*cdist{}
+	dists := map[string]*dist.Dist{}
 	for i := range run.Phases {
 		p := &run.Phases[i]
 		h, err := DecodeHist(p.Hist)
 		if err != nil {
 			return nil, fmt.Errorf("html report: phase %s: %w", p.Name, err)
 		}
-		dists[p.Name] = newCdist(h)
+		dists[p.Name] = dist.New(h)
 	}
 	v.Cards = htmlCards(run)
 
@@ -205,7 +213,7 @@ func buildHTMLView(run *Run) (*htmlView, error) {
 	v.Interrupted = run.Interrupted
 	for _, e := range run.Cuts {
 		v.Cuts = append(v.Cuts, htmlErrorRow{Phase: e.Phase, Class: e.Class, Count: e.Count,
-			Share: fmtPct(ratio(e.Count, run.Counts.Attempted+run.Counts.Cut))})
+			Share: viz.FmtPct(ratio(e.Count, run.Counts.Attempted+run.Counts.Cut))})
 	}
 	v.Config = htmlConfig(run)
 	v.Machine = htmlMachine(run)
@@ -246,7 +254,7 @@ func htmlSubtitle(run *Run) string {
 	if e := run.Elapsed(); e > 0 {
 		parts = append(parts, fmtDuration(e.Round(time.Millisecond)))
 	}
-	parts = append(parts, describeLoad(&run.Config))
+	parts = append(parts, run.Config.DescribeLoad())
 	return strings.Join(parts, " · ")
 }
 
@@ -254,8 +262,8 @@ func htmlCards(run *Run) []htmlCard {
 	c := run.Counts
 	cards := []htmlCard{
 		{Name: "sessions", Value: strconv.FormatInt(c.Attempted, 10), Note: "attempted"},
-		{Name: "ok", Value: strconv.FormatInt(c.OK, 10), Note: fmtPct(ratio(c.OK, c.Attempted))},
-		{Name: "failed", Value: strconv.FormatInt(c.Failed, 10), Note: fmtPct(run.ErrorRate()), Bad: c.Failed > 0},
+		{Name: "ok", Value: strconv.FormatInt(c.OK, 10), Note: viz.FmtPct(ratio(c.OK, c.Attempted))},
+		{Name: "failed", Value: strconv.FormatInt(c.Failed, 10), Note: viz.FmtPct(run.ErrorRate()), Bad: c.Failed > 0},
 	}
 	if c.Cut > 0 {
 		cards = append(cards, htmlCard{Name: "cut", Value: strconv.FormatInt(c.Cut, 10),
@@ -277,7 +285,7 @@ func htmlCards(run *Run) []htmlCard {
 			name string
 			v    int64
 		}{{"login p50", s.P50}, {"login p99", s.P99}, {"login p99.9", s.P999}} {
-			cards = append(cards, htmlCard{Name: q.name, Value: vizFmtUs(float64(q.v))})
+			cards = append(cards, htmlCard{Name: q.name, Value: viz.FmtUs(float64(q.v))})
 		}
 	}
 	return cards
@@ -286,17 +294,17 @@ func htmlCards(run *Run) []htmlCard {
 // htmlHeadline draws login (and session, and their intended-start variants
 // when present) on one percentile plot, and login over time, both on one
 // latency scale and range.
-func htmlHeadline(run *Run, dists map[string]*cdist, tl timeline, notes *[]string) ([]htmlFigure, error) {
-	dist := vizPlot{Kind: vizPercentile, W: vizWideW, H: vizWideH}
+func htmlHeadline(run *Run, dists map[string]*dist.Dist, tl timeline, notes *[]string) ([]htmlFigure, error) {
+	dist := viz.Plot{Kind: viz.Percentile, W: viz.WideW, H: viz.WideH}
 	for i, name := range []string{"login", "login.intended", "session", "session.intended"} {
 		d := dists[name]
-		if d == nil || d.n == 0 || sameAsActual(run, name) {
+		if d == nil || d.N() == 0 || sameAsActual(run, name) {
 			continue
 		}
-		xs, ys := percentileCurve(d)
-		dist.Lines = append(dist.Lines, vizLine{Name: name, Color: vizColor(i / 2 * 2), Dash: i%2 == 1, Width: 2, X: xs, Y: ys})
+		xs, ys := viz.PercentileCurve(d)
+		dist.Lines = append(dist.Lines, viz.Line{Name: name, Color: viz.Color(i / 2 * 2), Dash: i%2 == 1, Width: 2, X: xs, Y: ys})
 	}
-	overTime := vizPlot{Kind: vizOverTime, W: vizWideW, H: vizWideH}
+	overTime := viz.Plot{Kind: viz.OverTime, W: viz.WideW, H: viz.WideH}
 	if p := run.Phase(Login.String()); p != nil {
 		lines, err := intervalLines(p, []float64{50, 90, 99}, tl, notes)
 		if err != nil {
@@ -304,9 +312,9 @@ func htmlHeadline(run *Run, dists map[string]*cdist, tl timeline, notes *[]strin
 		}
 		overTime.Lines = lines
 	}
-	all := append(append([]vizLine(nil), dist.Lines...), overTime.Lines...)
-	dist.Scale = scaleFor(all)
-	dist.YLo, dist.YHi = latencyRange(all, dist.Scale)
+	all := append(append([]viz.Line(nil), dist.Lines...), overTime.Lines...)
+	dist.Scale = viz.ScaleFor(all)
+	dist.YLo, dist.YHi = viz.LatencyRange(all, dist.Scale)
 	overTime.Scale, overTime.YLo, overTime.YHi = dist.Scale, dist.YLo, dist.YHi
 
 	figs := []htmlFigure{}
@@ -325,33 +333,33 @@ func htmlHeadline(run *Run, dists map[string]*cdist, tl timeline, notes *[]strin
 // htmlPhaseCards draws every phase's percentile curve and p50/p99 over
 // time, all on one latency scale and range, so the panels compare at a
 // glance.
-func htmlPhaseCards(phases []*PhaseResult, dists map[string]*cdist, tl timeline, notes *[]string) ([]htmlPhaseCard, error) {
+func htmlPhaseCards(phases []*PhaseResult, dists map[string]*dist.Dist, tl timeline, notes *[]string) ([]htmlPhaseCard, error) {
 	type pending struct {
 		card     htmlPhaseCard
-		dist, ot vizPlot
+		dist, ot viz.Plot
 	}
 	var ps []pending
-	var all []vizLine
+	var all []viz.Line
 	for _, p := range phases {
 		s := p.Summary
 		pc := pending{card: htmlPhaseCard{
 			Name: p.Name,
 			Summary: fmt.Sprintf("%d values · p50 %s · p99 %s · max %s", s.Count,
-				vizFmtUs(float64(s.P50)), vizFmtUs(float64(s.P99)), vizFmtUs(float64(s.Max))),
+				viz.FmtUs(float64(s.P50)), viz.FmtUs(float64(s.P99)), viz.FmtUs(float64(s.Max))),
 		}}
-		xs, ys := percentileCurve(dists[p.Name])
-		pc.dist = vizPlot{Kind: vizPercentile, W: vizSmallW, H: vizSmallH,
-			Lines: []vizLine{{Name: p.Name, Color: vizColor(0), Width: 1.8, X: xs, Y: ys}}}
+		xs, ys := viz.PercentileCurve(dists[p.Name])
+		pc.dist = viz.Plot{Kind: viz.Percentile, W: viz.SmallW, H: viz.SmallH,
+			Lines: []viz.Line{{Name: p.Name, Color: viz.Color(0), Width: 1.8, X: xs, Y: ys}}}
 		lines, err := intervalLines(p, []float64{50, 99}, tl, notes)
 		if err != nil {
 			return nil, err
 		}
-		pc.ot = vizPlot{Kind: vizOverTime, W: vizSmallW, H: vizSmallH, Lines: lines}
+		pc.ot = viz.Plot{Kind: viz.OverTime, W: viz.SmallW, H: viz.SmallH, Lines: lines}
 		all = append(append(all, pc.dist.Lines...), lines...)
 		ps = append(ps, pc)
 	}
-	scale := scaleFor(all)
-	lo, hi := latencyRange(all, scale)
+	scale := viz.ScaleFor(all)
+	lo, hi := viz.LatencyRange(all, scale)
 	cards := make([]htmlPhaseCard, 0, len(ps))
 	for _, pc := range ps {
 		var err error
@@ -372,7 +380,7 @@ func htmlPhaseCards(phases []*PhaseResult, dists map[string]*cdist, tl timeline,
 
 // htmlFigureOf renders vp, or returns a figure with the note when it has
 // nothing to draw.
-func htmlFigureOf(title string, vp vizPlot, empty string) (htmlFigure, error) {
+func htmlFigureOf(title string, vp viz.Plot, empty string) (htmlFigure, error) {
 	f := htmlFigure{Title: title}
 	points := 0
 	for _, l := range vp.Lines {
@@ -386,7 +394,7 @@ func htmlFigureOf(title string, vp vizPlot, empty string) (htmlFigure, error) {
 		}
 		return f, nil
 	}
-	svg, err := vp.render()
+	svg, err := vp.Render()
 	if err != nil {
 		return f, fmt.Errorf("html report: %s: %w", title, err)
 	}
@@ -396,8 +404,8 @@ func htmlFigureOf(title string, vp vizPlot, empty string) (htmlFigure, error) {
 
 func htmlPhaseRowOf(p *PhaseResult) htmlPhaseRow {
 	s := p.Summary
-	us := func(v int64) string { return vizFmtUs(float64(v)) }
-	return htmlPhaseRow{Name: p.Name, Count: s.Count, Mean: vizFmtUs(s.Mean), Min: us(s.Min), P50: us(s.P50),
+	us := func(v int64) string { return viz.FmtUs(float64(v)) }
+	return htmlPhaseRow{Name: p.Name, Count: s.Count, Mean: viz.FmtUs(s.Mean), Min: us(s.Min), P50: us(s.P50),
 		P90: us(s.P90), P99: us(s.P99), P999: us(s.P999), Max: us(s.Max)}
 }
 
@@ -411,7 +419,7 @@ func htmlErrors(run *Run) []htmlErrorRow {
 			code = strconv.Itoa(e.Code)
 		}
 		rows = append(rows, htmlErrorRow{Phase: e.Phase, Class: e.Class, Code: code, Count: e.Count,
-			Share: fmtPct(ratio(e.Count, run.Counts.Attempted)), Meaning: e.Meaning()})
+			Share: viz.FmtPct(ratio(e.Count, run.Counts.Attempted)), Meaning: e.Meaning()})
 	}
 	return rows
 }
@@ -422,7 +430,7 @@ func htmlConfig(run *Run) []htmlKV {
 	if r := describeRole(c); r != "" {
 		kv = append(kv, htmlKV{"first server", r})
 	}
-	kv = append(kv, htmlKV{"load", describeLoad(c)})
+	kv = append(kv, htmlKV{"load", c.DescribeLoad()})
 	steps := "login"
 	if len(c.Steps) > 0 {
 		steps += ", " + strings.Join(c.Steps, ", ")
@@ -473,12 +481,12 @@ func htmlMachine(run *Run) []htmlKV {
 
 func htmlHealth(run *Run) []htmlKV {
 	h := run.Health
-	lag := fmt.Sprintf("p99 %s, max %s", vizFmtUs(float64(h.SchedLagP99Us)), vizFmtUs(float64(h.SchedLagMaxUs)))
+	lag := fmt.Sprintf("p99 %s, max %s", viz.FmtUs(float64(h.SchedLagP99Us)), viz.FmtUs(float64(h.SchedLagMaxUs)))
 	if h.SchedLagP50Us > 0 {
-		lag = fmt.Sprintf("p50 %s, ", vizFmtUs(float64(h.SchedLagP50Us))) + lag
+		lag = fmt.Sprintf("p50 %s, ", viz.FmtUs(float64(h.SchedLagP50Us))) + lag
 	}
 	kv := []htmlKV{
-		{"CPU", fmt.Sprintf("%.2fs user, %.2fs system, %s of the %s", h.CPUUserSec, h.CPUSysSec, fmtPct(h.CPUUtil), cpusOf(run))},
+		{"CPU", fmt.Sprintf("%.2fs user, %.2fs system, %s of the %s", h.CPUUserSec, h.CPUSysSec, viz.FmtPct(h.CPUUtil), cpusOf(run))},
 		{"GC", fmt.Sprintf("%d cycles, pauses %s total, %s max", h.NumGC,
 			fmtPause(time.Duration(h.GCPauseTotal)), fmtPause(time.Duration(h.GCPauseMax)))},
 	}
@@ -490,14 +498,14 @@ func htmlHealth(run *Run) []htmlKV {
 	kv = append(kv, htmlKV{"peak in flight", strconv.FormatInt(h.PeakInflight, 10)})
 	if h.ReadLagMeanUs > 0 {
 		kv = append(kv, htmlKV{"replies waiting (read.lag)", fmt.Sprintf("%s per session, %s of the session time",
-			fmtMicros(float64(h.ReadLagMeanUs)), fmtPercent(h.ReadLagShare))})
+			fmtMicros(float64(h.ReadLagMeanUs)), viz.FmtPercent(h.ReadLagShare))})
 	}
 	if h.RunQueueKnown {
 		kv = append(kv,
 			htmlKV{"run-queue wait", fmt.Sprintf("%s, %s of the time msnbench was ready to run",
-				fmtMicros(h.RunQueueSec*1e6), fmtPercent(h.RunQueueShare()))},
+				fmtMicros(h.RunQueueSec*1e6), viz.FmtPercent(h.RunQueueShare()))},
 			htmlKV{"machine", fmt.Sprintf("%s busy: other processes %s, steal %s",
-				fmtPercent(h.MachineCPU), fmtPercent(h.OtherCPU), fmtPercent(h.Steal))})
+				viz.FmtPercent(h.MachineCPU), viz.FmtPercent(h.OtherCPU), viz.FmtPercent(h.Steal))})
 	}
 	if h.Dropped > 0 {
 		kv = append(kv, htmlKV{"dropped starts", strconv.FormatInt(h.Dropped, 10)})
@@ -524,7 +532,7 @@ func fmtPause(d time.Duration) string {
 	if d <= 0 {
 		return "0s"
 	}
-	return vizFmtUs(float64(d) / float64(time.Microsecond))
+	return viz.FmtUs(float64(d) / float64(time.Microsecond))
 }
 
 func orDash(s string) string {

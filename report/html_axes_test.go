@@ -120,67 +120,6 @@ func TestHTMLAxes(t *testing.T) {
 	}
 }
 
-func TestNiceTicks(t *testing.T) {
-	for _, tc := range []struct {
-		min, max float64
-		want     string
-	}{
-		{0, 200, "0 25 50 75 100 125 150 175 200"},
-		{0, 6.036, "0 1 2 3 4 5 6"},
-		{0, 1, "0 0.2 0.4 0.6 0.8 1"},
-		{0, 2500, "0 500 1000 1500 2000 2500"},
-		{0, 0.3, "0 0.05 0.1 0.15 0.2 0.25 0.3"},
-	} {
-		var labels []string
-		for _, tk := range niceTicks(tc.min, tc.max) {
-			if tk.Label != "" {
-				labels = append(labels, tk.Label)
-			}
-		}
-		if got := strings.Join(labels, " "); got != tc.want {
-			t.Errorf("niceTicks(%v, %v) = %q, want %q", tc.min, tc.max, got, tc.want)
-		}
-	}
-}
-
-// TestLatencyRangeLogTop: the top of a log latency axis is a labelled
-// tick.
-func TestLatencyRangeLogTop(t *testing.T) {
-	for _, hi := range []float64{40, 130, 280, 301, 870, 1500, 37_800, 127_000, 2_500_000} {
-		line := vizLine{X: []float64{1, 2}, Y: []float64{5, hi}}
-		lo, top := latencyRange([]vizLine{line}, scaleLog)
-		if top < hi {
-			t.Errorf("max %v: axis ends at %v, below it", hi, top)
-		}
-		ticks := logTicks(lo, top)
-		if last := ticks[len(ticks)-1]; last.Value != top || last.Label == "" {
-			t.Errorf("max %v: axis [%v, %v] ends at tick %+v, want a labelled one", hi, lo, top, last)
-		}
-	}
-}
-
-func TestLogTicks(t *testing.T) {
-	for _, tc := range []struct {
-		min, max float64
-		want     string
-	}{
-		{1, 100, "1 2 5 10 20 50 100"},
-		{0.1, 200, "0.1 0.3 1 3 10 30 100"},
-		{0.001, 200, "0.001 0.01 0.1 1 10 100"},
-		{0.001, 300, "0.001 0.01 0.1 1 10 100 300"},
-	} {
-		var labels []string
-		for _, tk := range logTicks(tc.min, tc.max) {
-			if tk.Label != "" {
-				labels = append(labels, tk.Label)
-			}
-		}
-		if got := strings.Join(labels, " "); got != tc.want {
-			t.Errorf("logTicks(%v, %v) = %q, want %q", tc.min, tc.max, got, tc.want)
-		}
-	}
-}
-
 // TestHTMLTimeMarks: the warm-up is a shaded band and every stage after the
 // first begins at a dashed line, on every time plot, and the page says so.
 func TestHTMLTimeMarks(t *testing.T) {

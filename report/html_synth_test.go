@@ -190,3 +190,15 @@ func synthRun(t testing.TB, spec synthSpec) *Run {
 		SchedLagP99Us: 120, SchedLagMaxUs: 900, PeakInflight: int64(spec.Rate / 5)}
 	return run
 }
+
+// phaseSortKey orders phase names as compare does: login first, then the
+// phases in their order, unknown names last.
+func phaseSortKey(name string) int {
+	if name == Login.String() {
+		return -1
+	}
+	if p, ok := ParsePhase(name); ok {
+		return int(p)
+	}
+	return int(NumPhases)
+}

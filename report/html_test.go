@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/msnbench/msnbench/report/internal/viz"
 )
 
 // TestWriteHTML checks what a reader relies on: the page is self-contained,
@@ -141,32 +143,6 @@ func TestWriteHTMLRegistered(t *testing.T) {
 	}
 }
 
-func TestVizFmtUs(t *testing.T) {
-	for _, tc := range []struct {
-		us   float64
-		want string
-	}{
-		{0, "0µs"}, {3.26, "3.3µs"}, {84, "84µs"}, {84.4, "84µs"}, {999.4, "999µs"}, {999.7, "1.00ms"},
-		{1234, "1.23ms"}, {45_600, "45.6ms"}, {999_700, "1.00s"}, {1_234_000, "1.23s"}, {75e6, "75.0s"},
-	} {
-		if got := vizFmtUs(tc.us); got != tc.want {
-			t.Errorf("vizFmtUs(%v) = %q, want %q", tc.us, got, tc.want)
-		}
-	}
-}
-
-func TestPercentileTicks(t *testing.T) {
-	var labels []string
-	for _, tk := range percentileTicks(1, 20000) {
-		if tk.Label != "" {
-			labels = append(labels, tk.Label)
-		}
-	}
-	if got, want := strings.Join(labels, " "), "0% 90% 99% 99.9% 99.99%"; got != want {
-		t.Errorf("labels %q, want %q", got, want)
-	}
-}
-
 func TestSameAsActual(t *testing.T) {
 	base := synthRun(t, synthSpec{Seed: 4, Seconds: 2, NoIntervals: true})
 	login := *base.Phase("login")
@@ -196,30 +172,6 @@ func TestSameAsActual(t *testing.T) {
 		}
 		if sameAsActual(&run, "login") {
 			t.Errorf("%s: login is not an intended phase", tc.name)
-		}
-	}
-}
-
-func TestWantLogY(t *testing.T) {
-	flat := vizLine{X: []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, Y: []float64{100, 110, 120, 130, 140, 150, 160, 170, 180, 400}}
-	tail := vizLine{X: flat.X, Y: []float64{100, 110, 120, 130, 140, 150, 160, 170, 180, 90000}}
-	if wantLogY([]vizLine{flat}) || !wantLogY([]vizLine{tail}) || wantLogY(nil) {
-		t.Error("wantLogY: want linear for a 4x range, log for a 900x tail")
-	}
-}
-
-func TestHexColor(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want [4]uint32
-	}{
-		{"#0072b2", [4]uint32{0x0000, 0x7272, 0xb2b2, 0xffff}},
-		{"#ff000080", [4]uint32{0x8080, 0, 0, 0x8080}},
-		{"nonsense", [4]uint32{0, 0, 0, 0xffff}},
-	} {
-		r, g, b, a := hexColor(tc.in).RGBA()
-		if got := [4]uint32{r, g, b, a}; got != tc.want {
-			t.Errorf("hexColor(%q) = %x, want %x", tc.in, got, tc.want)
 		}
 	}
 }
@@ -276,7 +228,7 @@ func checkCardsMatchTable(t *testing.T, run *Run) {
 	want := map[string]int64{"login p50": p.Summary.P50, "login p99": p.Summary.P99, "login p99.9": p.Summary.P999}
 	for _, c := range cards {
 		if v, ok := want[c.Name]; ok {
-			if got := vizFmtUs(float64(v)); c.Value != got {
+			if got := viz.FmtUs(float64(v)); c.Value != got {
 				t.Errorf("card %s = %s, the table says %s", c.Name, c.Value, got)
 			}
 			delete(want, c.Name)

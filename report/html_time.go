@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/msnbench/msnbench/report/internal/viz"
 )
 
 // shortRunNote replaces a plot over time when the run is shorter than one
@@ -21,7 +23,7 @@ const shortRunNote = "run shorter than one interval: nothing to draw over time"
 type timeline struct {
 	End      float64 // the run's length, s
 	Interval float64 // one series interval, s
-	Marks    []vizMark
+	Marks    []viz.Mark
 	// Short is set when the run was shorter than one interval: there is
 	// nothing to draw over time.
 	Short bool
@@ -47,13 +49,13 @@ func timelineOf(run *Run) timeline {
 	}
 	tl.Short = tl.End > 0 && tl.End < tl.Interval
 	if w := time.Duration(run.Config.Warmup).Seconds(); w > 0 {
-		tl.Marks = append(tl.Marks, vizMark{From: 0, To: math.Min(w, tl.End), Label: "warm-up"})
+		tl.Marks = append(tl.Marks, viz.Mark{From: 0, To: math.Min(w, tl.End), Label: "warm-up"})
 	}
 	at := 0.0
 	stages := stageLengths(run.Config.Stages)
 	for i, d := range stages {
 		if i > 0 && at < tl.End {
-			tl.Marks = append(tl.Marks, vizMark{From: at, To: at, Label: "stage " + strconv.Itoa(i+1)})
+			tl.Marks = append(tl.Marks, viz.Mark{From: at, To: at, Label: "stage " + strconv.Itoa(i+1)})
 		}
 		at += d
 	}
@@ -65,7 +67,7 @@ func (tl timeline) legend() string {
 	var parts []string
 	for _, m := range tl.Marks {
 		if m.To > m.From {
-			parts = append(parts, fmt.Sprintf("shaded: %s (0–%s s, not measured)", m.Label, tickNum(m.To)))
+			parts = append(parts, fmt.Sprintf("shaded: %s (0–%s s, not measured)", m.Label, viz.TickNum(m.To)))
 			break
 		}
 	}
@@ -127,7 +129,7 @@ func stageLengths(s string) []float64 {
 }
 
 // timeFigure renders a time plot on the run's time axis, or says why not.
-func timeFigure(title string, vp vizPlot, tl timeline, empty string) (htmlFigure, error) {
+func timeFigure(title string, vp viz.Plot, tl timeline, empty string) (htmlFigure, error) {
 	if tl.Short {
 		return htmlFigure{Title: title, Note: shortRunNote}, nil
 	}
@@ -138,10 +140,10 @@ func timeFigure(title string, vp vizPlot, tl timeline, empty string) (htmlFigure
 // intervalLines returns one line per percentile of a phase's per-interval
 // histograms, each point in the middle of its interval. An unreadable
 // interval is left out and noted.
-func intervalLines(p *PhaseResult, pcts []float64, tl timeline, notes *[]string) ([]vizLine, error) {
-	lines := make([]vizLine, len(pcts))
+func intervalLines(p *PhaseResult, pcts []float64, tl timeline, notes *[]string) ([]viz.Line, error) {
+	lines := make([]viz.Line, len(pcts))
 	for i, q := range pcts {
-		lines[i] = vizLine{Name: "p" + trimPct(q), Color: vizColor(i)}
+		lines[i] = viz.Line{Name: "p" + viz.TrimPct(q), Color: viz.Color(i)}
 	}
 	bad := 0
 	for _, iv := range p.Intervals {
@@ -174,13 +176,13 @@ func htmlTraffic(run *Run, tl timeline) ([]htmlFigure, error) {
 	if len(run.Series) == 0 {
 		return nil, nil
 	}
-	ok := vizLine{Name: "ok logins/s", Color: vizColor(2), Width: 2}
-	failed := vizLine{Name: "failed/s", Color: vizColor(3), Width: 2}
-	started := vizLine{Name: "started/s", Color: vizColor(7), Dash: true}
-	inflight := vizLine{Name: "in flight (end of interval)", Color: vizColor(0), Width: 2}
-	held := vizLine{Name: "held (logged in)", Color: vizColor(4), Width: 2}
+	ok := viz.Line{Name: "ok logins/s", Color: viz.Color(2), Width: 2}
+	failed := viz.Line{Name: "failed/s", Color: viz.Color(3), Width: 2}
+	started := viz.Line{Name: "started/s", Color: viz.Color(7), Dash: true}
+	inflight := viz.Line{Name: "in flight (end of interval)", Color: viz.Color(0), Width: 2}
+	held := viz.Line{Name: "held (logged in)", Color: viz.Color(4), Width: 2}
 	anyHeld := false
-	dropped := vizLine{Name: "dropped starts/s", Color: vizColor(1)}
+	dropped := viz.Line{Name: "dropped starts/s", Color: viz.Color(1)}
 	anyDropped := false
 	for _, pt := range run.Series {
 		end := math.Min(pt.T+tl.Interval, tl.End)
@@ -201,7 +203,7 @@ func htmlTraffic(run *Run, tl timeline) ([]htmlFigure, error) {
 		ok.X, ok.Y = append(ok.X, x), append(ok.Y, float64(pt.OK)/sec)
 		failed.X, failed.Y = append(failed.X, x), append(failed.Y, float64(pt.Failed)/sec)
 	}
-	rate := vizPlot{Kind: vizCount, W: vizWideW, H: vizWideH, YLabel: "sessions per second", Lines: []vizLine{started, ok, failed}}
+	rate := viz.Plot{Kind: viz.Count, W: viz.WideW, H: viz.WideH, YLabel: "sessions per second", Lines: []viz.Line{started, ok, failed}}
 	if anyDropped {
 		rate.Lines = append(rate.Lines, dropped)
 	}
@@ -211,11 +213,11 @@ func htmlTraffic(run *Run, tl timeline) ([]htmlFigure, error) {
 	}
 	// A held session has finished its login, so it is not in flight; a run
 	// that holds draws its held sessions beside those still in flight.
-	title, ylabel, lines := "Sessions in flight", "sessions in flight (count)", []vizLine{inflight}
+	title, ylabel, lines := "Sessions in flight", "sessions in flight (count)", []viz.Line{inflight}
 	if anyHeld {
-		title, ylabel, lines = "Sessions in flight and held", "sessions (count)", []vizLine{inflight, held}
+		title, ylabel, lines = "Sessions in flight and held", "sessions (count)", []viz.Line{inflight, held}
 	}
-	f2, err := timeFigure(title, vizPlot{Kind: vizCount, W: vizWideW, H: vizWideH, YLabel: ylabel, Lines: lines}, tl, "")
+	f2, err := timeFigure(title, viz.Plot{Kind: viz.Count, W: viz.WideW, H: viz.WideH, YLabel: ylabel, Lines: lines}, tl, "")
 	if err != nil {
 		return nil, err
 	}
@@ -250,9 +252,9 @@ func htmlErrorsOverTime(run *Run, tl timeline) ([]htmlFigure, error) {
 	if len(classes) == 0 {
 		classes, title = []string{""}, "Failures per second (this run file does not split them by class)"
 	}
-	lines := make([]vizLine, len(classes))
+	lines := make([]viz.Line, len(classes))
 	for i, c := range classes {
-		lines[i] = vizLine{Name: c + "/s", Color: vizColor(3 + i), Width: 2}
+		lines[i] = viz.Line{Name: c + "/s", Color: viz.Color(3 + i), Width: 2}
 		if c == "" {
 			lines[i].Name = "failed/s"
 		}
@@ -271,7 +273,7 @@ func htmlErrorsOverTime(run *Run, tl timeline) ([]htmlFigure, error) {
 			lines[i].X, lines[i].Y = append(lines[i].X, x), append(lines[i].Y, float64(n)/sec)
 		}
 	}
-	f, err := timeFigure(title, vizPlot{Kind: vizCount, W: vizWideW, H: vizWideH, YLabel: "failed sessions per second", Lines: lines}, tl, "")
+	f, err := timeFigure(title, viz.Plot{Kind: viz.Count, W: viz.WideW, H: viz.WideH, YLabel: "failed sessions per second", Lines: lines}, tl, "")
 	if err != nil {
 		return nil, err
 	}

@@ -74,7 +74,7 @@ func SLOJUnit(run *Run, res SLOReport) *JUnitSuites {
 	}
 	for _, p := range []JUnitProperty{
 		{"tool", run.Tool}, {"label", run.Label}, {"target", run.Config.Target},
-		{"load", describeLoad(&run.Config)}, {"interrupted", strconv.FormatBool(run.Interrupted)},
+		{"load", run.Config.DescribeLoad()}, {"interrupted", strconv.FormatBool(run.Interrupted)},
 	} {
 		if p.Value != "" {
 			suite.Properties = append(suite.Properties, p)

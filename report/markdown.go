@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/msnbench/msnbench/report/internal/viz"
 )
 
 func init() { Register("markdown", WriteMarkdown) }
@@ -51,7 +53,7 @@ func writeMarkdown(w io.Writer, run *Run, slo SLOReport) error {
 	if target == "" {
 		target = "?"
 	}
-	ew.printf("Target `%s`, %s", mdCode(target), mdText(describeLoad(c)))
+	ew.printf("Target `%s`, %s", mdCode(target), mdText(c.DescribeLoad()))
 	if d := run.Elapsed(); d > 0 {
 		ew.printf(", %s elapsed", fmtDuration(d.Round(time.Millisecond)))
 	}
@@ -66,8 +68,8 @@ func writeMarkdown(w io.Writer, run *Run, slo SLOReport) error {
 	if run.RateWindow() > 0 && run.NoRate() == "" {
 		rate = strconv.FormatFloat(run.LoginRate(), 'f', 1, 64) + " logins/s"
 	}
-	ew.printf("| %d | %d (%s) | %d (%s) | %d | %d | %s |\n\n", n.Attempted, n.OK, fmtPercent(ratio(n.OK, n.Attempted)),
-		n.Failed, fmtPercent(ratio(n.Failed, n.Attempted)), n.Cut, n.Dropped, rate)
+	ew.printf("| %d | %d (%s) | %d (%s) | %d | %d | %s |\n\n", n.Attempted, n.OK, viz.FmtPercent(ratio(n.OK, n.Attempted)),
+		n.Failed, viz.FmtPercent(ratio(n.Failed, n.Attempted)), n.Cut, n.Dropped, rate)
 
 	if phases := textPhases(run); len(phases) > 0 {
 		ew.printf("| phase | count | p50 | p90 | p99 | max |\n|---|---:|---:|---:|---:|---:|\n")
@@ -136,7 +138,7 @@ func writeMarkdownErrors(ew *errWriter, title string, errs []ErrorCount, total i
 			for _, x := range errs[i:] {
 				rest += x.Count
 			}
-			ew.printf("| … %d more rows | | | %d | %s |\n", len(errs)-i, rest, fmtPercent(ratio(rest, total)))
+			ew.printf("| … %d more rows | | | %d | %s |\n", len(errs)-i, rest, viz.FmtPercent(ratio(rest, total)))
 			break
 		}
 		code := ""
@@ -148,7 +150,7 @@ func writeMarkdownErrors(ew *errWriter, title string, errs []ErrorCount, total i
 			class += ": " + m // the server's words, or the code's meaning
 		}
 		ew.printf("| `%s` | %s | %s | %d | %s |\n", mdCode(e.Phase), mdText(class), code, e.Count,
-			fmtPercent(ratio(e.Count, total)))
+			viz.FmtPercent(ratio(e.Count, total)))
 	}
 	ew.printf("\n")
 }

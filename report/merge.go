@@ -130,7 +130,7 @@ func (o MergeOptions) Merge(runs ...*Run) (*Run, error) {
 		out.ChatErrors = nil
 	}
 	out.ErrorTexts = mergeErrorTexts(runs)
-	out.Deliveries = mergeDeliveries(runs)
+	out.Deliveries = MergeDeliveries(runs)
 	out.Cuts = mergeErrors(runs, func(r *Run) []ErrorCount { return r.Cuts })
 	if len(out.Cuts) == 0 {
 		out.Cuts = nil

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/msnbench/msnbench/report/internal/viz"
 )
 
 // Threshold is one clause of an SLO: a latency percentile of a phase, the
@@ -165,7 +167,7 @@ func (r SLOResult) String() string {
 func (r SLOResult) format(v float64) string {
 	switch {
 	case r.Phase != "" && r.Metric == "lost" && r.Pct:
-		return fmtPercent(v)
+		return viz.FmtPercent(v)
 	case r.Phase != "" && r.Metric == "lost":
 		return strconv.FormatFloat(v, 'f', -1, 64)
 	case r.Phase != "":
@@ -173,7 +175,7 @@ func (r SLOResult) format(v float64) string {
 	case r.Metric == "rate":
 		return strconv.FormatFloat(v, 'f', 1, 64) + "/s"
 	case r.Pct:
-		return fmtPercent(v)
+		return viz.FmtPercent(v)
 	default:
 		return strconv.FormatFloat(v, 'f', -1, 64)
 	}

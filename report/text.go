@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/msnbench/msnbench/report/internal/viz"
 )
 
 // WriteText writes the human summary of a run: what ran, counts and rate,
@@ -60,7 +62,7 @@ func writeTextHeader(ew *errWriter, run *Run) {
 		steps += "," + strings.Join(c.Steps, ",")
 	}
 	ew.printf("  steps %s\n", steps)
-	ew.printf("load      %s\n", describeLoad(c))
+	ew.printf("load      %s\n", c.DescribeLoad())
 	if !run.Start.IsZero() {
 		ew.printf("start     %s  elapsed %s  interval %s\n", run.Start.UTC().Format(time.RFC3339),
 			fmtDuration(run.Elapsed().Round(time.Millisecond)), fmtDuration(run.Interval()))
@@ -99,8 +101,9 @@ func describeRole(c *Config) string {
 	return s
 }
 
-// describeLoad summarises the load model in one line.
-func describeLoad(c *Config) string {
+// DescribeLoad summarises the load model in one line: "open, rate 200/s
+// poisson, -d 30s", what a report and a comparison say of a run's load.
+func (c *Config) DescribeLoad() string {
 	var b strings.Builder
 	model := c.Model
 	if model == "" {
@@ -190,7 +193,7 @@ func describeShard(s *Shard) string {
 func writeTextCounts(ew *errWriter, run *Run) {
 	c := &run.Counts
 	ew.printf("sessions  %d attempted, %d ok (%s), %d failed (%s)", c.Attempted, c.OK,
-		fmtPercent(ratio(c.OK, c.Attempted)), c.Failed, fmtPercent(ratio(c.Failed, c.Attempted)))
+		viz.FmtPercent(ratio(c.OK, c.Attempted)), c.Failed, viz.FmtPercent(ratio(c.Failed, c.Attempted)))
 	if c.Cut > 0 {
 		ew.printf(", %d cut by the end of the run (not failures)", c.Cut)
 	}
@@ -284,7 +287,7 @@ func writeTextErrorTable(ew *errWriter, title string, errs []ErrorCount, total i
 		if e.Code != 0 {
 			code = strconv.Itoa(e.Code)
 		}
-		ew.printf("  %-17s %-16s %5s %9d  %6s", e.Phase, e.Class, code, e.Count, fmtPercent(ratio(e.Count, total)))
+		ew.printf("  %-17s %-16s %5s %9d  %6s", e.Phase, e.Class, code, e.Count, viz.FmtPercent(ratio(e.Count, total)))
 		if m := e.Meaning(); m != "" {
 			ew.printf("  %s", m) // the server's words, or the code's meaning
 		}
@@ -296,7 +299,7 @@ func writeTextErrorTable(ew *errWriter, title string, errs []ErrorCount, total i
 func writeTextHealth(ew *errWriter, run *Run) {
 	h := &run.Health
 	ew.printf("generator cpu %.2fs user %.2fs sys (%s of %s), gc %d (pause max %s, total %s)",
-		h.CPUUserSec, h.CPUSysSec, fmtPercent(h.CPUUtil), cpusOf(run), h.NumGC,
+		h.CPUUserSec, h.CPUSysSec, viz.FmtPercent(h.CPUUtil), cpusOf(run), h.NumGC,
 		fmtMicros(float64(h.GCPauseMax)/1e3), fmtMicros(float64(h.GCPauseTotal)/1e3))
 	if h.SchedLagP99Us > 0 || h.SchedLagMaxUs > 0 {
 		ew.printf(", sched lag ")
@@ -336,22 +339,6 @@ func ratio(a, b int64) float64 {
 		return 0
 	}
 	return float64(a) / float64(b)
-}
-
-// fmtPercent formats a fraction as a percentage with a precision that keeps
-// small error rates visible: 0.0123 -> "1.23%", 0.00004 -> "0.004%".
-func fmtPercent(f float64) string {
-	p := f * 100
-	switch {
-	case p == 0 || math.IsNaN(p) || math.IsInf(p, 0):
-		return "0%"
-	case p >= 10:
-		return strconv.FormatFloat(p, 'f', 1, 64) + "%"
-	case p >= 0.1:
-		return strconv.FormatFloat(p, 'f', 2, 64) + "%"
-	default:
-		return strconv.FormatFloat(p, 'g', 2, 64) + "%"
-	}
 }
 
 // fmtMicros formats a latency in µs with three significant digits and a

@@ -298,11 +298,11 @@ func TestHgrmMatchesLibraryTicks(t *testing.T) {
 // cannot be mistaken for like with like.
 func TestIOEngineShown(t *testing.T) {
 	c := Config{Model: "closed", Concurrency: 5, IO: "loop"}
-	if got := describeLoad(&c); !strings.Contains(got, ", io loop") {
+	if got := c.DescribeLoad(); !strings.Contains(got, ", io loop") {
 		t.Errorf("load line %q does not name the I/O engine", got)
 	}
 	c.IO = ""
-	if got := describeLoad(&c); strings.Contains(got, "io ") {
+	if got := c.DescribeLoad(); strings.Contains(got, "io ") {
 		t.Errorf("load line %q names an I/O engine the run did not record", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/report/compare"
 )
 
 const compareExamples = `
@@ -73,14 +74,14 @@ type compareFlags struct {
 // --quiet are read from the run flags and mean the same. The bootstrap seed is
 // --bootstrap-seed in both forms, since --seed seeds the arrivals.
 func (cf *compareFlags) register(fs *flag.FlagSet, live bool) {
-	cf.threshold = percentFlag{v: report.DefaultThreshold}
-	cf.failThreshold = percentFlag{v: report.DefaultFailThreshold}
-	cf.confidence = percentFlag{v: report.DefaultConfidence}
+	cf.threshold = percentFlag{v: compare.DefaultThreshold}
+	cf.failThreshold = percentFlag{v: compare.DefaultFailThreshold}
+	cf.confidence = percentFlag{v: compare.DefaultConfidence}
 	fs.Var(&cf.threshold, "threshold", "minimum change that counts as slower or faster, e.g. 5% or 0.05")
 	fs.Var(&cf.failThreshold, "fail-threshold", "minimum rise of the failure rate (share of sessions) that counts, e.g. 0.1%")
 	fs.Var(&cf.confidence, "confidence", "confidence of the intervals, for the whole comparison")
-	fs.IntVar(&cf.resamples, "resamples", report.DefaultResamples, "bootstrap resamples")
-	fs.Uint64Var(&cf.seed, "bootstrap-seed", report.DefaultSeed, "bootstrap seed (the same seed gives the same result)")
+	fs.IntVar(&cf.resamples, "resamples", compare.DefaultResamples, "bootstrap resamples")
+	fs.Uint64Var(&cf.seed, "bootstrap-seed", compare.DefaultSeed, "bootstrap seed (the same seed gives the same result)")
 	if !live {
 		// The old name in the file form; in the --run form --seed seeds
 		// the arrivals.
@@ -102,11 +103,11 @@ func (cf *compareFlags) register(fs *flag.FlagSet, live bool) {
 	}
 }
 
-func (cf *compareFlags) options() (report.CompareOptions, error) {
+func (cf *compareFlags) options() (compare.Options, error) {
 	if cf.format != "text" && cf.format != "markdown" {
-		return report.CompareOptions{}, fmt.Errorf("--format: %q is neither text nor markdown", cf.format)
+		return compare.Options{}, fmt.Errorf("--format: %q is neither text nor markdown", cf.format)
 	}
-	opt := report.CompareOptions{
+	opt := compare.Options{
 		Threshold: cf.threshold.v, FailThreshold: cf.failThreshold.v, Confidence: cf.confidence.v,
 		Resamples: cf.resamples, Seed: cf.seed,
 		AssumeIndependent: cf.independent, AllowLimited: cf.allowLimited, Paired: cf.paired,
@@ -246,14 +247,14 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 
 // finishCompare compares, writes every requested output, and returns the
 // exit code: 1 when B regressed.
-func finishCompare(a, b []*report.Run, opt report.CompareOptions, cf *compareFlags, stdout, stderr io.Writer) int {
+func finishCompare(a, b []*report.Run, opt compare.Options, cf *compareFlags, stdout, stderr io.Writer) int {
 	return finishCompareDesign(a, b, opt, cf, "", stdout, stderr)
 }
 
 // finishCompareDesign is finishCompare with a description of how the runs
 // were taken (Comparison.Design).
-func finishCompareDesign(a, b []*report.Run, opt report.CompareOptions, cf *compareFlags, design string, stdout, stderr io.Writer) int {
-	c, err := report.Compare(a, b, opt)
+func finishCompareDesign(a, b []*report.Run, opt compare.Options, cf *compareFlags, design string, stdout, stderr io.Writer) int {
+	c, err := compare.Compare(a, b, opt)
 	if err != nil {
 		fmt.Fprintf(stderr, "msnbench compare: %v\n", err)
 		return exitUsage
@@ -261,9 +262,9 @@ func finishCompareDesign(a, b []*report.Run, opt report.CompareOptions, cf *comp
 	c.Design = design
 	code := exitOK
 	if !cf.quiet {
-		write := report.WriteCompareText
+		write := compare.WriteText
 		if cf.format == "markdown" {
-			write = report.WriteCompareMarkdown
+			write = compare.WriteMarkdown
 		}
 		tableOut := stdout
 		if isStdout(cf.json) || isStdout(cf.html) || isStdout(cf.junit) {
@@ -276,8 +277,8 @@ func finishCompareDesign(a, b []*report.Run, opt report.CompareOptions, cf *comp
 	}
 	for _, o := range []struct {
 		path  string
-		write func(io.Writer, *report.Comparison) error
-	}{{cf.json, report.WriteCompareJSON}, {cf.html, report.WriteCompareHTML}, {cf.junit, report.WriteCompareJUnit}} {
+		write func(io.Writer, *compare.Comparison) error
+	}{{cf.json, compare.WriteJSON}, {cf.html, compare.WriteHTML}, {cf.junit, compare.WriteJUnit}} {
 		if o.path == "" {
 			continue
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/msnbench/msnbench/loadgen"
 	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/report/compare"
 )
 
 const compareRunExamples = `
@@ -157,7 +158,7 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 			*warmRounds = 1
 		}
 	}
-	var plan *report.Sequential
+	var plan *compare.Sequential
 	if seq {
 		// Round r of A and round r of B ran side by side: compare them as
 		// pairs, which leaves out the drift they shared (with many rounds
@@ -165,12 +166,12 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 		// the headline, gets half of the error rate.
 		opt.Paired = true
 		opt.HeadlineShare = 0.5
-		plan = &report.Sequential{Alpha: 1 - cf.confidence.v, Precision: precision.v, HeadlineShare: opt.HeadlineShare}
+		plan = &compare.Sequential{Alpha: 1 - cf.confidence.v, Precision: precision.v, HeadlineShare: opt.HeadlineShare}
 	}
 
 	var sides [2][]*report.Run
 	begin := time.Now()
-	var last *report.Comparison
+	var last *compare.Comparison
 	stopWhy := ""
 	for r := 0; seq || r < *warmRounds+*rounds; r++ {
 		order := [2]int{0, 1}
@@ -241,7 +242,7 @@ func runCompareLive(ctx context.Context, args []string, stdout, stderr io.Writer
 		lookOpt := opt
 		lookOpt.Confidence = plan.Look(pairs, final)
 		lookOpt.HeadlineAlpha = plan.HeadlineAlpha()
-		c, err := report.Compare(sides[0], sides[1], lookOpt)
+		c, err := compare.Compare(sides[0], sides[1], lookOpt)
 		if err != nil {
 			return usageErr("%v", err)
 		}
@@ -320,7 +321,7 @@ func seqRoundLength(rate float64) time.Duration {
 const minRoundLogins = 200
 
 // lookLine summarises one sequential look for the progress output.
-func lookLine(c *report.Comparison) string {
+func lookLine(c *compare.Comparison) string {
 	q := c.Headline()
 	if q == nil {
 		return "no login p50"

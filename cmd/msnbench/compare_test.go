@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/report/compare"
 	"github.com/msnbench/msnbench/server"
 )
 
@@ -121,7 +122,7 @@ func TestCompareFilesSidesAndOutputs(t *testing.T) {
 	if stdout != "" {
 		t.Errorf("--quiet printed %q", stdout)
 	}
-	var c report.Comparison
+	var c compare.Comparison
 	b, err := os.ReadFile(js)
 	if err != nil {
 		t.Fatal(err)
@@ -133,9 +134,9 @@ func TestCompareFilesSidesAndOutputs(t *testing.T) {
 		t.Errorf("JSON: %d+%d runs, %d phases", c.A.Runs, c.B.Runs, len(c.Phases))
 	}
 	for _, p := range c.Phases {
-		want := report.NoChange
+		want := compare.NoChange
 		if p.Phase == "ns.usr.s" {
-			want = report.Slower
+			want = compare.Slower
 		}
 		if p.Verdict != want {
 			t.Errorf("%s: %q, want %q", p.Phase, p.Verdict, want)
