@@ -32,7 +32,8 @@
 // bootstrap of a quantile and the critical values; verdict.go intervals and
 // verdicts; delivery.go lost notifications. seq.go is the sequential plan of
 // `msnbench compare --run` (Sequential: the error rate spent over repeated
-// looks with an O'Brien–Fleming-type function). The writers print a
-// Comparison: text.go (text, Markdown, JSON), html.go with compare.tmpl and
+// looks with an O'Brien–Fleming-type function; login p50's share with
+// group-sequential boundaries, gs.go, the rest with the union bound). The
+// writers print a Comparison: text.go (text, Markdown, JSON), html.go with compare.tmpl and
 // forest.go (the HTML page, built on the report's page templates), junit.go.
 package compare
