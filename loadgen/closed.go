@@ -6,9 +6,12 @@ import "time"
 // workers, or as many as the stage level says, each starting its next
 // session when its last one ended. The server's speed sets the rate.
 //
-// The I/O engine creates the workers (netIO.runClosed: a goroutine each;
-// loopGroup.runClosed: a task each) and gives them a way to pause; what a
-// worker does is the same on both.
+// Which workers exist and who starts them is decided here (startClosed):
+// worker ids 0 .. closedWorkers-1, split between an I/O engine's parts
+// (the event loops; the one goroutine of netIO) by id mod parts. The I/O
+// engine only places the workers it is given (netIO.runClosed: a goroutine
+// each; loopGroup.runClosed: a task each on the loop that started it) and
+// gives them a way to pause; what a worker does is the same on both.
 
 // closedWorkers is how many workers the closed model needs.
 func (e *Engine) closedWorkers() int {
@@ -16,6 +19,21 @@ func (e *Engine) closedWorkers() int {
 		return e.peakInflight()
 	}
 	return e.concurrency
+}
+
+// startClosed starts the closed-model workers of part `part` of `parts`
+// (an I/O engine runs one startClosed per part, with its own pause): ids
+// part, part+parts, ... below closedWorkers, in the order their turns
+// come, each when its turn first comes (waitTurn). start places worker id
+// and returns at once. It returns when every id of the part is started, or
+// the run stops first.
+func (e *Engine) startClosed(part, parts int, pause func(time.Duration), start func(id int)) {
+	for id, n := part, e.closedWorkers(); id < n; id += parts {
+		if !e.waitTurn(id, pause) {
+			return
+		}
+		start(id)
+	}
 }
 
 // waitTurn waits (with pause) until closed-model worker id is first due:

@@ -191,27 +191,16 @@ func (g *loopGroup) run() {
 	}
 }
 
-// runClosed runs the closed model: worker i on loop i mod n.
+// runClosed runs the closed model, each loop one part of the workers
+// (Engine.startClosed), started from a task of its own.
 func (g *loopGroup) runClosed() {
 	e := g.e
-	workers := e.closedWorkers()
 	for i, lc := range g.loops {
-		lc.l.Go(func(t *evloop.Task) { lc.startWorkers(t, i, len(g.loops), workers) })
+		lc.l.Go(func(t *evloop.Task) {
+			e.startClosed(i, len(g.loops), func(d time.Duration) { t.Sleep(d) }, lc.startWorker)
+		})
 	}
 	g.run()
-}
-
-// startWorkers starts this loop's closed-model workers, ids first,
-// first+step, ... below workers, each when its turn first comes
-// (Engine.waitTurn).
-func (lc *loopCtx) startWorkers(t *evloop.Task, first, step, workers int) {
-	e := lc.g.e
-	for id := first; id < workers; id += step {
-		if !e.waitTurn(id, func(d time.Duration) { t.Sleep(d) }) {
-			return
-		}
-		lc.startWorker(id)
-	}
 }
 
 // startWorker starts closed-model worker id on this loop.

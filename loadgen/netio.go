@@ -63,20 +63,18 @@ func (n *netIO) pause(d time.Duration) {
 	}
 }
 
-// runClosed starts closed-model workers, each when its turn first comes.
+// runClosed starts every closed-model worker (startClosed, as one part)
+// on a goroutine of its own.
 func (n *netIO) runClosed() {
 	e := n.e
 	var g errgroup.Group
-	for id := range e.closedWorkers() {
-		if !e.waitTurn(id, n.pause) {
-			break
-		}
+	e.startClosed(0, 1, n.pause, func(id int) {
 		s := n.session(id % e.stripes)
 		g.Go(func() error {
 			e.closedWorker(id, s, n.pause)
 			return nil
 		})
-	}
+	})
 	_ = g.Wait()
 }
 
