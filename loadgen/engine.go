@@ -313,8 +313,10 @@ func (e *Engine) endHolds() {
 	e.p.chat.each((*session).wake)
 }
 
-// abortAll fails every session's waits at once: the grace period is over.
+// abortAll fails every session's waits at once, and those of sessions
+// made from now on (sessionList.add): the grace period is over.
 func (e *Engine) abortAll() {
+	e.sessionsCanceled.Store(true)
 	e.io.each((*session).abort, true)
 	e.p.chat.each((*session).abort)
 	if cl := e.p.closer; cl != nil {
@@ -322,14 +324,9 @@ func (e *Engine) abortAll() {
 	}
 }
 
-// newSession makes a session for a worker of this run.
-func (e *Engine) newSession(stripe int) *session {
-	s := newSession(&e.p, stripe)
-	if e.sessionsCanceled.Load() {
-		s.canceled.Store(true)
-	}
-	return s
-}
+// newSession makes a session for a worker of this run (an I/O engine
+// keeps it with sessionList.add).
+func (e *Engine) newSession(stripe int) *session { return newSession(&e.p, stripe) }
 
 // Run runs the load until a stop condition (logins, duration, end of the
 // stages) or until ctx is canceled, and returns the result. On
@@ -479,7 +476,6 @@ wait:
 	select {
 	case <-done:
 	case <-g.C:
-		e.sessionsCanceled.Store(true)
 		e.abortAll()
 		hardCancel()
 	}

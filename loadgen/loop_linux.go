@@ -42,7 +42,7 @@ type loopGroup struct {
 type loopCtx struct {
 	g        *loopGroup
 	l        *evloop.Loop
-	sessions []*session // touched only on the loop
+	sessions sessionList // touched only on the loop
 	resolved map[string]netip.AddrPort
 
 	// Parked holds (parkedSession): sessions whose connection needs them, in
@@ -89,11 +89,10 @@ func defaultLoops() int { return max(1, runtime.GOMAXPROCS(0)-1) }
 
 // session makes a session that runs on this loop.
 func (lc *loopCtx) session(stripe int) *session {
-	s := lc.g.e.newSession(stripe)
+	s := lc.sessions.add(lc.g.e, stripe)
 	s.dial = lc.dial
 	s.spawn = func(f func()) { lc.l.Go(func(*evloop.Task) { f() }) }
 	s.parker = &parkedSession{lc: lc, s: s}
-	lc.sessions = append(lc.sessions, s)
 	return s
 }
 
@@ -161,9 +160,7 @@ func (lc *loopCtx) resolve(addr string) (netip.AddrPort, error) {
 func (g *loopGroup) each(f func(*session), abort bool) {
 	for _, lc := range g.loops {
 		lc.l.Post(func() {
-			for _, s := range lc.sessions {
-				f(s)
-			}
+			lc.sessions.each(f)
 			if abort {
 				lc.l.Abort()
 			}

@@ -25,27 +25,48 @@ type ioEngine interface {
 	wakeSleepers()
 }
 
+// sessionList is the sessions an I/O engine made, kept for the end of the
+// run (Engine.endHolds and abortAll reach them through ioEngine.each). It
+// is not safe for concurrent use: netIO keeps one under its lock, each
+// event loop one of its own, touched only on that loop.
+type sessionList []*session
+
+// add makes a session for a worker and keeps it. A session made once
+// abortAll has begun is canceled at once: abortAll sets the flag before it
+// goes through the lists, and add looks at it after keeping the session,
+// so every session is reached by one or the other.
+func (l *sessionList) add(e *Engine, stripe int) *session {
+	s := e.newSession(stripe)
+	*l = append(*l, s)
+	if e.sessionsCanceled.Load() {
+		s.canceled.Store(true)
+	}
+	return s
+}
+
+func (l sessionList) each(f func(*session)) {
+	for _, s := range l {
+		f(s)
+	}
+}
+
 // netIO runs each worker on a goroutine of its own, with Go's net package.
 type netIO struct {
 	e        *Engine
 	mu       sync.Mutex
-	sessions []*session // every session made, for the end of the run
+	sessions sessionList // under mu
 }
 
 // session makes a session for a worker.
 func (n *netIO) session(stripe int) *session {
-	s := n.e.newSession(stripe)
 	n.mu.Lock()
-	n.sessions = append(n.sessions, s)
-	n.mu.Unlock()
-	return s
+	defer n.mu.Unlock()
+	return n.sessions.add(n.e, stripe)
 }
 
 func (n *netIO) each(f func(*session), abort bool) {
 	n.mu.Lock()
-	for _, s := range n.sessions {
-		f(s)
-	}
+	n.sessions.each(f)
 	n.mu.Unlock()
 }
 
