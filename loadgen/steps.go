@@ -117,6 +117,10 @@ func stepWords() string {
 	return strings.Join(w[:len(w)-1], ", ") + " or " + w[len(w)-1]
 }
 
+// StepWords lists, for a flag's help, what --steps takes: the steps' names
+// from the table, then the aliases ("syn, chg, both or none").
+func StepWords() string { return stepWords() }
+
 // checkSteps reports a step list Config.Validate must refuse.
 func checkSteps(steps []Step) error {
 	for i, st := range steps {

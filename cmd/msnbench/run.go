@@ -113,7 +113,7 @@ func newRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.Int64Var(&c.Logins, "n", 0, "stop after this many logins (after warm-up; default with --hold and -c: one per worker)")
 	fs.DurationVar(&c.Duration, "d", 0, "stop after this long (after warm-up; default 10s when no -n or --stages); ends holds too")
 	fs.DurationVar(&c.Warmup, "warmup", 0, "run this long first without recording")
-	fs.StringVar(&f.steps, "steps", "syn,chg", "steps after login: syn, chg, both (syn,chg, the default) or none")
+	fs.StringVar(&f.steps, "steps", "syn,chg", "steps after login, comma-separated, in order: "+loadgen.StepWords()+" (both is syn,chg)")
 	fs.StringVar(&c.Status, "status", loadgen.DefaultStatus, "status for CHG")
 	fs.DurationVar(&c.Hold, "hold", 0, "keep each session logged in this long (PNG, CHL/QRY), then OUT")
 	fs.DurationVar(&c.Ping, "ping", loadgen.DefaultPing, "PNG interval while holding; 0: no PNG at all (some servers close on PNG)")
