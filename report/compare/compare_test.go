@@ -882,20 +882,20 @@ func TestSequentialFalseAlarms(t *testing.T) {
 	if limit := int(math.Ceil(0.05*float64(trials) + 2*math.Sqrt(0.05*0.95*float64(trials)))); alarms > limit {
 		t.Errorf("%d/%d false alarms, want at most %d", alarms, trials, limit)
 	}
-	found, early := 0, 0
-	for tr := 0; tr < 10; tr++ {
+	found, early, n := 0, 0, compareReps(10)
+	for tr := range n {
 		a, b := pairedSides(t, uint64(5000+tr), 12, 1.3)
-		regressed, n := sequentialTrial(t, a, b)
+		regressed, pairs := sequentialTrial(t, a, b)
 		if regressed {
 			found++
 		}
-		if n < 12 {
+		if pairs < 12 {
 			early++
 		}
 	}
-	t.Logf("+30%%: found in %d/10 trials, %d stopped before the last look", found, early)
-	if found < 9 || early < 5 {
-		t.Errorf("+30%%: found in %d/10, %d early", found, early)
+	t.Logf("+30%%: found in %d/%d trials, %d stopped before the last look", found, n, early)
+	if found*10 < 9*n || early*2 < n {
+		t.Errorf("+30%%: found in %d/%d, %d early: want at least 90 %% found and half early", found, n, early)
 	}
 }
 
