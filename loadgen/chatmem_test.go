@@ -24,6 +24,9 @@ func TestChatSessionMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("holds hundreds of connections")
 	}
+	if raceEnabled {
+		t.Skip("a memory measurement: the race detector's shadow memory would be in it")
+	}
 	n := 2000 // fewer: the run's fixed costs (histograms, pools) blur the figures (1,000: 1.64-1.94x)
 	if os.Getenv("LOADGEN_CHATMEM_PROFILE") != "" {
 		runtime.MemProfileRate = 64

@@ -119,6 +119,9 @@ func TestHeldSessionMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("holds thousands of connections")
 	}
+	if raceEnabled {
+		t.Skip("a memory measurement: the race detector's shadow memory would be in it")
+	}
 	n := 2000
 	if v, err := strconv.Atoi(os.Getenv("LOADGEN_HOLD_N")); err == nil && v > 0 {
 		n = v
