@@ -334,8 +334,8 @@ func lookLine(c *compare.Comparison) string {
 	if c.HeadlineAlpha > 0 {
 		level = c.HeadlineAlpha
 	}
-	return fmt.Sprintf("login p50 %+.1f%% [%+.1f%%, %+.1f%%] at %s: %s", 100*q.Change, 100*q.Low, 100*q.High,
-		fmtFrac(level), verdict)
+	return fmt.Sprintf("login p50 %s [%s, %s] at %s: %s", compare.FmtChange(q.Change), compare.FmtChange(q.Low),
+		compare.FmtChange(q.High), fmtFrac(level), verdict)
 }
 
 // headLevel names login p50's own level in the design line, when its
@@ -344,7 +344,7 @@ func headLevel(a float64) string {
 	if a <= 0 {
 		return ""
 	}
-	return ", login p50's at " + fmtFrac(a) + " (group-sequential boundary for half of it)"
+	return ", login p50's at " + fmtFrac(a) + " (each half of its paired interval at a group-sequential boundary)"
 }
 
 // fmtFrac formats an error rate: 0.05 -> "5%", 0.0012 -> "0.12%".

@@ -104,18 +104,18 @@ func forestPlot(c *Comparison) template.HTML {
 			fmt.Fprintf(&b, `<path d="M%.1f %.1fl-6 -4v8z" style="fill:%s"/>`, x(r.hi), y, color)
 		}
 		title := fmt.Sprintf("<title>%s: %s [%s, %s]</title>", html.EscapeString(r.label),
-			fmtChange(r.change), fmtChange(r.lo), fmtChange(r.hi))
+			FmtChange(r.change), FmtChange(r.lo), FmtChange(r.hi))
 		switch v := math.Log1p(math.Max(r.change, -0.99)); {
 		case v < lo-1e-9: // off the axis on the left: an arrow at the edge and the value beside it
 			fmt.Fprintf(&b, `<path d="M%.1f %.1fl9 -6v12z" style="fill:%s;stroke:%s;stroke-width:1.5">%s</path>`,
 				labelW-2, y, fill, color, title)
 			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" style="font-size:10px;fill:%s">%s</text>`,
-				labelW+12, y-3, color, html.EscapeString(fmtChange(r.change)))
+				labelW+12, y-3, color, html.EscapeString(FmtChange(r.change)))
 		case v > hi+1e-9:
 			fmt.Fprintf(&b, `<path d="M%.1f %.1fl-9 -6v12z" style="fill:%s;stroke:%s;stroke-width:1.5">%s</path>`,
 				labelW+plotW+2, y, fill, color, title)
 			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="end" style="font-size:10px;fill:%s">%s</text>`,
-				labelW+plotW-10, y-3, color, html.EscapeString(fmtChange(r.change)))
+				labelW+plotW-10, y-3, color, html.EscapeString(FmtChange(r.change)))
 		default:
 			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="4" style="fill:%s;stroke:%s;stroke-width:1.5">%s</circle>`,
 				x(r.change), y, fill, color, title)

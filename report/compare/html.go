@@ -121,8 +121,8 @@ func buildCompareView(c *Comparison) (*compareView, error) {
 		}
 		for i, q := range p.Percentiles {
 			row := compareRow{First: i == 0, Pctl: pctlName(q.Percentile), A: viz.FmtUs(float64(q.A)),
-				B: viz.FmtUs(float64(q.B)), Change: fmtChange(q.Change),
-				Interval: "[" + fmtChange(q.Low) + ", " + fmtChange(q.High) + "]", Variance: varianceCell(c, p, q)}
+				B: viz.FmtUs(float64(q.B)), Change: FmtChange(q.Change),
+				Interval: "[" + FmtChange(q.Low) + ", " + FmtChange(q.High) + "]", Variance: varianceCell(c, p, q)}
 			counts := !q.Indicative
 			if !counts && (q.Verdict == Slower || q.Verdict == Faster) {
 				row.Interval += " " + c.Latency

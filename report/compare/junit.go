@@ -90,7 +90,7 @@ func phaseCase(c *Comparison, p PhaseComparison) report.JUnitCase {
 	judged, indicative := false, false
 	for _, q := range p.Percentiles {
 		line := pctlName(q.Percentile) + ": A " + viz.FmtUs(float64(q.A)) + ", B " + viz.FmtUs(float64(q.B)) +
-			", change " + fmtChange(q.Change) + " [" + fmtChange(q.Low) + ", " + fmtChange(q.High) + "] " + string(q.Verdict)
+			", change " + FmtChange(q.Change) + " [" + FmtChange(q.Low) + ", " + FmtChange(q.High) + "] " + string(q.Verdict)
 		if q.Judged && q.Indicative {
 			line += " (" + c.Latency + ")"
 		}

@@ -57,8 +57,8 @@ func WriteText(w io.Writer, c *Comparison) error {
 				mark = "(too few values)"
 			}
 			line := fmt.Sprintf("%-16s %-21s  %-6s %9s %9s %8s  %-19s %-16s %s", name, verdict, pctlName(q.Percentile),
-				viz.FmtUs(float64(q.A)), viz.FmtUs(float64(q.B)), fmtChange(q.Change),
-				"["+fmtChange(q.Low)+", "+fmtChange(q.High)+"]", varianceCell(c, p, q), mark)
+				viz.FmtUs(float64(q.A)), viz.FmtUs(float64(q.B)), FmtChange(q.Change),
+				"["+FmtChange(q.Low)+", "+FmtChange(q.High)+"]", varianceCell(c, p, q), mark)
 			fmt.Fprintln(bw, strings.TrimRight(line, " "))
 		}
 	}
@@ -226,8 +226,9 @@ func pctlName(p float64) string {
 	return "p" + viz.TrimPct(p)
 }
 
-// fmtChange formats a relative change: +12.3%, -0.4%, +250%.
-func fmtChange(f float64) string {
+// FmtChange formats a relative change as the comparison's tables show it:
+// +12.3%, -0.4%, +250%, >+9999%.
+func FmtChange(f float64) string {
 	switch {
 	case math.IsInf(f, 1) || f > 99.99:
 		return ">+9999%"
@@ -299,7 +300,7 @@ func WriteMarkdown(w io.Writer, c *Comparison) error {
 				verdict += " (" + c.Latency + ")"
 			}
 			fmt.Fprintf(bw, "| %s | %s | %s | %s | %s | [%s, %s] | %s | %s |\n", name, pctlName(q.Percentile),
-				viz.FmtUs(float64(q.A)), viz.FmtUs(float64(q.B)), fmtChange(q.Change), fmtChange(q.Low), fmtChange(q.High),
+				viz.FmtUs(float64(q.A)), viz.FmtUs(float64(q.B)), FmtChange(q.Change), FmtChange(q.Low), FmtChange(q.High),
 				varianceCell(c, p, q), verdict)
 		}
 	}
