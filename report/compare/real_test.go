@@ -91,7 +91,15 @@ func TestCompareRealOneRunPerSide(t *testing.T) {
 		t.Errorf("A/A: latency %q, want %q", aa.Latency, compare.LatencyIndicative)
 	}
 
-	ab, err := compare.Compare([]*report.Run{a1}, []*report.Run{b}, opt)
+	// The slowdown is judged on login p50 alone: at the 5 % of a single
+	// test, not Bonferroni's share of it over every phase and percentile.
+	// Under -race beside a busy loop per core and other load (stress-tests.sh)
+	// A's login p50 was 8.6 ms, its time batches twice as spread, and over
+	// 40 percentiles +50 ms came out as -10 % ... +7727 %: honest, but not
+	// what this test is about.
+	abOpt := opt
+	abOpt.Phases, abOpt.Percentiles = []string{"login"}, []float64{50}
+	ab, err := compare.Compare([]*report.Run{a1}, []*report.Run{b}, abOpt)
 	if err != nil {
 		t.Fatal(err)
 	}
