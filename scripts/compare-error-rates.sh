@@ -14,7 +14,8 @@
 # p50 pooled over all runs).
 #
 # Stages (STAGES, default "collect analyze live"):
-#   collect  SINGLE_CYCLES cycles of runs: A A B10 A A B5 (each -d $RUN_D at --rate $RATE), saved under $OUT/single
+#   collect  SINGLE_CYCLES cycles of runs: $CYCLE, by default A A B10 A A B5 (each -d $RUN_D at --rate $RATE), saved
+#            under $OUT/single; CYCLE="A A A A A A" collects A/A runs only (the analyze stage then skips the B rows)
 #   analyze  the designs single and 3+3 (in blocks, and alternating) on the saved runs, with the msnbench built
 #            from this tree; for single runs also what the time batches and --assume-independent would say
 #   live     LIVE_AA A/A and LIVE_B10 +10 % trials of `compare --run` ($LIVE_ARGS), LIVE_B5 +5 % trials with
@@ -37,6 +38,7 @@ RATE=${RATE:-200}
 BASE_DELAY=${BASE_DELAY:-300}  # us
 RUN_D=${RUN_D:-10s}
 SINGLE_CYCLES=${SINGLE_CYCLES:-8}
+CYCLE=${CYCLE:-A A B10 A A B5}
 LIVE_AA=${LIVE_AA:-10}
 LIVE_B10=${LIVE_B10:-10}
 LIVE_B5=${LIVE_B5:-3}
@@ -135,7 +137,7 @@ if [[ " $STAGES " == *" collect "* ]]; then
   load "before collect"
   n=0 nb=0
   for c in $(seq 1 "$SINGLE_CYCLES"); do
-    for s in A A B10 A A B5; do
+    for s in $CYCLE; do
       case $s in
       A) n=$((n + 1)); run "$A" "$OUT/single/a-$(printf %03d $n).json" ;;
       *) nb=$((nb + 1)); run "${!s}" "$OUT/single/$(tr A-Z a-z <<<"$s")-$(printf %03d $nb).json" ;;
@@ -189,7 +191,8 @@ if [[ " $STAGES " == *" analyze "* ]]; then
   for b in b10 b5; do
     off=1
     [ $b = b5 ] && off=3
-    mapfile -t bs < <(ls "$OUT"/single/$b-*.json)
+    mapfile -t bs < <(ls "$OUT"/single/$b-*.json 2>/dev/null)
+    [ "${#bs[@]}" -gt 0 ] || continue # CYCLE without $b runs
     # single A/B: each B run against the A run just before it
     k=0 kx=0 n=0
     for ((j = 0; j < ${#bs[@]} && 4 * j + off < ${#as[@]}; j++)); do
