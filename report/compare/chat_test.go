@@ -5,15 +5,16 @@ import (
 	"time"
 
 	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/report/internal/fixture"
 )
 
-// chatRun is rpRun with the held-session phases of presence and chat
-// (issue 14) recorded too, each value scaled by scale.
+// chatRun is fixture.RecordedRun with the held-session phases of presence
+// and chat (issue 14) recorded too, each value scaled by scale.
 func chatRun(t testing.TB, scale float64) *report.Run {
 	t.Helper()
-	samples := rpSamples(42, 4000, 5*time.Second, false)
+	samples := fixture.Samples(42, 4000, 5*time.Second, false)
 	rec := report.NewRecorder(4, time.Second)
-	last := rpFeed(rec, samples, 4, time.Second)
+	last := fixture.Feed(rec, samples, 4, time.Second)
 	for i := range 2000 {
 		at := int64(i) * int64(2500*time.Microsecond)
 		v := float64(800*time.Microsecond) + float64(i%97)*float64(20*time.Microsecond)
@@ -22,8 +23,8 @@ func chatRun(t testing.TB, scale float64) *report.Run {
 		}
 	}
 	end := last + int64(time.Millisecond)
-	run := rpMeta(false)
-	run.End = rpStart.Add(time.Duration(end))
+	run := fixture.Meta(false)
+	run.End = fixture.Start.Add(time.Duration(end))
 	rec.Finish(run, end)
 	return run
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/msnbench/msnbench/report"
 	"github.com/msnbench/msnbench/report/internal/dist"
+	"github.com/msnbench/msnbench/report/internal/fixture"
 	"github.com/msnbench/msnbench/report/internal/viz"
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -26,7 +27,7 @@ func verdicts(c *Comparison) map[string]Verdict {
 }
 
 func TestCompareSameRunIsNoChange(t *testing.T) {
-	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Steps: true})
+	a := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 1, Steps: true})
 	c, err := Compare([]*report.Run{a}, []*report.Run{a}, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +66,7 @@ func falseAlarmRates(t *testing.T, reps, runsPerSide int, runScale float64) (per
 			var rs []*report.Run
 			for j := 0; j < runsPerSide; j++ {
 				seed++
-				rs = append(rs, synthRun(t, synthSpec{NoIntervals: true, Seed: seed, Seconds: 10, Rate: 200, Steps: true,
+				rs = append(rs, fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: seed, Seconds: 10, Rate: 200, Steps: true,
 					Scale: runScaleFor(seed, runScale)}))
 			}
 			return rs
@@ -176,8 +177,8 @@ func TestCompareDetectsShift(t *testing.T) {
 	detected, other := 0, 0
 	for i := 0; i < reps; i++ {
 		seed := uint64(5000 + 2*i)
-		a := synthRun(t, synthSpec{NoIntervals: true, Seed: seed, Seconds: 10, Rate: 200, Steps: true})
-		b := synthRun(t, synthSpec{NoIntervals: true, Seed: seed + 1, Seconds: 10, Rate: 200, Steps: true,
+		a := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: seed, Seconds: 10, Rate: 200, Steps: true})
+		b := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: seed + 1, Seconds: 10, Rate: 200, Steps: true,
 			Shift: map[string]float64{"ns.usr.s": 2000}})
 		c, err := Compare([]*report.Run{a}, []*report.Run{b}, Options{Resamples: 1000, AssumeIndependent: true})
 		if err != nil {
@@ -219,7 +220,7 @@ func TestCompareDetectsShiftRuns(t *testing.T) {
 	side := func(seed uint64, shift map[string]float64) []*report.Run {
 		var rs []*report.Run
 		for j := uint64(0); j < 3; j++ {
-			rs = append(rs, synthRun(t, synthSpec{NoIntervals: true, Seed: seed + j, Seconds: 10, Rate: 200,
+			rs = append(rs, fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: seed + j, Seconds: 10, Rate: 200,
 				Scale: runScaleFor(seed+j, 0.05), Shift: shift}))
 		}
 		return rs
@@ -248,8 +249,8 @@ func TestCompareDetectsShiftRuns(t *testing.T) {
 }
 
 func TestCompareFasterAndFailures(t *testing.T) {
-	slow := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Shift: map[string]float64{"ds.usr": 1000}})
-	fast := synthRun(t, synthSpec{NoIntervals: true, Seed: 2, FailRate: 0.05})
+	slow := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 1, Shift: map[string]float64{"ds.usr": 1000}})
+	fast := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 2, FailRate: 0.05})
 	c, err := Compare([]*report.Run{slow}, []*report.Run{fast}, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -277,8 +278,8 @@ func TestCompareFasterAndFailures(t *testing.T) {
 func TestCompareThreshold(t *testing.T) {
 	// +8% on every phase of 10000 logins is clearly resolved at p50:
 	// slower with a 5% threshold, no significant change with a 10% one.
-	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 11, Seconds: 40, Rate: 250})
-	b := synthRun(t, synthSpec{NoIntervals: true, Seed: 12, Seconds: 40, Rate: 250, Scale: 1.08})
+	a := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 11, Seconds: 40, Rate: 250})
+	b := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 12, Seconds: 40, Rate: 250, Scale: 1.08})
 	for _, tc := range []struct {
 		threshold float64
 		want      Verdict
@@ -299,8 +300,8 @@ func TestCompareThreshold(t *testing.T) {
 }
 
 func TestComparePhasesOnOneSide(t *testing.T) {
-	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Steps: true})
-	b := synthRun(t, synthSpec{NoIntervals: true, Seed: 2})
+	a := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 1, Steps: true})
+	b := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 2})
 	c, err := Compare([]*report.Run{a}, []*report.Run{b}, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -319,7 +320,7 @@ func TestComparePhasesOnOneSide(t *testing.T) {
 }
 
 func TestCompareClosedModelSkipsIntended(t *testing.T) {
-	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Seconds: 2})
+	a := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 1, Seconds: 2})
 	a.Config.Model = "closed"
 	intended := *a.Phase("login")
 	intended.Name = "login.intended"
@@ -349,8 +350,8 @@ func TestCompareClosedModelSkipsIntended(t *testing.T) {
 }
 
 func TestCompareLoadWarning(t *testing.T) {
-	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Seconds: 2})
-	b := synthRun(t, synthSpec{NoIntervals: true, Seed: 2, Seconds: 2})
+	a := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 1, Seconds: 2})
+	b := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 2, Seconds: 2})
 	c, err := Compare([]*report.Run{a}, []*report.Run{b}, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -369,8 +370,8 @@ func TestCompareLoadWarning(t *testing.T) {
 
 func TestCompareTooFewValues(t *testing.T) {
 	// 100 values: p99 has 1 value beyond it, p99.9 none; neither is judged.
-	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Seconds: 1, Rate: 100})
-	b := synthRun(t, synthSpec{NoIntervals: true, Seed: 2, Seconds: 1, Rate: 100, Scale: 3})
+	a := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 1, Seconds: 1, Rate: 100})
+	b := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 2, Seconds: 1, Rate: 100, Scale: 3})
 	c, err := Compare([]*report.Run{a}, []*report.Run{b}, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -390,7 +391,7 @@ func TestCompareTooFewValues(t *testing.T) {
 }
 
 func TestCompareErrors(t *testing.T) {
-	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Seconds: 1})
+	a := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 1, Seconds: 1})
 	bad := *a
 	bad.Phases = append([]report.PhaseResult(nil), a.Phases...)
 	bad.Phases[0].Hist = "not base64!"
@@ -416,9 +417,9 @@ func TestCompareErrors(t *testing.T) {
 // one on the other (1 degree of freedom) give an enormous but finite
 // interval that JSON can carry.
 func TestCompareWildSpreadIsJSON(t *testing.T) {
-	a1 := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Seconds: 2})
-	a2 := synthRun(t, synthSpec{NoIntervals: true, Seed: 2, Seconds: 2, Scale: 400})
-	b := synthRun(t, synthSpec{NoIntervals: true, Seed: 3, Seconds: 2})
+	a1 := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 1, Seconds: 2})
+	a2 := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 2, Seconds: 2, Scale: 400})
+	b := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 3, Seconds: 2})
 	c, err := Compare([]*report.Run{a1, a2}, []*report.Run{b}, Options{Confidence: 0.9999})
 	if err != nil {
 		t.Fatal(err)
@@ -436,8 +437,8 @@ func TestCompareWildSpreadIsJSON(t *testing.T) {
 }
 
 func TestCompareDeterministic(t *testing.T) {
-	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1})
-	b := synthRun(t, synthSpec{NoIntervals: true, Seed: 2})
+	a := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 1})
+	b := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 2})
 	var out [2]bytes.Buffer
 	for i := range out {
 		c, err := Compare([]*report.Run{a}, []*report.Run{b}, Options{})
@@ -454,8 +455,8 @@ func TestCompareDeterministic(t *testing.T) {
 }
 
 func TestWriteCompareTextGolden(t *testing.T) {
-	a := []*report.Run{synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Label: "build 41", Steps: true})}
-	b := []*report.Run{synthRun(t, synthSpec{NoIntervals: true, Seed: 3, Label: "build 42", Steps: true, FailRate: 0.002,
+	a := []*report.Run{fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 1, Label: "build 41", Steps: true})}
+	b := []*report.Run{fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 3, Label: "build 42", Steps: true, FailRate: 0.002,
 		Shift: map[string]float64{"ns.usr.s": 2000}})}
 	b[0].Health.Saturated = true
 	c, err := Compare(a, b, Options{})
@@ -469,7 +470,7 @@ func TestWriteCompareTextGolden(t *testing.T) {
 	checkGolden(t, "compare.txt", buf.Bytes())
 
 	// Several runs per side, with too few of them for a good spread estimate.
-	a = append(a, synthRun(t, synthSpec{NoIntervals: true, Seed: 4, Label: "build 41 again", Steps: true}))
+	a = append(a, fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 4, Label: "build 41 again", Steps: true}))
 	c, err = Compare(a, b, Options{Phases: []string{"login", "ns.usr.s", "ns.syn"}})
 	if err != nil {
 		t.Fatal(err)
@@ -545,7 +546,7 @@ func TestGammaRandMoments(t *testing.T) {
 // TestBootQuantileMatchesResampling checks the Beta shortcut against the
 // bootstrap done the slow way: resample n values, sort, take the k-th.
 func TestBootQuantileMatchesResampling(t *testing.T) {
-	h := newSynthHist()
+	h := fixture.NewHist()
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := 0; i < 300; i++ {
 		h.RecordValue(int64(100 * math.Exp(0.6*r.NormFloat64())))
@@ -573,8 +574,8 @@ func TestBootQuantileMatchesResampling(t *testing.T) {
 }
 
 func TestWriteCompareHTML(t *testing.T) {
-	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Label: "build <41>", Steps: true})
-	b := synthRun(t, synthSpec{NoIntervals: true, Seed: 2, Label: "build 42", Steps: true,
+	a := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 1, Label: "build <41>", Steps: true})
+	b := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 2, Label: "build 42", Steps: true,
 		Shift: map[string]float64{"ns.usr.s": 2000}})
 	c, err := Compare([]*report.Run{a}, []*report.Run{b}, Options{AssumeIndependent: true})
 	if err != nil {
@@ -621,7 +622,7 @@ func TestWriteCompareHTMLRuns(t *testing.T) {
 	side := func(seed uint64, shift float64) []*report.Run {
 		var rs []*report.Run
 		for j := uint64(0); j < 3; j++ {
-			rs = append(rs, synthRun(t, synthSpec{NoIntervals: true, Seed: seed + j, Seconds: 5,
+			rs = append(rs, fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: seed + j, Seconds: 5,
 				Scale: runScaleFor(seed+j, 0.1), Shift: map[string]float64{"ns.usr.s": shift}}))
 		}
 		return rs
@@ -653,9 +654,9 @@ func TestWriteCompareHTMLRuns(t *testing.T) {
 // generator, so a difference there is no verdict on the server unless those
 // phases are asked for by name.
 func TestCompareSkipsGeneratorPhases(t *testing.T) {
-	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Seconds: 2})
-	b := synthRun(t, synthSpec{NoIntervals: true, Seed: 2, Seconds: 2})
-	slow := synthRun(t, synthSpec{NoIntervals: true, Seed: 3, Seconds: 2, Scale: 3}) // the generator 3x slower on B
+	a := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 1, Seconds: 2})
+	b := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 2, Seconds: 2})
+	slow := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 3, Seconds: 2, Scale: 3}) // the generator 3x slower on B
 	for _, name := range []string{"sched.lag", "read.lag"} {
 		pa, pb := *a.Phase("login"), *slow.Phase("login")
 		pa.Name, pb.Name = name, name
@@ -690,7 +691,7 @@ func TestBlockVarSeesDrift(t *testing.T) {
 		slowdown float64
 		lo, hi   float64 // bounds of blockVar/bootVar
 	}{{"stationary", 0, 0.25, 4}, {"drift", 10, 20, math.Inf(1)}} {
-		run := synthRun(t, synthSpec{Seed: 7, Seconds: 20, Rate: 100, Slowdown: tc.slowdown})
+		run := fixture.SynthRun(t, fixture.SynthSpec{Seed: 7, Seconds: 20, Rate: 100, Slowdown: tc.slowdown})
 		p := run.Phase("login")
 		bs, err := newBlockSet(p, DefaultMinBatches)
 		if err != nil || bs == nil {
@@ -713,7 +714,7 @@ func TestBlockVarSeesDrift(t *testing.T) {
 		}
 	}
 	// Fewer intervals than batches needed: no block set.
-	run := synthRun(t, synthSpec{Seed: 7, Seconds: 9, Rate: 100})
+	run := fixture.SynthRun(t, fixture.SynthSpec{Seed: 7, Seconds: 9, Rate: 100})
 	if bs, err := newBlockSet(run.Phase("login"), DefaultMinBatches); bs != nil || err != nil {
 		t.Errorf("9 intervals: block set %v, %v; want none", bs, err)
 	}
@@ -723,8 +724,8 @@ func TestBlockVarSeesDrift(t *testing.T) {
 // clear the change, latency is indicative and no regression (issue 11);
 // failures still count, and AssumeIndependent restores the old verdict.
 func TestCompareOneRunPerSideIsIndicative(t *testing.T) {
-	a := synthRun(t, synthSpec{Seed: 1, Seconds: 12, Rate: 100})
-	b := synthRun(t, synthSpec{Seed: 2, Seconds: 12, Rate: 100, Scale: 1.5})
+	a := fixture.SynthRun(t, fixture.SynthSpec{Seed: 1, Seconds: 12, Rate: 100})
+	b := fixture.SynthRun(t, fixture.SynthSpec{Seed: 2, Seconds: 12, Rate: 100, Scale: 1.5})
 	c, err := Compare([]*report.Run{a}, []*report.Run{b}, Options{Phases: []string{"login"}})
 	if err != nil {
 		t.Fatal(err)
@@ -900,8 +901,8 @@ func TestSequentialFalseAlarms(t *testing.T) {
 }
 
 func TestWriteCompareMarkdown(t *testing.T) {
-	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Label: "build|41", Steps: true})
-	b := synthRun(t, synthSpec{NoIntervals: true, Seed: 3, Label: "build 42", Steps: true,
+	a := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 1, Label: "build|41", Steps: true})
+	b := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 3, Label: "build 42", Steps: true,
 		Shift: map[string]float64{"ns.usr.s": 2000}})
 	for _, tc := range []struct {
 		opt   Options

@@ -4,14 +4,15 @@ import (
 	"testing"
 
 	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/report/internal/fixture"
 )
 
 // TestCompareLeavesCutsOut: compare's failure-rate test counts no cut
 // session: B, whose run was cut with many sessions in flight, has no more
 // failures than A.
 func TestCompareLeavesCutsOut(t *testing.T) {
-	a := cutRun(t, 0)
-	b := cutRun(t, 1)
+	a := fixture.CutRun(t, 0)
+	b := fixture.CutRun(t, 1)
 	b.Counts.Cut += 500
 	b.Cuts[0].Count += 500
 	c, err := Compare([]*report.Run{a}, []*report.Run{b}, Options{})

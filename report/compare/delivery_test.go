@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/report/internal/fixture"
 )
 
 // TestDeliveryCompare: compare shows each side's lost notifications in
@@ -13,7 +14,7 @@ import (
 // 14): 9 of 90 lost against none of 100 is a regression; the same counts
 // on both sides are not. (Before, they were shown and never judged.)
 func TestDeliveryCompare(t *testing.T) {
-	a, b := rpRun(t, false), rpRun(t, false)
+	a, b := fixture.RecordedRun(t, false), fixture.RecordedRun(t, false)
 	a.Deliveries = []report.Delivery{{Phase: "presence", Expected: 100, Lost: 0}}
 	b.Deliveries = []report.Delivery{{Phase: "presence", Expected: 90, Lost: 9}}
 	c, err := Compare([]*report.Run{a}, []*report.Run{b}, Options{Resamples: 200, Seed: 1})

@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/report/internal/fixture"
 )
 
 // FuzzCompare feeds Compare histograms and options it did not make: it must
 // return a comparison or an error, never panic, and its writers must cope
 // with whatever it returns.
 func FuzzCompare(f *testing.F) {
-	a := synthRun(f, synthSpec{Seed: 1, Seconds: 1, Rate: 50, NoIntervals: true})
+	a := fixture.SynthRun(f, fixture.SynthSpec{Seed: 1, Seconds: 1, Rate: 50, NoIntervals: true})
 	f.Add(a.Phases[0].Hist, 50.0, 0.05, 3)
 	f.Add("HISTFAAAACB4nJNpmSzMwMDAxQABzFCaEUSgCjCBKAAowAFa", 99.9, -1.0, 1)
 	f.Add("", 0.0, 0.0, 0)

@@ -5,14 +5,15 @@ import (
 	"testing"
 
 	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/report/internal/fixture"
 )
 
 // TestCompareWarnsMachineBusy: a comparison names a run whose generator
 // other processes kept waiting, and its latency verdicts are inconclusive
 // as for a saturated generator.
 func TestCompareWarnsMachineBusy(t *testing.T) {
-	a := []*report.Run{synthRun(t, synthSpec{NoIntervals: true, Seed: 1})}
-	b := []*report.Run{synthRun(t, synthSpec{NoIntervals: true, Seed: 2})}
+	a := []*report.Run{fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 1})}
+	b := []*report.Run{fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 2})}
 	b[0].Health.MachineBusy, b[0].Health.Limited = true, true
 	c, err := Compare(a, b, Options{})
 	if err != nil {

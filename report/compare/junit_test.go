@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/report/internal/fixture"
 )
 
 // junitSchema is the part of the JUnit schema CI systems read, decoded
@@ -48,10 +49,10 @@ type junitSchema struct {
 // slowdown a <skipped> case that says so, and the failure count is nonzero
 // exactly when Regressed is.
 func TestCompareJUnit(t *testing.T) {
-	a := synthRun(t, synthSpec{NoIntervals: true, Seed: 1, Label: "build 41", Steps: true})
-	b := synthRun(t, synthSpec{NoIntervals: true, Seed: 3, Label: "build 42", Steps: true,
+	a := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 1, Label: "build 41", Steps: true})
+	b := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 3, Label: "build 42", Steps: true,
 		Shift: map[string]float64{"ns.usr.s": 2000}})
-	fewer := synthRun(t, synthSpec{NoIntervals: true, Seed: 2, FailRate: 0.05})
+	fewer := fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 2, FailRate: 0.05})
 	for _, tc := range []struct {
 		name  string
 		a, b  *report.Run
