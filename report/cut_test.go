@@ -1,39 +1,19 @@
-package report
+package report_test
 
 import (
 	"bytes"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/msnbench/msnbench/msnp"
+	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/report/internal/fixture"
 )
-
-// cutRun records one ok, one failed (911) and two cut sessions.
-func cutRun(t *testing.T, shard int) *Run {
-	t.Helper()
-	rec := NewRecorder(2, time.Second)
-	ms := int64(time.Millisecond)
-	ok := Sample{Start: 0, End: 5 * ms}
-	ok.Set(Login, 5*ms)
-	rec.Record(0, &ok)
-	rec.Record(1, &Sample{Start: ms, End: 3 * ms, Class: msnp.ClassAuthFail, FailPhase: NSUsrS, Code: 911})
-	for i := range 2 {
-		rec.Record(i, &Sample{Start: 2 * ms, End: 900 * ms, Class: msnp.ClassCanceled, FailPhase: NSSyn})
-	}
-	run := rpMeta(false)
-	run.End = run.Start.Add(time.Second)
-	run.Shard = Shard{Index: shard, Count: 2, Group: "g"}
-	run.Machine.Hostname += string(rune('a' + shard))
-	rec.Finish(run, int64(time.Second))
-	return run
-}
 
 // TestCutIsNotAFailure: sessions cut by the end of the run have their own
 // count and table, which failure rates and the errors SLO leave out, the
 // text and HTML show, and merge adds up (issue 10 item 5).
 func TestCutIsNotAFailure(t *testing.T) {
-	run := cutRun(t, 0)
+	run := fixture.CutRun(t, 0)
 	c := run.Counts
 	if c.Attempted != 2 || c.OK != 1 || c.Failed != 1 || c.Cut != 2 {
 		t.Fatalf("counts %+v, want 2 attempted, 1 ok, 1 failed, 2 cut", c)
@@ -41,13 +21,13 @@ func TestCutIsNotAFailure(t *testing.T) {
 	if len(run.Errors) != 1 || run.Errors[0].Code != 911 {
 		t.Fatalf("errors %+v, want only the 911", run.Errors)
 	}
-	if len(run.Cuts) != 1 || run.Cuts[0] != (ErrorCount{Phase: "ns.syn", Class: "cut", Count: 2}) {
+	if len(run.Cuts) != 1 || run.Cuts[0] != (report.ErrorCount{Phase: "ns.syn", Class: "cut", Count: 2}) {
 		t.Fatalf("cuts %+v", run.Cuts)
 	}
 	if got := run.ErrorRate(); got != 0.5 {
 		t.Errorf("error rate %v, want 0.5 (1 of 2 that ended; cut ones left out)", got)
 	}
-	slo, err := ParseSLO("errors<=1, errors<60%")
+	slo, err := report.ParseSLO("errors<=1, errors<60%")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +35,7 @@ func TestCutIsNotAFailure(t *testing.T) {
 		t.Errorf("SLO counts the cut sessions: %v", res)
 	}
 	var txt, html bytes.Buffer
-	if err := WriteText(&txt, run); err != nil {
+	if err := report.WriteText(&txt, run); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"1 failed (50.0%), 2 cut by the end of the run (not failures)",
@@ -64,17 +44,17 @@ func TestCutIsNotAFailure(t *testing.T) {
 			t.Errorf("text report lacks %q:\n%s", want, txt.String())
 		}
 	}
-	if err := WriteHTML(&html, run); err != nil {
+	if err := report.WriteHTML(&html, run); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(html.String(), "Sessions cut by the end of the run") {
 		t.Error("HTML report does not show the cut sessions")
 	}
 	var js bytes.Buffer
-	if err := Encode(&js, run); err != nil {
+	if err := report.Encode(&js, run); err != nil {
 		t.Fatal(err)
 	}
-	back, err := Decode(&js)
+	back, err := report.Decode(&js)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +62,7 @@ func TestCutIsNotAFailure(t *testing.T) {
 		t.Errorf("JSON round trip: counts %+v cuts %+v", back.Counts, back.Cuts)
 	}
 
-	m, err := Merge(cutRun(t, 0), cutRun(t, 1))
+	m, err := report.Merge(fixture.CutRun(t, 0), fixture.CutRun(t, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,17 +82,17 @@ func TestCutIsNotAFailure(t *testing.T) {
 // sessions as failures of class "canceled"; it is read with today's
 // meaning.
 func TestDecodeOldCanceled(t *testing.T) {
-	run := cutRun(t, 0)
-	run.Errors = append(run.Errors, ErrorCount{Phase: "ns.syn", Class: "canceled", Count: 2})
+	run := fixture.CutRun(t, 0)
+	run.Errors = append(run.Errors, report.ErrorCount{Phase: "ns.syn", Class: "canceled", Count: 2})
 	run.Cuts = nil
 	run.Counts.Cut = 0
 	run.Counts.Failed += 2
 	run.Counts.Attempted += 2
 	var js bytes.Buffer
-	if err := Encode(&js, run); err != nil {
+	if err := report.Encode(&js, run); err != nil {
 		t.Fatal(err)
 	}
-	got, err := Decode(&js)
+	got, err := report.Decode(&js)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,13 @@
-package report
+package report_test
 
 import (
 	"bytes"
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/report/internal/fixture"
 )
 
 // FuzzDecodeRun feeds arbitrary bytes to Decode: it must never panic, and a
@@ -12,7 +15,7 @@ import (
 // (writers may return errors, for example for a corrupt interval histogram).
 func FuzzDecodeRun(f *testing.F) {
 	var good bytes.Buffer
-	if err := Encode(&good, rpSmallRun(f)); err != nil {
+	if err := report.Encode(&good, rpSmallRun(f)); err != nil {
 		f.Fatal(err)
 	}
 	g := good.String()
@@ -23,16 +26,16 @@ func FuzzDecodeRun(f *testing.F) {
 	f.Add([]byte(strings.Replace(g, `"interval": "1s"`, `"interval": "1ns"`, 1)))
 	f.Add([]byte(strings.Replace(g, `"start": 0,`, `"start": 1e15,`, 1)))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		run, err := Decode(bytes.NewReader(data))
+		run, err := report.Decode(bytes.NewReader(data))
 		if err != nil {
 			return
 		}
-		for _, format := range Formats() {
-			_ = Write(io.Discard, format, run)
+		for _, format := range report.Formats() {
+			_ = report.Write(io.Discard, format, run)
 		}
-		_, _ = Merge(run, run)
-		_, _ = MergeOptions{Force: true}.Merge(run, run) // a run given twice is refused unless forced
-		if slo, err := ParseSLO("login:p99<1s,errors<1%,rate>1,login:p95<1s"); err == nil {
+		_, _ = report.Merge(run, run)
+		_, _ = report.MergeOptions{Force: true}.Merge(run, run) // a run given twice is refused unless forced
+		if slo, err := report.ParseSLO("login:p99<1s,errors<1%,rate>1,login:p95<1s"); err == nil {
 			_ = slo.Check(run)
 		}
 	})
@@ -46,7 +49,7 @@ func FuzzParseSLO(f *testing.F) {
 	}
 	run := rpSmallRun(f)
 	f.Fuzz(func(t *testing.T, s string) {
-		slo, err := ParseSLO(s)
+		slo, err := report.ParseSLO(s)
 		if err != nil {
 			return
 		}
@@ -58,11 +61,11 @@ func FuzzParseSLO(f *testing.F) {
 
 // rpSmallRun is a small run for fuzz seeds: decoding and rendering it is
 // cheap enough for many fuzz iterations.
-func rpSmallRun(t testing.TB) *Run {
-	samples := rpSamples(3, 60, 2e9, true)
-	rec := NewRecorder(1, 1e9)
-	last := rpFeed(rec, samples, 1, 1e9)
-	run := rpMeta(true)
+func rpSmallRun(t testing.TB) *report.Run {
+	samples := fixture.Samples(3, 60, 2e9, true)
+	rec := report.NewRecorder(1, 1e9)
+	last := fixture.Feed(rec, samples, 1, 1e9)
+	run := fixture.Meta(true)
 	run.End = run.Start.Add(2e9)
 	rec.Finish(run, last+1)
 	return run
@@ -72,7 +75,7 @@ func rpSmallRun(t testing.TB) *Run {
 // histograms and series values: no panic, and nothing from the run reaches
 // the page unescaped.
 func FuzzWriteHTML(f *testing.F) {
-	base := synthRun(f, synthSpec{Seed: 2, Seconds: 2, Rate: 30})
+	base := fixture.SynthRun(f, fixture.SynthSpec{Seed: 2, Seconds: 2, Rate: 30})
 	f.Add("<script>x</script>", "ds.connect", base.Phases[0].Intervals[0].Hist, int64(5), 1.0)
 	f.Add("", "<b>", "garbage", int64(-1), -3.0)
 	f.Fuzz(func(t *testing.T, label, phase, ivHist string, n int64, at float64) {
@@ -81,17 +84,17 @@ func FuzzWriteHTML(f *testing.F) {
 		label = "QzLabel" + label + "QzLabel"
 		run := *base
 		run.Label = label
-		run.Phases = append([]PhaseResult(nil), base.Phases...)
+		run.Phases = append([]report.PhaseResult(nil), base.Phases...)
 		p := run.Phases[1]
 		p.Name = phase
-		p.Intervals = append([]Interval(nil), p.Intervals...)
-		p.Intervals[0] = Interval{Start: at, Hist: ivHist}
+		p.Intervals = append([]report.Interval(nil), p.Intervals...)
+		p.Intervals[0] = report.Interval{Start: at, Hist: ivHist}
 		run.Phases[1] = p
-		run.Series = append([]Point(nil), base.Series...)
+		run.Series = append([]report.Point(nil), base.Series...)
 		run.Series[0].OK, run.Series[0].T = n, at
-		run.Errors = []ErrorCount{{Phase: phase, Class: label, Count: n}}
+		run.Errors = []report.ErrorCount{{Phase: phase, Class: label, Count: n}}
 		var buf bytes.Buffer
-		if err := WriteHTML(&buf, &run); err != nil {
+		if err := report.WriteHTML(&buf, &run); err != nil {
 			return
 		}
 		if strings.Contains(label, "<") && strings.Contains(buf.String(), label) {

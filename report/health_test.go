@@ -1,4 +1,4 @@
-package report
+package report_test
 
 import (
 	"bytes"
@@ -6,11 +6,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/report/internal/fixture"
 )
 
 // limitedRun is a run whose generator other processes kept waiting.
-func limitedRun(t *testing.T) *Run {
-	run := rpRun(t, true)
+func limitedRun(t *testing.T) *report.Run {
+	run := fixture.RecordedRun(t, true)
 	h := &run.Health
 	h.Cores, h.CPUUtil = 1, 0.14
 	h.SchedLagP50Us, h.SchedLagP99Us, h.SchedLagMaxUs = 27700, 181000, 240000
@@ -26,19 +29,19 @@ func limitedRun(t *testing.T) *Run {
 func TestHealthEvidenceInReports(t *testing.T) {
 	run := limitedRun(t)
 	var text, html, js, md, junit bytes.Buffer
-	if err := WriteText(&text, run); err != nil {
+	if err := report.WriteText(&text, run); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteHTML(&html, run); err != nil {
+	if err := report.WriteHTML(&html, run); err != nil {
 		t.Fatal(err)
 	}
-	if err := Encode(&js, run); err != nil {
+	if err := report.Encode(&js, run); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteMarkdown(&md, run); err != nil {
+	if err := report.WriteMarkdown(&md, run); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteJUnit(&junit, SLOJUnit(run, nil)); err != nil {
+	if err := report.WriteJUnit(&junit, report.SLOJUnit(run, nil)); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -68,7 +71,7 @@ func TestHealthEvidenceInReports(t *testing.T) {
 	if strings.Contains(text.String(), "itself was the bottleneck") || strings.Contains(html.String(), "SATURATED") {
 		t.Error("a machine-busy run is reported as saturated")
 	}
-	back, err := Decode(&js)
+	back, err := report.Decode(&js)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +81,7 @@ func TestHealthEvidenceInReports(t *testing.T) {
 
 	// Neither verdict: the evidence is shown and the verdict says so.
 	text.Reset()
-	if err := WriteText(&text, rpRun(t, true)); err != nil {
+	if err := report.WriteText(&text, fixture.RecordedRun(t, true)); err != nil {
 		t.Fatal(err)
 	}
 	if s := text.String(); !strings.Contains(s, "generator verdict: not limited") || strings.Contains(s, "WARNING") {
@@ -89,15 +92,15 @@ func TestHealthEvidenceInReports(t *testing.T) {
 // TestDecodeOldSaturatedIsLimited: a run written before Limited existed
 // and marked saturated is limited for every reader (compare among them).
 func TestDecodeOldSaturatedIsLimited(t *testing.T) {
-	run := rpRun(t, false)
+	run := fixture.RecordedRun(t, false)
 	run.Health.Saturated = true
 	var buf bytes.Buffer
-	if err := Encode(&buf, run); err != nil {
+	if err := report.Encode(&buf, run); err != nil {
 		t.Fatal(err)
 	}
 	old := strings.Replace(buf.String(), `"limited": false`, "", 1)
 	old = strings.Replace(old, `"saturated": true,`, `"saturated": true`, 1)
-	got, err := Decode(strings.NewReader(old))
+	got, err := report.Decode(strings.NewReader(old))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +116,7 @@ func TestMergeKeepsVerdicts(t *testing.T) {
 	parts, _ := rpShardRuns(t, 2)
 	parts[1].Health.MachineBusy, parts[1].Health.Limited = true, true
 	parts[1].Health.RunQueueSec, parts[1].Health.OtherCPU = 2, 0.9
-	got, err := Merge(parts...)
+	got, err := report.Merge(parts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +124,7 @@ func TestMergeKeepsVerdicts(t *testing.T) {
 	if !h.MachineBusy || !h.Limited || h.Saturated || !h.RunQueueKnown || h.RunQueueSec != 2.125 || h.OtherCPU != 0.9 || h.Cores != 2 {
 		t.Errorf("merged health %+v", h)
 	}
-	if rl := got.Phase(ReadLag.String()); rl != nil && h.ReadLagMeanUs != int64(rl.Summary.Mean) {
+	if rl := got.Phase(report.ReadLag.String()); rl != nil && h.ReadLagMeanUs != int64(rl.Summary.Mean) {
 		t.Errorf("read.lag mean %d, merged phase %v", h.ReadLagMeanUs, rl.Summary.Mean)
 	}
 }
@@ -130,53 +133,53 @@ func TestMergeKeepsVerdicts(t *testing.T) {
 // covers), of login only in runs without one; a merged run uses the same
 // rule as a recorded one (it used login, and disagreed with the recorder).
 func TestReadLagShare(t *testing.T) {
-	phase := func(name string, mean float64) PhaseResult {
-		return PhaseResult{Name: name, Summary: Summary{Count: 10, Mean: mean}}
+	phase := func(name string, mean float64) report.PhaseResult {
+		return report.PhaseResult{Name: name, Summary: report.Summary{Count: 10, Mean: mean}}
 	}
 	for _, tc := range []struct {
 		name      string
-		phases    []PhaseResult
+		phases    []report.PhaseResult
 		mean      int64
 		wantShare float64
 	}{
-		{"session", []PhaseResult{phase("login", 2000), phase("session", 4000), phase("read.lag", 1000)}, 1000, 0.25},
-		{"login only", []PhaseResult{phase("login", 2000), phase("read.lag", 1000)}, 1000, 0.5},
-		{"no read.lag", []PhaseResult{phase("login", 2000)}, 0, 0},
+		{"session", []report.PhaseResult{phase("login", 2000), phase("session", 4000), phase("read.lag", 1000)}, 1000, 0.25},
+		{"login only", []report.PhaseResult{phase("login", 2000), phase("read.lag", 1000)}, 1000, 0.5},
+		{"no read.lag", []report.PhaseResult{phase("login", 2000)}, 0, 0},
 	} {
-		r := &Run{Phases: tc.phases}
+		r := &report.Run{Phases: tc.phases}
 		if mean, share := r.ReadLag(); mean != tc.mean || share != tc.wantShare {
 			t.Errorf("%s: ReadLag() = %d, %v; want %d, %v", tc.name, mean, share, tc.mean, tc.wantShare)
 		}
 	}
 
 	// Two shards whose sessions have a read.lag of 1 ms each.
-	samples := rpSamples(7, 400, time.Second, true)
+	samples := fixture.Samples(7, 400, time.Second, true)
 	end := int64(0)
 	for i := range samples {
-		samples[i].Set(ReadLag, int64(time.Millisecond))
+		samples[i].Set(report.ReadLag, int64(time.Millisecond))
 		end = max(end, samples[i].End)
 	}
 	end += int64(time.Millisecond)
-	var parts []*Run
+	var parts []*report.Run
 	for i := 0; i < 2; i++ {
-		rec := NewRecorder(2, time.Second)
-		var mine []Sample
+		rec := report.NewRecorder(2, time.Second)
+		var mine []report.Sample
 		for j := i; j < len(samples); j += 2 {
 			mine = append(mine, samples[j])
 		}
-		rpFeed(rec, mine, 2, time.Second)
-		run := rpMeta(true)
-		run.End = rpStart.Add(time.Duration(end))
-		run.Shard = Shard{Index: i, Count: 2, Group: "g1", At: rpStart}
+		fixture.Feed(rec, mine, 2, time.Second)
+		run := fixture.Meta(true)
+		run.End = fixture.Start.Add(time.Duration(end))
+		run.Shard = report.Shard{Index: i, Count: 2, Group: "g1", At: fixture.Start}
 		rec.Finish(run, end)
 		parts = append(parts, run)
 	}
-	got, err := Merge(parts...)
+	got, err := report.Merge(parts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	session := got.Phase(Session.String())
-	if got.Phase(ReadLag.String()) == nil || session == nil {
+	session := got.Phase(report.Session.String())
+	if got.Phase(report.ReadLag.String()) == nil || session == nil {
 		t.Fatal("the merged run has no read.lag or session phase")
 	}
 	want := 1000 / session.Summary.Mean

@@ -1,8 +1,11 @@
-package report
+package report_test
 
 import (
 	"math/rand/v2"
 	"testing"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/msnbench/msnbench/report"
 )
 
 // TestEncodePackedMatchesLibrary checks the reusing encoder against
@@ -10,9 +13,9 @@ import (
 func TestEncodePackedMatchesLibrary(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	cases := [][]int64{
-		nil,       // empty
-		{1},       // lowest value
-		{HistMax}, // highest value
+		nil,              // empty
+		{1},              // lowest value
+		{report.HistMax}, // highest value
 		{1, 2, 3, 2047, 2048, 2049, 4095, 4096},
 		{1 << 40 >> 12, 5, 5, 5},
 	}
@@ -22,12 +25,12 @@ func TestEncodePackedMatchesLibrary(t *testing.T) {
 		scale := []float64{10, 1e3, 1e5, 1e8}[i%4]
 		for j := 0; j < n; j++ {
 			v := int64(rng.ExpFloat64()*scale) + 1
-			vs = append(vs, min(v, HistMax))
+			vs = append(vs, min(v, report.HistMax))
 		}
 		cases = append(cases, vs)
 	}
 	for i, vs := range cases {
-		d, p := NewHist(), newPackedHist()
+		d, p := report.NewHist(), report.NewPackedHist()
 		for _, v := range vs {
 			if err := d.RecordValue(v); err != nil {
 				t.Fatal(err)
@@ -41,18 +44,18 @@ func TestEncodePackedMatchesLibrary(t *testing.T) {
 			_ = d.RecordValues(7, 1<<50)
 			_ = p.RecordValues(7, 1<<50)
 		}
-		want, err := EncodeHist(d)
+		want, err := report.EncodeHist(d)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := encodePacked(p)
+		got, err := report.EncodePacked(p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got != want {
 			t.Fatalf("case %d (%d values): encodings differ\n got %s\nwant %s", i, len(vs), got, want)
 		}
-		back, err := DecodeHist(got)
+		back, err := report.DecodeHist(got)
 		if err != nil || !back.Equals(d) {
 			t.Fatalf("case %d: decode: %v", i, err)
 		}
@@ -60,47 +63,58 @@ func TestEncodePackedMatchesLibrary(t *testing.T) {
 }
 
 func TestDecodeHistRefusesOtherGeometry(t *testing.T) {
-	h := newPackedHist()
+	h := report.NewPackedHist()
 	_ = h.RecordValue(5)
-	good, _ := encodePacked(h)
-	if _, err := DecodeHist(good); err != nil {
+	good, _ := report.EncodePacked(h)
+	if _, err := report.DecodeHist(good); err != nil {
 		t.Fatal(err)
 	}
-	other := NewHist()
+	other := report.NewHist()
 	_ = other.RecordValue(5)
-	enc, _ := EncodeHist(other)
-	if _, err := DecodeHist(enc); err != nil {
+	enc, _ := report.EncodeHist(other)
+	if _, err := report.DecodeHist(enc); err != nil {
 		t.Fatal(err)
 	}
 	for _, bad := range []string{"", "!!!", "HISTFAAAAB", good[:len(good)-8]} {
-		if _, err := DecodeHist(bad); err == nil {
+		if _, err := report.DecodeHist(bad); err == nil {
 			t.Errorf("DecodeHist(%q) succeeded", bad)
 		}
 	}
 	// 1 ns .. 1 h: another geometry.
-	if _, err := decodePacked(rpEncodeGeometry(t, 1, 3_600_000_000_000, 2)); err == nil {
+	if _, err := report.DecodePacked(encodeGeometry(t, 1, 3_600_000_000_000, 2)); err == nil {
 		t.Error("other geometry accepted")
 	}
 }
 
 func BenchmarkEncode(b *testing.B) {
-	p := newPackedHist()
+	p := report.NewPackedHist()
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 10000; i++ {
 		_ = p.RecordValue(int64(rng.ExpFloat64()*2000) + 1)
 	}
-	d := NewHist()
+	d := report.NewHist()
 	p.MergeInto(d)
 	b.Run("library", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			_, _ = EncodeHist(d)
+			_, _ = report.EncodeHist(d)
 		}
 	})
 	b.Run("reusing", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			_, _ = encodePacked(p)
+			_, _ = report.EncodePacked(p)
 		}
 	})
+}
+
+// encodeGeometry encodes a one-value histogram of another geometry.
+func encodeGeometry(t testing.TB, lo, hi int64, digits int) string {
+	h := hdrhistogram.New(lo, hi, digits)
+	_ = h.RecordValue(lo * 10)
+	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -1,30 +1,33 @@
-package report
+package report_test
 
 import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/report/internal/fixture"
 )
 
 // Held sessions that ended early are their own table and count: kept out of
 // Errors (their logins succeeded), summed by merge, checked by the "lost"
 // SLO metric and shown by the text writer.
 func TestHoldLost(t *testing.T) {
-	a, b := rpRun(t, false), rpRun(t, false)
-	a.Shard, b.Shard = Shard{Index: 0, Count: 2, Group: "g"}, Shard{Index: 1, Count: 2, Group: "g"}
-	a.HoldErrors = []ErrorCount{{Phase: "ping", Class: "timeout", Count: 3}, {Phase: "qry", Class: "challenge", Code: 540, Count: 1}}
+	a, b := fixture.RecordedRun(t, false), fixture.RecordedRun(t, false)
+	a.Shard, b.Shard = report.Shard{Index: 0, Count: 2, Group: "g"}, report.Shard{Index: 1, Count: 2, Group: "g"}
+	a.HoldErrors = []report.ErrorCount{{Phase: "ping", Class: "timeout", Count: 3}, {Phase: "qry", Class: "challenge", Code: 540, Count: 1}}
 	a.Counts.HoldLost = 4
-	b.HoldErrors = []ErrorCount{{Phase: "ping", Class: "timeout", Count: 2}}
+	b.HoldErrors = []report.ErrorCount{{Phase: "ping", Class: "timeout", Count: 2}}
 	b.Counts.HoldLost = 2
 
-	m, err := Merge(a, b)
+	m, err := report.Merge(a, b)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if m.Counts.HoldLost != 6 {
 		t.Errorf("merged HoldLost = %d, want 6", m.Counts.HoldLost)
 	}
-	want := []ErrorCount{{Phase: "ping", Class: "timeout", Count: 5}, {Phase: "qry", Class: "challenge", Code: 540, Count: 1}}
+	want := []report.ErrorCount{{Phase: "ping", Class: "timeout", Count: 5}, {Phase: "qry", Class: "challenge", Code: 540, Count: 1}}
 	if len(m.HoldErrors) != len(want) || m.HoldErrors[0] != want[0] || m.HoldErrors[1] != want[1] {
 		t.Errorf("merged HoldErrors = %+v, want %+v", m.HoldErrors, want)
 	}
@@ -36,7 +39,7 @@ func TestHoldLost(t *testing.T) {
 		slo  string
 		pass bool
 	}{{"lost<1", false}, {"lost<=6", true}, {"lost<0.01%", false}, {"lost<50%", true}} {
-		slo, err := ParseSLO(tt.slo)
+		slo, err := report.ParseSLO(tt.slo)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,12 +47,12 @@ func TestHoldLost(t *testing.T) {
 			t.Errorf("%s on %d lost: pass = %v, want %v", tt.slo, m.Counts.HoldLost, got, tt.pass)
 		}
 	}
-	if _, err := ParseSLO("ping:lost<1"); err == nil {
+	if _, err := report.ParseSLO("ping:lost<1"); err == nil {
 		t.Error("lost with a phase was accepted")
 	}
 
 	var buf bytes.Buffer
-	if err := WriteText(&buf, m); err != nil {
+	if err := report.WriteText(&buf, m); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(buf.String(), "held sessions ended early") || !strings.Contains(buf.String(), "ping") {
@@ -58,10 +61,10 @@ func TestHoldLost(t *testing.T) {
 
 	// The JSON form round-trips, and a run without holds has no such keys.
 	var js bytes.Buffer
-	if err := Encode(&js, m); err != nil {
+	if err := report.Encode(&js, m); err != nil {
 		t.Fatal(err)
 	}
-	back, err := Decode(&js)
+	back, err := report.Decode(&js)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +72,7 @@ func TestHoldLost(t *testing.T) {
 		t.Errorf("round trip lost the hold losses: %+v %+v", back.Counts, back.HoldErrors)
 	}
 	js.Reset()
-	if err := Encode(&js, rpRun(t, false)); err != nil {
+	if err := report.Encode(&js, fixture.RecordedRun(t, false)); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(js.String(), "hold_") {

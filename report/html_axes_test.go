@@ -1,4 +1,4 @@
-package report
+package report_test
 
 import (
 	"bytes"
@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/report/internal/fixture"
 )
 
 // svgAxes reads the axis texts of one plot as vgsvg draws them: the x
@@ -57,10 +60,10 @@ func plotsOf(page string) []svgAxes {
 	return out
 }
 
-func renderHTML(t *testing.T, run *Run) string {
+func renderHTML(t *testing.T, run *report.Run) string {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := WriteHTML(&buf, run); err != nil {
+	if err := report.WriteHTML(&buf, run); err != nil {
 		t.Fatal(err)
 	}
 	return buf.String()
@@ -70,12 +73,12 @@ func renderHTML(t *testing.T, run *Run) string {
 // labelled ticks, the phase panels share one latency scale and range, and
 // every time plot covers the run's [0, elapsed].
 func TestHTMLAxes(t *testing.T) {
-	run := synthRun(t, synthSpec{Seed: 5, Seconds: 8, Rate: 100, Steps: true, FailRate: 0.02})
+	run := fixture.SynthRun(t, fixture.SynthSpec{Seed: 5, Seconds: 8, Rate: 100, Steps: true, FailRate: 0.02})
 	// A stalled run: the latency intervals stop at 5 s, the series goes on
 	// to the end (8 s).
 	for i := range run.Phases {
 		p := &run.Phases[i]
-		p.Intervals = slices.DeleteFunc(p.Intervals, func(iv Interval) bool { return iv.Start >= 5 })
+		p.Intervals = slices.DeleteFunc(p.Intervals, func(iv report.Interval) bool { return iv.Start >= 5 })
 	}
 	page := renderHTML(t, run)
 	plots := plotsOf(page)
@@ -123,8 +126,8 @@ func TestHTMLAxes(t *testing.T) {
 // TestHTMLTimeMarks: the warm-up is a shaded band and every stage after the
 // first begins at a dashed line, on every time plot, and the page says so.
 func TestHTMLTimeMarks(t *testing.T) {
-	run := synthRun(t, synthSpec{Seed: 6, Seconds: 6, Rate: 50})
-	run.Config.Warmup = Duration(2 * time.Second)
+	run := fixture.SynthRun(t, fixture.SynthSpec{Seed: 6, Seconds: 6, Rate: 50})
+	run.Config.Warmup = report.Duration(2 * time.Second)
 	run.Config.Stages = "2s:0->20,2s:20,2s:20->5"
 	page := renderHTML(t, run)
 	for _, a := range plotsOf(page) {
@@ -138,7 +141,7 @@ func TestHTMLTimeMarks(t *testing.T) {
 	if !strings.Contains(page, "shaded: warm-up (0–2 s, not measured)") || !strings.Contains(page, "dashed lines: where each --stages stage begins") {
 		t.Error("page does not explain the marks")
 	}
-	if strings.Contains(renderHTML(t, synthRun(t, synthSpec{Seed: 6, Seconds: 3})), "shaded: warm-up") {
+	if strings.Contains(renderHTML(t, fixture.SynthRun(t, fixture.SynthSpec{Seed: 6, Seconds: 3})), "shaded: warm-up") {
 		t.Error("warm-up explained on a run without one")
 	}
 }
@@ -146,11 +149,11 @@ func TestHTMLTimeMarks(t *testing.T) {
 // TestHTMLShortRun: a run shorter than one interval says so instead of
 // drawing empty time plots.
 func TestHTMLShortRun(t *testing.T) {
-	run := synthRun(t, synthSpec{Seed: 7, Seconds: 1, Rate: 50})
+	run := fixture.SynthRun(t, fixture.SynthSpec{Seed: 7, Seconds: 1, Rate: 50})
 	run.End = run.Start.Add(87 * time.Millisecond)
 	page := renderHTML(t, run)
-	if got := strings.Count(page, shortRunNote); got != 3+len(run.Phases)-1 {
-		t.Errorf("%d notes %q, want one per time plot (%d)", got, shortRunNote, 3+len(run.Phases)-1)
+	if got := strings.Count(page, report.ShortRunNote); got != 3+len(run.Phases)-1 {
+		t.Errorf("%d notes %q, want one per time plot (%d)", got, report.ShortRunNote, 3+len(run.Phases)-1)
 	}
 	for _, a := range plotsOf(page) {
 		if strings.HasPrefix(a.XLabel, "time") {
@@ -162,9 +165,9 @@ func TestHTMLShortRun(t *testing.T) {
 // TestHTMLHealthClosed: GC pauses read like the latencies; a closed run
 // has no schedule lag and no login.intended row.
 func TestHTMLHealthClosed(t *testing.T) {
-	run := synthRun(t, synthSpec{Seed: 8, Seconds: 2, NoIntervals: true})
-	run.Health.GCPauseTotal = Duration(3274321 * time.Nanosecond)
-	run.Health.GCPauseMax = Duration(812 * time.Microsecond)
+	run := fixture.SynthRun(t, fixture.SynthSpec{Seed: 8, Seconds: 2, NoIntervals: true})
+	run.Health.GCPauseTotal = report.Duration(3274321 * time.Nanosecond)
+	run.Health.GCPauseMax = report.Duration(812 * time.Microsecond)
 	in := *run.Phase("login")
 	in.Name = "login.intended"
 	run.Phases = append(run.Phases, in)
@@ -188,7 +191,7 @@ func TestHTMLHealthClosed(t *testing.T) {
 // class; one whose series does not split them plots them all as one line;
 // one without failures has no such plot.
 func TestHTMLErrorsOverTime(t *testing.T) {
-	run := synthRun(t, synthSpec{Seed: 9, Seconds: 4, Rate: 100, FailRate: 0.05, NoIntervals: true})
+	run := fixture.SynthRun(t, fixture.SynthSpec{Seed: 9, Seconds: 4, Rate: 100, FailRate: 0.05, NoIntervals: true})
 	for i := range run.Series {
 		if run.Series[i].Failed > 1 {
 			run.Series[i].FailedByClass["timeout"] = 1
@@ -209,7 +212,7 @@ func TestHTMLErrorsOverTime(t *testing.T) {
 	if page := renderHTML(t, run); !strings.Contains(page, "does not split them by class") || !strings.Contains(page, ">failed/s<") {
 		t.Error("no plot of all failures for a series without classes")
 	}
-	if page := renderHTML(t, synthRun(t, synthSpec{Seed: 9, Seconds: 2, NoIntervals: true})); strings.Contains(page, "Failures per second") {
+	if page := renderHTML(t, fixture.SynthRun(t, fixture.SynthSpec{Seed: 9, Seconds: 2, NoIntervals: true})); strings.Contains(page, "Failures per second") {
 		t.Error("a failures plot on a run without failures")
 	}
 }

@@ -1,4 +1,4 @@
-package report
+package report_test
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/report/internal/fixture"
 	"github.com/msnbench/msnbench/report/internal/viz"
 )
 
@@ -20,10 +22,10 @@ func TestWriteHTML(t *testing.T) {
 	if raceEnabled {
 		seconds = 15
 	}
-	run := synthRun(t, synthSpec{Seed: 1, Label: `demo <b>&</b> "quoted"`, Seconds: seconds, Rate: 150, Steps: true,
+	run := fixture.SynthRun(t, fixture.SynthSpec{Seed: 1, Label: `demo <b>&</b> "quoted"`, Seconds: seconds, Rate: 150, Steps: true,
 		FailRate: 0.01, Slowdown: float64(seconds) * 2 / 3})
 	var buf bytes.Buffer
-	if err := WriteHTML(&buf, run); err != nil {
+	if err := report.WriteHTML(&buf, run); err != nil {
 		t.Fatal(err)
 	}
 	page := buf.String()
@@ -61,7 +63,7 @@ func TestWriteHTML(t *testing.T) {
 	run.Health.Saturated = true
 	run.Health.Warnings = []string{"generator CPU 97%"}
 	buf.Reset()
-	if err := WriteHTML(&buf, run); err != nil {
+	if err := report.WriteHTML(&buf, run); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(buf.String(), "saturated during this run") || !strings.Contains(buf.String(), "generator CPU 97%") {
@@ -88,12 +90,12 @@ func checkSelfContained(t *testing.T, page string) {
 }
 
 func TestWriteHTMLDeterministic(t *testing.T) {
-	run := synthRun(t, synthSpec{Seed: 2, Seconds: 5})
+	run := fixture.SynthRun(t, fixture.SynthSpec{Seed: 2, Seconds: 5})
 	var a, b bytes.Buffer
-	if err := WriteHTML(&a, run); err != nil {
+	if err := report.WriteHTML(&a, run); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteHTML(&b, run); err != nil {
+	if err := report.WriteHTML(&b, run); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
@@ -104,10 +106,10 @@ func TestWriteHTMLDeterministic(t *testing.T) {
 // TestWriteHTMLSparse: a run with one phase, no intervals, no series and no
 // machine still renders, saying what it cannot show.
 func TestWriteHTMLSparse(t *testing.T) {
-	full := synthRun(t, synthSpec{Seed: 3, Seconds: 2, NoIntervals: true})
-	run := &Run{Schema: SchemaVersion, Phases: []PhaseResult{*full.Phase("ds.connect")}}
+	full := fixture.SynthRun(t, fixture.SynthSpec{Seed: 3, Seconds: 2, NoIntervals: true})
+	run := &report.Run{Schema: report.SchemaVersion, Phases: []report.PhaseResult{*full.Phase("ds.connect")}}
 	var buf bytes.Buffer
-	if err := WriteHTML(&buf, run); err != nil {
+	if err := report.WriteHTML(&buf, run); err != nil {
 		t.Fatal(err)
 	}
 	page := buf.String()
@@ -118,10 +120,10 @@ func TestWriteHTMLSparse(t *testing.T) {
 		}
 	}
 	// A broken interval histogram is noted, not fatal.
-	run = synthRun(t, synthSpec{Seed: 3, Seconds: 3})
+	run = fixture.SynthRun(t, fixture.SynthSpec{Seed: 3, Seconds: 3})
 	run.Phases[2].Intervals[1].Hist = "garbage"
 	buf.Reset()
-	if err := WriteHTML(&buf, run); err != nil {
+	if err := report.WriteHTML(&buf, run); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(buf.String(), "1 of 3 interval histograms could not be decoded") {
@@ -129,33 +131,33 @@ func TestWriteHTMLSparse(t *testing.T) {
 	}
 	// A broken whole-run histogram is an error.
 	run.Phases[2].Hist = "garbage"
-	if err := WriteHTML(&bytes.Buffer{}, run); err == nil {
+	if err := report.WriteHTML(&bytes.Buffer{}, run); err == nil {
 		t.Error("no error for a broken phase histogram")
 	}
-	if err := WriteHTML(&bytes.Buffer{}, nil); err == nil {
+	if err := report.WriteHTML(&bytes.Buffer{}, nil); err == nil {
 		t.Error("no error for a nil run")
 	}
 }
 
 func TestWriteHTMLRegistered(t *testing.T) {
-	if _, ok := Lookup("html"); !ok {
+	if _, ok := report.Lookup("html"); !ok {
 		t.Error(`format "html" not registered`)
 	}
 }
 
 func TestSameAsActual(t *testing.T) {
-	base := synthRun(t, synthSpec{Seed: 4, Seconds: 2, NoIntervals: true})
+	base := fixture.SynthRun(t, fixture.SynthSpec{Seed: 4, Seconds: 2, NoIntervals: true})
 	login := *base.Phase("login")
 	other := *base.Phase("ds.usr") // session equals login without steps
 	for _, tc := range []struct {
 		name     string
 		model    string
-		intended PhaseResult
+		intended report.PhaseResult
 		want     bool
 	}{
 		{"closed model", "closed", other, true},
 		{"open, same histogram", "open", login, true},
-		{"open, same percentiles, other mean", "open", func() PhaseResult {
+		{"open, same percentiles, other mean", "open", func() report.PhaseResult {
 			p := login
 			p.Hist, p.Summary.Mean = other.Hist, p.Summary.Mean+3
 			return p
@@ -166,11 +168,11 @@ func TestSameAsActual(t *testing.T) {
 		run.Config.Model = tc.model
 		in := tc.intended
 		in.Name = "login.intended"
-		run.Phases = append(append([]PhaseResult(nil), base.Phases...), in)
-		if got := sameAsActual(&run, "login.intended"); got != tc.want {
+		run.Phases = append(append([]report.PhaseResult(nil), base.Phases...), in)
+		if got := report.SameAsActual(&run, "login.intended"); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
-		if sameAsActual(&run, "login") {
+		if report.SameAsActual(&run, "login") {
 			t.Errorf("%s: login is not an intended phase", tc.name)
 		}
 	}
@@ -178,12 +180,12 @@ func TestSameAsActual(t *testing.T) {
 
 // TestWriteHTMLChat: the chat counts and failures are on the page.
 func TestWriteHTMLChat(t *testing.T) {
-	full := synthRun(t, synthSpec{Seed: 3, Seconds: 2, NoIntervals: true})
-	run := &Run{Schema: SchemaVersion, Phases: []PhaseResult{*full.Phase("ds.connect")},
-		Chat:       &Chat{Switchboards: 2, Sent: 10, Acked: 10, Delivered: 9, Lost: 1},
-		ChatErrors: []ErrorCount{{Phase: "sb.xfr", Class: "unavailable", Code: 502, Count: 3}}}
+	full := fixture.SynthRun(t, fixture.SynthSpec{Seed: 3, Seconds: 2, NoIntervals: true})
+	run := &report.Run{Schema: report.SchemaVersion, Phases: []report.PhaseResult{*full.Phase("ds.connect")},
+		Chat:       &report.Chat{Switchboards: 2, Sent: 10, Acked: 10, Delivered: 9, Lost: 1},
+		ChatErrors: []report.ErrorCount{{Phase: "sb.xfr", Class: "unavailable", Code: 502, Count: 3}}}
 	var buf bytes.Buffer
-	if err := WriteHTML(&buf, run); err != nil {
+	if err := report.WriteHTML(&buf, run); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"chat: 2 switchboards, 10 messages sent", "9 delivered here, 1 lost",
@@ -206,7 +208,7 @@ func TestHTMLCardsMatchTable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		run, err := Decode(f)
+		run, err := report.Decode(f)
 		f.Close()
 		if err != nil {
 			t.Fatal(err)
@@ -214,17 +216,17 @@ func TestHTMLCardsMatchTable(t *testing.T) {
 		t.Run(path, func(t *testing.T) { checkCardsMatchTable(t, run) })
 	}
 	t.Run("synthetic", func(t *testing.T) {
-		checkCardsMatchTable(t, synthRun(t, synthSpec{Seed: 7, Seconds: 10, Rate: 150, Steps: true, Slowdown: 6}))
+		checkCardsMatchTable(t, fixture.SynthRun(t, fixture.SynthSpec{Seed: 7, Seconds: 10, Rate: 150, Steps: true, Slowdown: 6}))
 	})
 }
 
-func checkCardsMatchTable(t *testing.T, run *Run) {
+func checkCardsMatchTable(t *testing.T, run *report.Run) {
 	t.Helper()
-	p := run.Phase(Login.String())
+	p := run.Phase(report.Login.String())
 	if p == nil || p.Summary.Count == 0 {
 		t.Fatal("no login phase")
 	}
-	cards := htmlCards(run)
+	cards := report.HTMLCards(run)
 	want := map[string]int64{"login p50": p.Summary.P50, "login p99": p.Summary.P99, "login p99.9": p.Summary.P999}
 	for _, c := range cards {
 		if v, ok := want[c.Name]; ok {

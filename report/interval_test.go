@@ -1,4 +1,4 @@
-package report
+package report_test
 
 import (
 	"bytes"
@@ -7,35 +7,38 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/report/internal/fixture"
 )
 
 // TestOnIntervalSums: the intervals OnInterval reports add up to the run
 // Finish produces: counts, failures by class, and every phase's count.
 func TestOnIntervalSums(t *testing.T) {
-	samples := rpSamples(42, 4000, 5*time.Second, false)
-	rec := NewRecorder(4, time.Second)
-	var got []*IntervalStats
+	samples := fixture.Samples(42, 4000, 5*time.Second, false)
+	rec := report.NewRecorder(4, time.Second)
+	var got []*report.IntervalStats
 	var lines bytes.Buffer
-	rec.OnInterval(rpStart, func(s *IntervalStats) {
+	rec.OnInterval(fixture.Start, func(s *report.IntervalStats) {
 		got = append(got, s)
-		if err := WriteIntervalJSON(&lines, s); err != nil {
+		if err := report.WriteIntervalJSON(&lines, s); err != nil {
 			t.Fatal(err)
 		}
 	})
-	last := rpFeed(rec, samples, 4, time.Second)
+	last := fixture.Feed(rec, samples, 4, time.Second)
 	end := last + int64(time.Millisecond)
-	run := rpMeta(false)
-	run.End = rpStart.Add(time.Duration(end))
+	run := fixture.Meta(false)
+	run.End = fixture.Start.Add(time.Duration(end))
 	rec.Finish(run, end)
 
 	if len(got) != len(run.Series) || len(got) < 5 {
 		t.Fatalf("%d intervals reported, the run has %d", len(got), len(run.Series))
 	}
-	var sum IntervalStats
+	var sum report.IntervalStats
 	byClass := map[string]int64{}
 	phases := map[string]int64{}
 	for i, s := range got {
-		if s.Index != int64(i) || !s.Start.Equal(rpStart.Add(time.Duration(i)*time.Second)) || !s.End.After(s.Start) {
+		if s.Index != int64(i) || !s.Start.Equal(fixture.Start.Add(time.Duration(i)*time.Second)) || !s.End.After(s.Start) {
 			t.Errorf("interval %d: index %d, %s .. %s", i, s.Index, s.Start, s.End)
 		}
 		sum.Started += s.Started
@@ -128,14 +131,14 @@ func sumValues(m map[string]int64) int64 {
 // below each bound, as the dense histogram's Distribution gives them, and
 // cumulative, ending at the count.
 func TestTotalOfBuckets(t *testing.T) {
-	h, dense := newPackedHist(), NewHist()
+	h, dense := report.NewPackedHist(), report.NewHist()
 	// Values around every bound (below, at, just above, a HDR bucket above)
 	// and a spread across the range, some above the last bound.
 	var vals []int64
-	for _, b := range LatencyBounds {
+	for _, b := range report.LatencyBounds {
 		vals = append(vals, b-1, b, b+1, b+b/500+1)
 	}
-	for v := int64(1); v < 2*HistMax/3; v = v*3/2 + 7 {
+	for v := int64(1); v < 2*report.HistMax/3; v = v*3/2 + 7 {
 		vals = append(vals, v)
 	}
 	for i, v := range vals {
@@ -147,11 +150,11 @@ func TestTotalOfBuckets(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	tot := TotalOf("login", h)
-	if tot.Phase != "login" || tot.Count != h.TotalCount() || len(tot.Buckets) != len(LatencyBounds) {
+	tot := report.TotalOf("login", h)
+	if tot.Phase != "login" || tot.Count != h.TotalCount() || len(tot.Buckets) != len(report.LatencyBounds) {
 		t.Fatalf("TotalOf: phase %q count %d, %d buckets", tot.Phase, tot.Count, len(tot.Buckets))
 	}
-	for i, b := range LatencyBounds {
+	for i, b := range report.LatencyBounds {
 		var want int64
 		for _, bar := range dense.Distribution() {
 			if bar.To <= b {

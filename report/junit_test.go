@@ -1,10 +1,13 @@
-package report
+package report_test
 
 import (
 	"bytes"
 	"encoding/xml"
 	"strings"
 	"testing"
+
+	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/report/internal/fixture"
 )
 
 // TestJUnitStructure decodes the JUnit output with encoding/xml into a
@@ -13,14 +16,14 @@ import (
 // failure elements, one case per clause named as written, and the measured
 // value in every message.
 func TestJUnitStructure(t *testing.T) {
-	run := rpRun(t, false)
-	slo, err := ParseSLO("login:p99<10ms, ns.syn:p50<1ms, errors<1%, rate>100, qry:p99<1s")
+	run := fixture.RecordedRun(t, false)
+	slo, err := report.ParseSLO("login:p99<10ms, ns.syn:p50<1ms, errors<1%, rate>100, qry:p99<1s")
 	if err != nil {
 		t.Fatal(err)
 	}
 	res := slo.Check(run)
 	var buf bytes.Buffer
-	if err := WriteJUnit(&buf, SLOJUnit(run, res)); err != nil {
+	if err := report.WriteJUnit(&buf, report.SLOJUnit(run, res)); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(buf.String(), `<?xml version="1.0" encoding="UTF-8"?>`) {
@@ -81,8 +84,8 @@ func TestJUnitStructure(t *testing.T) {
 				t.Errorf("%s: failure message %q, want %q", r.Text, c.Failure.Message, r.String())
 			}
 		}
-		if !r.Missing && !strings.Contains(c.Out, r.format(r.Measured)) {
-			t.Errorf("%s: system-out %q lacks the measured value %s", r.Text, c.Out, r.format(r.Measured))
+		if !r.Missing && !strings.Contains(c.Out, r.Format(r.Measured)) {
+			t.Errorf("%s: system-out %q lacks the measured value %s", r.Text, c.Out, r.Format(r.Measured))
 		}
 	}
 	if failures == 0 || failures == len(res) {
@@ -100,12 +103,12 @@ func TestJUnitStructure(t *testing.T) {
 	}
 
 	// A round trip through the writer's own types gives the same document.
-	var back JUnitSuites
+	var back report.JUnitSuites
 	if err := xml.Unmarshal(buf.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}
 	var again bytes.Buffer
-	if err := WriteJUnit(&again, &back); err != nil {
+	if err := report.WriteJUnit(&again, &back); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(again.Bytes(), buf.Bytes()) {
@@ -116,11 +119,11 @@ func TestJUnitStructure(t *testing.T) {
 // TestJUnitEscapes: clause text such as "p99<10ms" and odd labels stay
 // well-formed XML.
 func TestJUnitEscapes(t *testing.T) {
-	run := rpRun(t, false)
+	run := fixture.RecordedRun(t, false)
 	run.Label = `a<b>&"c"` + "\x01"
-	slo, _ := ParseSLO("login:p99<=10ms")
+	slo, _ := report.ParseSLO("login:p99<=10ms")
 	var buf bytes.Buffer
-	if err := WriteJUnit(&buf, SLOJUnit(run, slo.Check(run))); err != nil {
+	if err := report.WriteJUnit(&buf, report.SLOJUnit(run, slo.Check(run))); err != nil {
 		t.Fatal(err)
 	}
 	d := xml.NewDecoder(&buf)

@@ -1,26 +1,29 @@
-package report
+package report_test
 
 import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/report/internal/fixture"
 )
 
 func TestMarkdownGolden(t *testing.T) {
-	run := rpRun(t, false)
-	slo, err := ParseSLO("login:p99<10ms, ns.syn:p50<1ms, errors<1%, rate>100, qry:p99<1s")
+	run := fixture.RecordedRun(t, false)
+	slo, err := report.ParseSLO("login:p99<10ms, ns.syn:p50<1ms, errors<1%, rate>100, qry:p99<1s")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := MarkdownWithSLO(slo.Check(run))(&buf, run); err != nil {
+	if err := report.MarkdownWithSLO(slo.Check(run))(&buf, run); err != nil {
 		t.Fatal(err)
 	}
 	checkGolden(t, "closed.md", buf.Bytes())
 
 	// The registered format is the same report without the SLO parts.
 	var plain bytes.Buffer
-	if err := Write(&plain, "markdown", run); err != nil {
+	if err := report.Write(&plain, "markdown", run); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(plain.String(), "SLO") {
@@ -33,11 +36,11 @@ func TestMarkdownGolden(t *testing.T) {
 // per phase the text report shows.
 func TestMarkdownTables(t *testing.T) {
 	for _, open := range []bool{false, true} {
-		run := rpRun(t, open)
+		run := fixture.RecordedRun(t, open)
 		run.Label = "a|b *c* <d>"
 		run.Health.Warnings = []string{"x | y"}
 		var buf bytes.Buffer
-		if err := WriteMarkdown(&buf, run); err != nil {
+		if err := report.WriteMarkdown(&buf, run); err != nil {
 			t.Fatal(err)
 		}
 		var header, rows int
@@ -61,7 +64,7 @@ func TestMarkdownTables(t *testing.T) {
 				phaseRows++
 			}
 		}
-		if want := len(textPhases(run)); phaseRows != want {
+		if want := len(report.TextPhases(run)); phaseRows != want {
 			t.Errorf("open=%v: %d phase rows, want %d:\n%s", open, phaseRows, want, buf.String())
 		}
 		if !strings.Contains(buf.String(), `### msnbench: a\|b \*c\* \<d\>`) {

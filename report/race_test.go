@@ -1,6 +1,6 @@
 //go:build race
 
-package report
+package report_test
 
 // raceEnabled shrinks the slow tests under the race detector: -race finds
 // nothing in single-goroutine rendering and would only make them slower.

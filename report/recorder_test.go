@@ -1,4 +1,4 @@
-package report
+package report_test
 
 import (
 	"bytes"
@@ -10,29 +10,30 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/msnbench/msnbench/msnp"
+	"github.com/msnbench/msnbench/report"
 )
 
-func rpOK(start, end int64) *Sample {
-	s := &Sample{Intended: start, Start: start, End: end}
-	s.Set(DSConnect, 100e3)
-	s.Set(NSUsrS, 2e6)
-	s.Set(Login, end-start)
+func rpOK(start, end int64) *report.Sample {
+	s := &report.Sample{Intended: start, Start: start, End: end}
+	s.Set(report.DSConnect, 100e3)
+	s.Set(report.NSUsrS, 2e6)
+	s.Set(report.Login, end-start)
 	return s
 }
 
 // TestRecordAllocs guards the promise that recording allocates nothing once
 // a shard's histograms exist.
 func TestRecordAllocs(t *testing.T) {
-	rec := NewRecorder(2, time.Second)
+	rec := report.NewRecorder(2, time.Second)
 	ok := rpOK(0, 5e6)
-	fail := &Sample{Start: 0, End: 1e6, Class: msnp.ClassAuthFail, FailPhase: NSUsrS, Code: 911}
-	fail.Set(DSConnect, 50e3)
+	fail := &report.Sample{Start: 0, End: 1e6, Class: msnp.ClassAuthFail, FailPhase: report.NSUsrS, Code: 911}
+	fail.Set(report.DSConnect, 50e3)
 	// Warm up both interval slots of shard 1 and the error key.
 	for _, at := range []int64{1e6, 1.5e9} {
 		ok.End, fail.End = at, at
 		rec.Record(1, ok)
 		rec.Record(1, fail)
-		rec.RecordValue(1, Ping, 300e3, at)
+		rec.RecordValue(1, report.Ping, 300e3, at)
 	}
 	ok.End, fail.End = 2e6, 2e6
 	tests := []struct {
@@ -41,7 +42,7 @@ func TestRecordAllocs(t *testing.T) {
 	}{
 		{"Record ok", func() { rec.Record(1, ok) }},
 		{"Record failure", func() { rec.Record(1, fail) }},
-		{"RecordValue", func() { rec.RecordValue(1, Ping, 250e3, 3e6) }},
+		{"RecordValue", func() { rec.RecordValue(1, report.Ping, 250e3, 3e6) }},
 		{"Started", func() { rec.Started(1, 4e6) }},
 		{"Dropped", func() { rec.Dropped(1, 4e6) }},
 		{"Live", func() { _ = rec.Live() }},
@@ -58,7 +59,7 @@ func TestRecordAllocs(t *testing.T) {
 // oldest open interval, and the series counts add up.
 func TestRecorderIntervals(t *testing.T) {
 	const s = int64(time.Second)
-	rec := NewRecorder(3, time.Second)
+	rec := report.NewRecorder(3, time.Second)
 	rec.Started(0, 0)
 	rec.Started(1, s/2)
 	rec.Started(2, s+1)           // interval 1, before interval 0 is closed
@@ -71,9 +72,9 @@ func TestRecorderIntervals(t *testing.T) {
 	if l := rec.Live(); l.Started != 3 || l.OK != 3 || l.Dropped != 1 || l.Inflight != 0 || l.Elapsed != time.Duration(3*s) {
 		t.Errorf("Live = %+v", l)
 	}
-	var run Run
+	var run report.Run
 	rec.Finish(&run, 3*s)
-	want := []Point{
+	want := []report.Point{
 		{T: 0, Started: 2, OK: 1, Inflight: 1},
 		{T: 1, Started: 1, OK: 2, Inflight: 0},
 		{T: 2, Dropped: 1},
@@ -91,7 +92,7 @@ func TestRecorderIntervals(t *testing.T) {
 		t.Fatalf("login = %+v", login)
 	}
 	for i, wantN := range []int64{1, 2} {
-		h, err := DecodeHist(login.Intervals[i].Hist)
+		h, err := report.DecodeHist(login.Intervals[i].Hist)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,29 +100,29 @@ func TestRecorderIntervals(t *testing.T) {
 			t.Errorf("interval %d: start %v count %d, want %d at %d", i, login.Intervals[i].Start, h.TotalCount(), wantN, i)
 		}
 	}
-	if run.Counts != (Counts{Attempted: 3, OK: 3, Dropped: 1}) {
+	if run.Counts != (report.Counts{Attempted: 3, OK: 3, Dropped: 1}) {
 		t.Errorf("counts %+v", run.Counts)
 	}
-	if run.Health.Dropped != 1 || run.Config.Interval != Duration(time.Second) {
+	if run.Health.Dropped != 1 || run.Config.Interval != report.Duration(time.Second) {
 		t.Errorf("health %+v interval %v", run.Health, run.Config.Interval)
 	}
 }
 
 func TestRecorderClampsAndWarmup(t *testing.T) {
-	rec := NewRecorder(1, 0)
-	s := &Sample{End: 10}
-	s.Set(Login, 20*int64(time.Minute)) // above 10 min
-	s.Set(DSConnect, 10)                // below 1 µs
+	rec := report.NewRecorder(1, 0)
+	s := &report.Sample{End: 10}
+	s.Set(report.Login, 20*int64(time.Minute)) // above 10 min
+	s.Set(report.DSConnect, 10)                // below 1 µs
 	rec.Record(0, s)
 	w := *s
 	w.Warmup = true
 	rec.Record(0, &w)
-	var run Run
+	var run report.Run
 	rec.Finish(&run, 100)
 	if run.Counts.Warmup != 1 || run.Counts.OK != 1 {
 		t.Errorf("counts %+v", run.Counts)
 	}
-	if p := run.Phase("login"); p == nil || p.Summary.Count != 1 || p.Summary.Max < HistMax {
+	if p := run.Phase("login"); p == nil || p.Summary.Count != 1 || p.Summary.Max < report.HistMax {
 		t.Errorf("login %+v", p)
 	}
 	if p := run.Phase("ds.connect"); p == nil || p.Summary.Min != 1 {
@@ -138,7 +139,7 @@ func TestRecorderClampsAndWarmup(t *testing.T) {
 func TestRecorderConcurrent(t *testing.T) {
 	const workers, per = 16, 500
 	const iv = int64(10 * time.Millisecond)
-	rec := NewRecorder(4, time.Duration(iv))
+	rec := report.NewRecorder(4, time.Duration(iv))
 	var wg sync.WaitGroup
 	var clock sync.Mutex
 	now := int64(0)
@@ -171,29 +172,29 @@ func TestRecorderConcurrent(t *testing.T) {
 			for i := 0; i < per; i++ {
 				st := tick()
 				rec.Started(w, st)
-				var s *Sample
+				var s *report.Sample
 				if i%10 == 0 {
-					s = &Sample{Start: st, Class: msnp.ClassTimeout, FailPhase: NSVer}
-					s.Set(DSConnect, int64(i)*1000)
+					s = &report.Sample{Start: st, Class: msnp.ClassTimeout, FailPhase: report.NSVer}
+					s.Set(report.DSConnect, int64(i)*1000)
 				} else {
 					s = rpOK(st, st+int64(i)*1000)
 				}
 				s.End = tick()
 				rec.Record(w, s)
-				rec.RecordValue(w, Ping, 1e6, tick())
+				rec.RecordValue(w, report.Ping, 1e6, tick())
 			}
 		}(w)
 	}
 	wg.Wait()
 	close(stop)
 	<-done
-	var run Run
+	var run report.Run
 	rec.Finish(&run, tick())
 	total := int64(workers * per)
 	if run.Counts.Attempted != total || run.Counts.Failed != total/10 {
 		t.Fatalf("counts %+v", run.Counts)
 	}
-	if len(run.Errors) != 1 || run.Errors[0] != (ErrorCount{Phase: "ns.ver", Class: "timeout", Count: total / 10}) {
+	if len(run.Errors) != 1 || run.Errors[0] != (report.ErrorCount{Phase: "ns.ver", Class: "timeout", Count: total / 10}) {
 		t.Errorf("errors %+v", run.Errors)
 	}
 	wantCount := map[string]int64{"ds.connect": total, "login": total - total/10, "ping": total}
@@ -204,7 +205,7 @@ func TestRecorderConcurrent(t *testing.T) {
 		}
 		var sum int64
 		for _, in := range p.Intervals {
-			h, err := DecodeHist(in.Hist)
+			h, err := report.DecodeHist(in.Hist)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -226,11 +227,11 @@ func TestRecorderConcurrent(t *testing.T) {
 }
 
 func TestLiveTopErrors(t *testing.T) {
-	rec := NewRecorder(2, time.Second)
+	rec := report.NewRecorder(2, time.Second)
 	for i := 0; i < 5; i++ {
-		rec.Record(i, &Sample{End: 1, Class: msnp.ClassAuthFail, FailPhase: NSUsrS, Code: 911})
+		rec.Record(i, &report.Sample{End: 1, Class: msnp.ClassAuthFail, FailPhase: report.NSUsrS, Code: 911})
 	}
-	rec.Record(0, &Sample{End: 1, Class: msnp.ClassRefused, FailPhase: DSConnect})
+	rec.Record(0, &report.Sample{End: 1, Class: msnp.ClassRefused, FailPhase: report.DSConnect})
 	rec.Record(0, rpOK(0, 5e6))
 	if l := rec.Live(); l.LastErrors[0] != "" {
 		t.Errorf("errors published before a tick: %q", l.LastErrors)
@@ -247,9 +248,9 @@ func TestLiveTopErrors(t *testing.T) {
 }
 
 func BenchmarkRecord(b *testing.B) {
-	rec := NewRecorder(8, time.Second)
+	rec := report.NewRecorder(8, time.Second)
 	s := rpOK(0, 5e6)
-	for p := Phase(0); p < NSChg; p++ {
+	for p := report.Phase(0); p < report.NSChg; p++ {
 		s.Set(p, int64(p+1)*100e3)
 	}
 	b.ReportAllocs()
@@ -271,21 +272,21 @@ func BenchmarkRecord(b *testing.B) {
 // short, and to avoid one lock shared by all workers on many cores.
 func BenchmarkRecordNaive(b *testing.B) {
 	var mu sync.Mutex
-	var hists [NumPhases]*hdrhistogram.Histogram
+	var hists [report.NumPhases]*hdrhistogram.Histogram
 	for p := range hists {
-		hists[p] = NewHist()
+		hists[p] = report.NewHist()
 	}
 	s := rpOK(0, 5e6)
-	for p := Phase(0); p < NSChg; p++ {
+	for p := report.Phase(0); p < report.NSChg; p++ {
 		s.Set(p, int64(p+1)*100e3)
 	}
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			mu.Lock()
-			for p := Phase(0); p < NumPhases; p++ {
+			for p := report.Phase(0); p < report.NumPhases; p++ {
 				if s.Has(p) {
-					us, _ := toMicros(s.Dur[p])
+					us, _ := report.ToMicros(s.Dur[p])
 					_ = hists[p].RecordValue(us)
 				}
 			}
@@ -295,10 +296,10 @@ func BenchmarkRecordNaive(b *testing.B) {
 }
 
 func TestFinishEmpty(t *testing.T) {
-	var run Run
-	NewRecorder(3, time.Second).Finish(&run, 0)
+	var run report.Run
+	report.NewRecorder(3, time.Second).Finish(&run, 0)
 	var buf bytes.Buffer
-	if err := Encode(&buf, &run); err != nil {
+	if err := report.Encode(&buf, &run); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{`"phases": []`, `"series": []`, `"errors": []`, `"attempted": 0`} {
@@ -309,9 +310,9 @@ func TestFinishEmpty(t *testing.T) {
 }
 
 func BenchmarkTick(b *testing.B) {
-	rec := NewRecorder(8, time.Second)
+	rec := report.NewRecorder(8, time.Second)
 	s := rpOK(0, 5e6)
-	for p := Phase(0); p < NumPhases; p++ {
+	for p := report.Phase(0); p < report.NumPhases; p++ {
 		s.Set(p, int64(p+1)*100e3)
 	}
 	b.ReportAllocs()

@@ -1,33 +1,36 @@
-package report
+package report_test
 
 import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/report/internal/fixture"
 )
 
 func TestParseSLO(t *testing.T) {
 	tests := []struct {
 		in   string
-		want []Threshold
+		want []report.Threshold
 		err  string
 	}{
-		{in: "login:p99<200ms, ns.usr.s:p50<5ms,errors<0.1%", want: []Threshold{
+		{in: "login:p99<200ms, ns.usr.s:p50<5ms,errors<0.1%", want: []report.Threshold{
 			{Phase: "login", Metric: "p99", Op: "<", Limit: 200e3},
 			{Phase: "ns.usr.s", Metric: "p50", Op: "<", Limit: 5e3},
 			{Metric: "errors", Op: "<", Limit: 0.001, Pct: true},
 		}},
-		{in: "p99.9<=1.5s", want: []Threshold{{Phase: "login", Metric: "p99.9", Op: "<=", Limit: 1.5e6}}},
-		{in: "session:max < 2s , login:mean<900µs", want: []Threshold{
+		{in: "p99.9<=1.5s", want: []report.Threshold{{Phase: "login", Metric: "p99.9", Op: "<=", Limit: 1.5e6}}},
+		{in: "session:max < 2s , login:mean<900µs", want: []report.Threshold{
 			{Phase: "session", Metric: "max", Op: "<", Limit: 2e6},
 			{Phase: "login", Metric: "mean", Op: "<", Limit: 900},
 		}},
-		{in: "rate>500,dropped<=0,errors<10", want: []Threshold{
+		{in: "rate>500,dropped<=0,errors<10", want: []report.Threshold{
 			{Metric: "rate", Op: ">", Limit: 500},
 			{Metric: "dropped", Op: "<=", Limit: 0},
 			{Metric: "errors", Op: "<", Limit: 10},
 		}},
-		{in: "login:p95>=1ms", want: []Threshold{{Phase: "login", Metric: "p95", Op: ">=", Limit: 1e3}}},
+		{in: "login:p95>=1ms", want: []report.Threshold{{Phase: "login", Metric: "p95", Op: ">=", Limit: 1e3}}},
 		{in: "", err: "no thresholds"},
 		{in: "login:p99", err: "want metric<limit"},
 		{in: "login:p98<1ms", err: "unknown metric"},
@@ -40,7 +43,7 @@ func TestParseSLO(t *testing.T) {
 		{in: ":p99<1ms", err: "empty phase"},
 	}
 	for _, tt := range tests {
-		got, err := ParseSLO(tt.in)
+		got, err := report.ParseSLO(tt.in)
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("ParseSLO(%q): got %v, want error %q", tt.in, err, tt.err)
@@ -65,7 +68,7 @@ func TestParseSLO(t *testing.T) {
 }
 
 func TestSLOCheck(t *testing.T) {
-	run := rpRun(t, false) // login p99 4.46ms, errors 2.63%, 778.6 logins/s (over the measured window)
+	run := fixture.RecordedRun(t, false) // login p99 4.46ms, errors 2.63%, 778.6 logins/s (over the measured window)
 	login := run.Phase("login").Summary
 	tests := []struct {
 		slo  string
@@ -86,7 +89,7 @@ func TestSLOCheck(t *testing.T) {
 		{"ns.chg:p99<1s", false, "FAIL ns.chg p99: no values recorded (ns.chg:p99<1s)"},
 	}
 	for _, tt := range tests {
-		slo, err := ParseSLO(tt.slo)
+		slo, err := report.ParseSLO(tt.slo)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,12 +106,12 @@ func TestSLOCheck(t *testing.T) {
 		t.Fatalf("synthetic login p99 changed to %d; update the table", login.P99)
 	}
 	// p95 is read from the histogram: between p90 and p99.
-	slo, _ := ParseSLO("login:p95<1s")
+	slo, _ := report.ParseSLO("login:p95<1s")
 	if m := slo.Check(run)[0].Measured; m < float64(login.P90) || m > float64(login.P99) {
 		t.Errorf("p95 = %v, not within p90 %d .. p99 %d", m, login.P90, login.P99)
 	}
 	var buf bytes.Buffer
-	slo, _ = ParseSLO("login:p99<200ms,errors<0.1%")
+	slo, _ = report.ParseSLO("login:p99<200ms,errors<0.1%")
 	rep := slo.Check(run)
 	if _, err := rep.WriteTo(&buf); err != nil || buf.String() != "PASS login p99 4.46ms < 200ms\nFAIL errors 2.63% < 0.10%\n" {
 		t.Errorf("WriteTo: %q %v", buf.String(), err)
@@ -121,7 +124,7 @@ func TestSLOCheck(t *testing.T) {
 // TestSLODeliveryLost: phase:lost reads the phase's row of Run.Deliveries,
 // as a count or a share of those expected; no row is no values.
 func TestSLODeliveryLost(t *testing.T) {
-	run := &Run{Deliveries: []Delivery{{Phase: "msg.deliver", Expected: 200, Lost: 2}}}
+	run := &report.Run{Deliveries: []report.Delivery{{Phase: "msg.deliver", Expected: 200, Lost: 2}}}
 	for _, tt := range []struct {
 		slo  string
 		pass bool
@@ -132,7 +135,7 @@ func TestSLODeliveryLost(t *testing.T) {
 		{"msg.deliver:lost<2%", true, "PASS msg.deliver lost 1.00% < 2.00%"},
 		{"presence:lost<1", false, "FAIL presence lost: no values recorded (presence:lost<1)"},
 	} {
-		slo, err := ParseSLO(tt.slo)
+		slo, err := report.ParseSLO(tt.slo)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,7 +144,7 @@ func TestSLODeliveryLost(t *testing.T) {
 			t.Errorf("%s: %q pass=%v, want %q pass=%v", tt.slo, rep[0].String(), rep.Passed(), tt.text, tt.pass)
 		}
 	}
-	if _, err := ParseSLO("msg.dlvr:lost<1"); err == nil || !strings.Contains(err.Error(), "lost takes no phase") {
+	if _, err := report.ParseSLO("msg.dlvr:lost<1"); err == nil || !strings.Contains(err.Error(), "lost takes no phase") {
 		t.Errorf("unknown phase: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package report
+package report_test
 
 import (
 	"bufio"
@@ -9,13 +9,17 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/msnbench/msnbench/report"
+	"github.com/msnbench/msnbench/report/internal/fixture"
 )
 
 func TestWritersGolden(t *testing.T) {
-	closed, open := rpRun(t, false), rpRun(t, true)
+	closed, open := fixture.RecordedRun(t, false), fixture.RecordedRun(t, true)
 	tests := []struct {
 		format, golden string
-		run            *Run
+		run            *report.Run
 	}{
 		{"text", "closed.txt", closed},
 		{"text", "open.txt", open},
@@ -26,7 +30,7 @@ func TestWritersGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := Write(&buf, tt.format, tt.run); err != nil {
+			if err := report.Write(&buf, tt.format, tt.run); err != nil {
 				t.Fatal(err)
 			}
 			checkGolden(t, tt.golden, buf.Bytes())
@@ -35,13 +39,13 @@ func TestWritersGolden(t *testing.T) {
 }
 
 func TestWritersDeterministic(t *testing.T) {
-	a, b := rpRun(t, true), rpRun(t, true)
+	a, b := fixture.RecordedRun(t, true), fixture.RecordedRun(t, true)
 	for _, f := range []string{"text", "json", "csv", "hgrm", "hlog"} {
 		var x, y bytes.Buffer
-		if err := Write(&x, f, a); err != nil {
+		if err := report.Write(&x, f, a); err != nil {
 			t.Fatal(f, err)
 		}
-		if err := Write(&y, f, b); err != nil {
+		if err := report.Write(&y, f, b); err != nil {
 			t.Fatal(f, err)
 		}
 		if !bytes.Equal(x.Bytes(), y.Bytes()) {
@@ -51,25 +55,25 @@ func TestWritersDeterministic(t *testing.T) {
 }
 
 func TestWriteUnknownFormat(t *testing.T) {
-	err := Write(io.Discard, "pdf", rpRun(t, false))
+	err := report.Write(io.Discard, "pdf", fixture.RecordedRun(t, false))
 	if err == nil || !strings.Contains(err.Error(), "pdf") {
 		t.Fatalf("got %v, want an unknown-format error", err)
 	}
 }
 
 func TestJSONRoundTrip(t *testing.T) {
-	run := rpRun(t, true)
+	run := fixture.RecordedRun(t, true)
 	var buf bytes.Buffer
-	if err := Encode(&buf, run); err != nil {
+	if err := report.Encode(&buf, run); err != nil {
 		t.Fatal(err)
 	}
-	got, err := Decode(&buf)
+	got, err := report.Decode(&buf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var a, b bytes.Buffer
-	_ = Encode(&a, run)
-	_ = Encode(&b, got)
+	_ = report.Encode(&a, run)
+	_ = report.Encode(&b, got)
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
 		t.Fatal("run changed through encode/decode")
 	}
@@ -80,7 +84,7 @@ func TestJSONRoundTrip(t *testing.T) {
 
 func TestDecodeRefuses(t *testing.T) {
 	var good bytes.Buffer
-	if err := Encode(&good, rpRun(t, false)); err != nil {
+	if err := report.Encode(&good, fixture.RecordedRun(t, false)); err != nil {
 		t.Fatal(err)
 	}
 	g := good.String()
@@ -102,14 +106,14 @@ func TestDecodeRefuses(t *testing.T) {
 			if tt.in == g {
 				t.Fatal("test input did not change the run")
 			}
-			_, err := Decode(strings.NewReader(tt.in))
+			_, err := report.Decode(strings.NewReader(tt.in))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("got %v, want an error containing %q", err, tt.want)
 			}
 		})
 	}
-	_, err := Decode(strings.NewReader(strings.Replace(g, `"schema": 1`, `"schema": 7`, 1)))
-	if !errors.Is(err, ErrNewerSchema) {
+	_, err := report.Decode(strings.NewReader(strings.Replace(g, `"schema": 1`, `"schema": 7`, 1)))
+	if !errors.Is(err, report.ErrNewerSchema) {
 		t.Errorf("newer schema: got %v, want ErrNewerSchema", err)
 	}
 }
@@ -117,24 +121,24 @@ func TestDecodeRefuses(t *testing.T) {
 func TestDurationJSON(t *testing.T) {
 	tests := []struct {
 		in   string
-		want Duration
+		want report.Duration
 		bad  bool
 	}{
-		{`"1.5s"`, Duration(1500e6), false},
-		{`"250ms"`, Duration(250e6), false},
-		{`1000`, Duration(1000), false},
+		{`"1.5s"`, report.Duration(1500e6), false},
+		{`"250ms"`, report.Duration(250e6), false},
+		{`1000`, report.Duration(1000), false},
 		{`"soon"`, 0, true},
 		{`true`, 0, true},
 		{`1e30`, 0, true},
 	}
 	for _, tt := range tests {
-		var d Duration
+		var d report.Duration
 		err := d.UnmarshalJSON([]byte(tt.in))
 		if (err != nil) != tt.bad || d != tt.want {
 			t.Errorf("%s: got %v, %v; want %v, error %v", tt.in, d, err, tt.want, tt.bad)
 		}
 	}
-	b, _ := Duration(1500e6).MarshalJSON()
+	b, _ := report.Duration(1500e6).MarshalJSON()
 	if string(b) != `"1.5s"` {
 		t.Errorf("marshal: got %s", b)
 	}
@@ -144,9 +148,9 @@ func TestDurationJSON(t *testing.T) {
 // and checks that every interval of every phase comes back with its count,
 // tag and time.
 func TestHlogReadBack(t *testing.T) {
-	run := rpRun(t, true)
+	run := fixture.RecordedRun(t, true)
 	var buf bytes.Buffer
-	if err := WriteHlog(&buf, run); err != nil {
+	if err := report.WriteHlog(&buf, run); err != nil {
 		t.Fatal(err)
 	}
 	type key struct {
@@ -157,7 +161,7 @@ func TestHlogReadBack(t *testing.T) {
 	p99 := map[key]int64{} // µs
 	for _, p := range run.Phases {
 		for _, iv := range p.Intervals {
-			h, err := decodePacked(iv.Hist)
+			h, err := report.DecodePacked(iv.Hist)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -199,9 +203,9 @@ func TestHlogReadBack(t *testing.T) {
 // TestHgrmTable parses the .hgrm output back: rising values and counts, the
 // last line at percentile 1 with the total, and the footer.
 func TestHgrmTable(t *testing.T) {
-	run := rpRun(t, false).OnlyPhases("login")
+	run := fixture.RecordedRun(t, false).OnlyPhases("login")
 	var buf bytes.Buffer
-	if err := WriteHgrm(&buf, run); err != nil {
+	if err := report.WriteHgrm(&buf, run); err != nil {
 		t.Fatal(err)
 	}
 	sc := bufio.NewScanner(&buf)
@@ -250,7 +254,7 @@ func TestFmtMicros(t *testing.T) {
 		{600_000_000, "10m"}, {-1, "-"},
 	}
 	for _, tt := range tests {
-		if got := fmtMicros(tt.us); got != tt.want {
+		if got := report.FmtMicros(tt.us); got != tt.want {
 			t.Errorf("fmtMicros(%v) = %q, want %q", tt.us, got, tt.want)
 		}
 	}
@@ -260,26 +264,25 @@ func TestFmtMicros(t *testing.T) {
 // library's percentile iterator (which the Java tools share).
 func TestHgrmMatchesLibraryTicks(t *testing.T) {
 	for seed := uint64(1); seed <= 20; seed++ {
-		samples := rpSamples(seed, 200+int(seed)*37, 1e9, seed%2 == 0)
-		p := newPackedHist()
+		samples := fixture.Samples(seed, 200+int(seed)*37, 1e9, seed%2 == 0)
+		p := report.NewPackedHist()
 		for _, s := range samples {
-			if s.Has(Login) {
-				us, _ := toMicros(s.Dur[Login])
+			if s.Has(report.Login) {
+				us, _ := report.ToMicros(s.Dur[report.Login])
 				_ = p.RecordValue(us)
 			}
 		}
-		d := NewHist()
+		d := report.NewHist()
 		p.MergeInto(d)
 		var want bytes.Buffer
-		for _, b := range d.CumulativeDistributionWithTicks(hgrmTicks) {
+		for _, b := range d.CumulativeDistributionWithTicks(report.HgrmTicks) {
 			q := b.Quantile / 100
 			if b.Quantile < 100 {
 				want.WriteString(strconv.FormatFloat(float64(b.ValueAt)/1000, 'f', 3, 64) + " " + strconv.FormatFloat(q, 'f', 12, 64) + " " + strconv.FormatInt(b.Count, 10) + "\n")
 			}
 		}
 		var out bytes.Buffer
-		ew := &errWriter{w: &out}
-		writePercentiles(ew, p, hgrmScale)
+		report.WritePercentiles(&out, p, report.HgrmScale)
 		var got bytes.Buffer
 		for _, line := range strings.Split(out.String(), "\n") {
 			f := strings.Fields(line)
@@ -297,7 +300,7 @@ func TestHgrmMatchesLibraryTicks(t *testing.T) {
 // the HTML configuration table, so two reports made with different engines
 // cannot be mistaken for like with like.
 func TestIOEngineShown(t *testing.T) {
-	c := Config{Model: "closed", Concurrency: 5, IO: "loop"}
+	c := report.Config{Model: "closed", Concurrency: 5, IO: "loop"}
 	if got := c.DescribeLoad(); !strings.Contains(got, ", io loop") {
 		t.Errorf("load line %q does not name the I/O engine", got)
 	}
@@ -305,4 +308,8 @@ func TestIOEngineShown(t *testing.T) {
 	if got := c.DescribeLoad(); strings.Contains(got, "io ") {
 		t.Errorf("load line %q names an I/O engine the run did not record", got)
 	}
+}
+
+func hdrReader(r io.Reader) *hdrhistogram.HistogramLogReader {
+	return hdrhistogram.NewHistogramLogReader(r)
 }
