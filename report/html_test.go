@@ -3,7 +3,6 @@ package report_test
 import (
 	"bytes"
 	"os"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -34,7 +33,7 @@ func TestWriteHTML(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	checkSelfContained(t, page)
+	fixture.CheckSelfContained(t, page)
 	for _, want := range []string{
 		"<h2>Login</h2>", "Login latency by percentile", "Login latency over time", "Logins and errors per second",
 		"Sessions in flight", `<h2 id="phases">`, `<h2 id="errors">`, "Configuration", "Machine", "Generator health",
@@ -71,24 +70,6 @@ func TestWriteHTML(t *testing.T) {
 	}
 }
 
-// checkSelfContained fails if the page could fetch anything: no script, no
-// external style sheet, image, font or frame. The SVG namespace URIs are
-// names, not fetches.
-func checkSelfContained(t *testing.T, page string) {
-	t.Helper()
-	for _, bad := range []string{"<script", "<link", "<img", "<iframe", "@import", "url(", "src=", "href="} {
-		if strings.Contains(strings.ToLower(page), bad) {
-			t.Errorf("page contains %q: not self-contained", bad)
-		}
-	}
-	urls := regexp.MustCompile(`https?://[^"' )<]+`).FindAllString(page, -1)
-	for _, u := range urls {
-		if u != "http://www.w3.org/2000/svg" && u != "http://www.w3.org/1999/xlink" {
-			t.Errorf("page references %s", u)
-		}
-	}
-}
-
 func TestWriteHTMLDeterministic(t *testing.T) {
 	run := fixture.SynthRun(t, fixture.SynthSpec{Seed: 2, Seconds: 5})
 	var a, b bytes.Buffer
@@ -113,7 +94,7 @@ func TestWriteHTMLSparse(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := buf.String()
-	checkSelfContained(t, page)
+	fixture.CheckSelfContained(t, page)
 	for _, want := range []string{"no successful logins", "no interval data", "No failed sessions."} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)

@@ -19,7 +19,7 @@ func TestMarkdownGolden(t *testing.T) {
 	if err := report.MarkdownWithSLO(slo.Check(run))(&buf, run); err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "closed.md", buf.Bytes())
+	fixture.CheckGolden(t, "closed.md", buf.Bytes())
 
 	// The registered format is the same report without the SLO parts.
 	var plain bytes.Buffer

@@ -33,7 +33,7 @@ func TestWritersGolden(t *testing.T) {
 			if err := report.Write(&buf, tt.format, tt.run); err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, tt.golden, buf.Bytes())
+			fixture.CheckGolden(t, tt.golden, buf.Bytes())
 		})
 	}
 }

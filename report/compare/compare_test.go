@@ -467,7 +467,7 @@ func TestWriteCompareTextGolden(t *testing.T) {
 	if err := WriteText(&buf, c); err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "compare.txt", buf.Bytes())
+	fixture.CheckGolden(t, "compare.txt", buf.Bytes())
 
 	// Several runs per side, with too few of them for a good spread estimate.
 	a = append(a, fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: 4, Label: "build 41 again", Steps: true}))
@@ -479,7 +479,7 @@ func TestWriteCompareTextGolden(t *testing.T) {
 	if err := WriteText(&buf, c); err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "compare_runs.txt", buf.Bytes())
+	fixture.CheckGolden(t, "compare_runs.txt", buf.Bytes())
 }
 
 func TestTQuantile(t *testing.T) {
@@ -591,7 +591,7 @@ func TestWriteCompareHTML(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	checkSelfContained(t, page)
+	fixture.CheckSelfContained(t, page)
 	// The forest plot of every change first, then one plot per phase.
 	if got, want := strings.Count(page, "<svg"), len(c.Phases)+1; got != want {
 		t.Errorf("%d plots, want %d (the forest plot and one per phase)", got, want)
