@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/msnbench/msnbench/report"
 	"github.com/msnbench/msnbench/report/internal/dist"
@@ -365,6 +366,64 @@ func TestCompareLoadWarning(t *testing.T) {
 	}
 	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "different loads") {
 		t.Errorf("different rates: warnings %q", c.Warnings)
+	}
+}
+
+// TestCompareRunsInBlocksWarning: several runs a side taken one side after
+// the other get a warning that drift between the blocks is not in the
+// intervals; runs taken alternately, one run a side, and compare --run's
+// paired rounds do not.
+func TestCompareRunsInBlocksWarning(t *testing.T) {
+	runs := make([]*report.Run, 4)
+	t0 := time.Date(2026, 12, 2, 1, 0, 0, 0, time.UTC)
+	for i := range runs {
+		runs[i] = fixture.SynthRun(t, fixture.SynthSpec{NoIntervals: true, Seed: uint64(i + 1), Seconds: 2})
+	}
+	// at sets run i to start i·3 s after t0 (each lasts 2 s).
+	at := func(order ...int) {
+		for slot, i := range order {
+			runs[i].Start = t0.Add(time.Duration(3*slot) * time.Second)
+			runs[i].End = runs[i].Start.Add(2 * time.Second)
+		}
+	}
+	blocks := func(c *Comparison) string {
+		for _, w := range c.Warnings {
+			if strings.Contains(w, "all ran before") {
+				return w
+			}
+		}
+		return ""
+	}
+	a, b := runs[:2], runs[2:]
+	for _, tc := range []struct {
+		name   string
+		order  []int // the runs in the order they ran: 0, 1 are A's, 2, 3 B's
+		paired bool
+		want   string
+	}{
+		{"A then B", []int{0, 1, 2, 3}, false, "A's 2 runs all ran before B's 2"},
+		{"B then A", []int{2, 3, 0, 1}, false, "B's 2 runs all ran before A's 2"},
+		{"alternately", []int{0, 2, 1, 3}, false, ""},
+		{"paired rounds", []int{0, 1, 2, 3}, true, ""},
+	} {
+		at(tc.order...)
+		c, err := Compare(a, b, Options{Paired: tc.paired})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := blocks(c)
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("%s: warning %q, want one containing %q", tc.name, got, tc.want)
+		}
+	}
+	// One run a side: no spread between runs to be misled.
+	at(0, 1, 2, 3)
+	c, err := Compare(runs[:1], runs[2:3], Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := blocks(c); w != "" {
+		t.Errorf("one run a side: warning %q", w)
 	}
 }
 
