@@ -8,12 +8,15 @@ import (
 )
 
 // WriteCSV writes the per-interval series, one row per interval: t (seconds
-// since start), started, ok, failed, inflight, dropped, then p50 and p99 in
+// since start), started, ok, failed, inflight, dropped, held (sessions
+// logged in and being held, --hold; inflight does not count them), then p50
+// and p99 in
 // µs of every phase the run has, empty where a phase had no value in that
 // interval. Plain numbers, no units, for spreadsheets and scripts.
 func WriteCSV(w io.Writer, run *Run) error {
 	cw := csv.NewWriter(w)
-	header := []string{"t", "started", "ok", "failed", "inflight", "dropped"}
+	header := []string{"t", "started", "ok", "failed", "inflight", "dropped", "held"}
+	const fixed = 7 // the columns before the phases
 	for _, p := range run.Phases {
 		header = append(header, p.Name+".p50_us", p.Name+".p99_us")
 	}
@@ -45,13 +48,14 @@ func WriteCSV(w io.Writer, run *Run) error {
 		row[3] = strconv.FormatInt(pt.Failed, 10)
 		row[4] = strconv.FormatInt(pt.Inflight, 10)
 		row[5] = strconv.FormatInt(pt.Dropped, 10)
+		row[6] = strconv.FormatInt(pt.Held, 10)
 		k := intervalIndex(pt.T, iv)
 		for i := range run.Phases {
 			v, ok := cols[i][k]
-			row[6+2*i], row[7+2*i] = "", ""
+			row[fixed+2*i], row[fixed+1+2*i] = "", ""
 			if ok {
-				row[6+2*i] = strconv.FormatInt(v[0], 10)
-				row[7+2*i] = strconv.FormatInt(v[1], 10)
+				row[fixed+2*i] = strconv.FormatInt(v[0], 10)
+				row[fixed+1+2*i] = strconv.FormatInt(v[1], 10)
 			}
 		}
 		if err := cw.Write(row); err != nil {

@@ -3,9 +3,11 @@ package report_test
 import (
 	"bufio"
 	"bytes"
+	"encoding/csv"
 	"errors"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -35,6 +37,35 @@ func TestWritersGolden(t *testing.T) {
 			}
 			fixture.CheckGolden(t, tt.golden, buf.Bytes())
 		})
+	}
+}
+
+// TestCSVHeld: the CSV series has a held column with each interval's held
+// sessions, by name (columns are read by their header).
+func TestCSVHeld(t *testing.T) {
+	run := fixture.RecordedRun(t, false)
+	for i := range run.Series {
+		run.Series[i].Held = int64(1000 + i)
+	}
+	var buf bytes.Buffer
+	if err := report.WriteCSV(&buf, run); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.Index(rows[0], "held")
+	if col < 0 {
+		t.Fatalf("no held column in %q", rows[0])
+	}
+	if len(rows) != len(run.Series)+1 {
+		t.Fatalf("%d rows, want %d intervals and a header", len(rows), len(run.Series))
+	}
+	for i, r := range rows[1:] {
+		if want := strconv.Itoa(1000 + i); r[col] != want {
+			t.Errorf("interval %d: held %q, want %s", i, r[col], want)
+		}
 	}
 }
 
