@@ -160,6 +160,10 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
+// stripe is the Recorder stripe of the session or start numbered n: spread
+// round-robin so that concurrent sessions rarely share a stripe's lock.
+func (e *Engine) stripe(n int64) int { return int(n % int64(e.stripes)) }
+
 // peakInflight is this shard's most sessions in flight at once.
 func (e *Engine) peakInflight() int {
 	c := &e.cfg

@@ -203,7 +203,7 @@ func (g *loopGroup) runClosed() {
 // startWorker starts closed-model worker id on this loop.
 func (lc *loopCtx) startWorker(id int) {
 	e := lc.g.e
-	s := lc.session(id % e.stripes)
+	s := lc.session(e.stripe(int64(id)))
 	// The worker's task ends when its session's hold is parked, and a new
 	// one goes on after the hold: pause sleeps in whichever task runs it.
 	pause := func(d time.Duration) { lc.l.Current().Sleep(d) }
@@ -389,7 +389,7 @@ func (o *loopOpen) hand(intended int64) bool {
 		return false
 	}
 	e := o.lc.g.e
-	w := &openWorker{s: o.lc.session(int(e.n.spawned.Add(1)-1) % e.stripes), job: intended, has: true}
+	w := &openWorker{s: o.lc.session(e.stripe(e.n.spawned.Add(1) - 1)), job: intended, has: true}
 	o.spawned++
 	// After a parked hold, a new task goes on as the worker.
 	w.s.parker.(*parkedSession).resume = func() {

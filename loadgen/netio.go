@@ -90,7 +90,7 @@ func (n *netIO) runClosed() {
 	e := n.e
 	var g errgroup.Group
 	e.startClosed(0, 1, n.pause, func(id int) {
-		s := n.session(id % e.stripes)
+		s := n.session(e.stripe(int64(id)))
 		g.Go(func() error {
 			e.closedWorker(id, s, n.pause)
 			return nil
@@ -149,7 +149,7 @@ func (o *netOpen) hand(intended int64) bool {
 		return false
 	}
 	id := int(e.n.spawned.Add(1) - 1)
-	s := o.n.session(id % e.stripes)
+	s := o.n.session(e.stripe(int64(id)))
 	return o.g.TryGo(func() error {
 		e.runOne(s, intended)
 		for it := range o.work {

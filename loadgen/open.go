@@ -54,7 +54,7 @@ func (e *Engine) schedule(arr *pacer, w starter) (timeUp bool) {
 			return false
 		}
 		if !handed {
-			p.rec.Dropped(int(intended%int64(e.stripes)), p.now())
+			p.rec.Dropped(e.stripe(intended), p.now())
 		}
 	}
 	return false
