@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -102,6 +103,20 @@ var accStrictPhases = []string{
 func TestMeasuredAtLeastServerDelay(t *testing.T) {
 	const d = 5 * time.Millisecond
 	dus := d.Microseconds()
+	// Both ends convert the kernel's receive stamps, which are wall-clock
+	// times, to the monotonic clock: a step of the wall clock during the
+	// run would move them. Should a value below D ever be seen (it was,
+	// once in about 20 runs of the whole suite under -race beside busy
+	// loops, and never alone), the failure says whether that happened.
+	base := time.Now()
+	off0 := wallMinusMono(base)
+	defer func() {
+		if t.Failed() {
+			moved := time.Duration(wallMinusMono(base) - off0)
+			t.Logf("the wall clock moved by %v against the monotonic clock during the run (0 within a few µs: "+
+				"not a step of the wall clock)", moved)
+		}
+	}()
 	run, _ := accRun(t, d, 4, 40)
 	if p := accPhase(run, "ping"); p == nil || p.Summary.Count == 0 {
 		t.Error("phase ping was not measured")
@@ -134,6 +149,19 @@ func TestMeasuredAtLeastServerDelay(t *testing.T) {
 			t.Errorf("phase %s was not measured", name)
 		}
 	}
+}
+
+// wallMinusMono returns the wall clock's reading less the monotonic time
+// since base, in ns: constant unless the wall clock is stepped or slewed.
+// Of several readings the largest, because time.Now reads the wall clock
+// first: a thread preempted between the two reads gets a smaller value.
+func wallMinusMono(base time.Time) int64 {
+	best := int64(math.MinInt64)
+	for range 32 {
+		n := time.Now()
+		best = max(best, n.UnixNano()-int64(n.Sub(base)))
+	}
+	return best
 }
 
 // BenchmarkMeasurementAccuracy reports, for a server delay D of 2 ms and
