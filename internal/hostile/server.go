@@ -36,9 +36,10 @@ import (
 // at Addr (dispatch) or NSAddr (notification server, no dispatch tier), and
 // Close it when done.
 type Server struct {
-	sc      *compiled
-	ds, ns  net.Listener
-	refused string // an address nothing listens on
+	sc        *compiled
+	ds, ns    net.Listener
+	refused   string // an address nothing listens on
+	unreserve func() // frees it (reserveRefused)
 
 	fired      atomic.Int64 // misbehaviours started
 	accepted   atomic.Int64
@@ -85,17 +86,11 @@ func New(script Script) (*Server, error) {
 		s.ds.Close()
 		return nil, err
 	}
-	// A port that was just free and is closed again: connecting to it is
-	// refused (unless another test grabs it in between, which only makes
-	// that case fail loudly, never hang).
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	if s.refused, s.unreserve, err = reserveRefused(); err != nil {
 		s.ds.Close()
 		s.ns.Close()
 		return nil, err
 	}
-	s.refused = l.Addr().String()
-	l.Close()
 	s.wg.Add(2)
 	go s.accept(s.ds, false)
 	go s.accept(s.ns, true)
@@ -152,6 +147,7 @@ func (s *Server) Close() error {
 		close(s.done)
 		s.ds.Close()
 		s.ns.Close()
+		s.unreserve()
 		s.mu.Lock()
 		s.closed = true
 		for c := range s.conns {

@@ -249,9 +249,26 @@ func TestXFRAddresses(t *testing.T) {
 	ds.expect("XFR 1 NS " + s2.RefusedAddr() + " 0 " + s2.Addr())
 	if c, err := net.Dial("tcp", s2.RefusedAddr()); err == nil {
 		c.Close()
+		if runtime.GOOS != "windows" && runtime.GOOS != "plan9" {
+			t.Fatal("the refused address accepted a connection: it is reserved on Unix")
+		}
 		t.Skip("another process took the refused port")
 	} else if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("dial refused address: %v", err)
+	}
+	// On Unix the port is reserved for the server's life: no other server
+	// (another package's test) can listen there and answer instead.
+	if runtime.GOOS != "windows" && runtime.GOOS != "plan9" {
+		if l, err := net.Listen("tcp", s2.RefusedAddr()); err == nil {
+			l.Close()
+			t.Fatal("another listener could bind the refused address")
+		}
+		s2.Close()
+		l, err := net.Listen("tcp", s2.RefusedAddr())
+		if err != nil {
+			t.Fatalf("the refused address stayed reserved after Close: %v", err)
+		}
+		l.Close()
 	}
 }
 
