@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msnbench/msnbench/internal/hostile"
 	"github.com/msnbench/msnbench/msnp"
 	"github.com/msnbench/msnbench/report"
 )
@@ -52,12 +53,11 @@ func TestNextBackoff(t *testing.T) {
 // of either I/O engine waits between attempts, and the report says how
 // long; before, 5 workers made tens of thousands of attempts a second.
 func TestBackoffDeadServer(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	dead, release, err := hostile.ReserveRefused()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dead := ln.Addr().String()
-	ln.Close()
+	t.Cleanup(release)
 	for _, io := range []string{IONet, IOLoop} {
 		if io == IOLoop && !loopsSupported {
 			continue

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msnbench/msnbench/internal/hostile"
 	"github.com/msnbench/msnbench/msnp"
 	"github.com/msnbench/msnbench/report"
 	"github.com/msnbench/msnbench/server"
@@ -37,13 +38,12 @@ func TestProbe(t *testing.T) {
 			t.Fatalf("probe: %v", err)
 		}
 	})
-	// A closed listener's port: nothing listens there.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// Nothing listens there, and nothing can start to while the test runs.
+	dead, release, err := hostile.ReserveRefused()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dead := ln.Addr().String()
-	ln.Close()
+	t.Cleanup(release)
 	// A listener that accepts and never answers.
 	mute, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

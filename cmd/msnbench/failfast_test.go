@@ -2,24 +2,24 @@ package main
 
 import (
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/msnbench/msnbench/internal/hostile"
 	"github.com/msnbench/msnbench/server"
 )
 
-// deadAddr is a loopback address where nothing listens.
+// deadAddr is a loopback address where nothing listens, reserved until the
+// test ends (hostile.ReserveRefused: no other test's server can take it).
 func deadAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, release, err := hostile.ReserveRefused()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
+	t.Cleanup(release)
 	return addr
 }
 

@@ -39,7 +39,7 @@ type Server struct {
 	sc        *compiled
 	ds, ns    net.Listener
 	refused   string // an address nothing listens on
-	unreserve func() // frees it (reserveRefused)
+	unreserve func() // frees it (ReserveRefused)
 
 	fired      atomic.Int64 // misbehaviours started
 	accepted   atomic.Int64
@@ -86,7 +86,7 @@ func New(script Script) (*Server, error) {
 		s.ds.Close()
 		return nil, err
 	}
-	if s.refused, s.unreserve, err = reserveRefused(); err != nil {
+	if s.refused, s.unreserve, err = ReserveRefused(); err != nil {
 		s.ds.Close()
 		s.ns.Close()
 		return nil, err
